@@ -1,0 +1,1 @@
+"""Shared care record pipeline logic: importable, testable without Airflow."""
