@@ -1,0 +1,83 @@
+"""Runtime configuration, read from the environment with safe defaults.
+
+| variable | default | meaning |
+|---|---|---|
+| ``CARE_DATA_DIR`` | ``./data`` | root for sources, landing, tokens, runs and reports |
+| ``CARE_WAREHOUSE_URL`` | DuckDB file ``$CARE_DATA_DIR/warehouse.duckdb`` | SQLAlchemy URL of the warehouse |
+| ``CARE_SOURCES_DIR`` | ``$CARE_DATA_DIR/sources`` | synthetic (or real) source root |
+| ``CARE_DCC_URL`` | SQLite ``$CARE_SOURCES_DIR/dcc.sqlite`` | SQLAlchemy URL of the DCC case system |
+| ``CARE_DCHS_DROP_DIR`` | ``$CARE_SOURCES_DIR/dchs`` | where DCHS nightly drops arrive |
+| ``CARE_KEY_FILE`` | none | pseudonymisation key file (JSON, mode 0600) |
+| ``CARE_PSEUDONYMISATION_KEY`` | none | key material (hex/base64) instead of a file |
+
+The Airflow layer may override the warehouse URL and key from its connections; this
+module never imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def data_dir(env: dict | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("CARE_DATA_DIR") or "./data").resolve()
+
+
+def warehouse_url(env: dict | None = None) -> str:
+    env = os.environ if env is None else env
+    url = env.get("CARE_WAREHOUSE_URL")
+    if url:
+        return url
+    return f"duckdb:///{data_dir(env) / 'warehouse.duckdb'}"
+
+
+def sources_dir(env: dict | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("CARE_SOURCES_DIR") or data_dir(env) / "sources").resolve()
+
+
+def dcc_url(env: dict | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get("CARE_DCC_URL") or f"sqlite:///{sources_dir(env) / 'dcc.sqlite'}"
+
+
+def dchs_drop_dir(env: dict | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("CARE_DCHS_DROP_DIR") or sources_dir(env) / "dchs").resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a pipeline step needs to find its inputs and outputs."""
+
+    data_dir: Path
+    warehouse_url: str
+    dcc_url: str
+    dchs_drop_dir: Path
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> Settings:
+        values = {
+            "data_dir": data_dir(env),
+            "warehouse_url": warehouse_url(env),
+            "dcc_url": dcc_url(env),
+            "dchs_drop_dir": dchs_drop_dir(env),
+        }
+        values.update({k: v for k, v in overrides.items() if v})
+        return cls(**values)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.data_dir / "runs"
+
+    @property
+    def tokens_dir(self) -> Path:
+        return self.data_dir / "tokens"

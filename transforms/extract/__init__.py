@@ -1,0 +1,1 @@
+"""Extraction from the two source systems into the identifiable landing zone."""

@@ -1,0 +1,1 @@
+"""The warehouse: schema, bulk loading and the atomic nightly publish (SQLAlchemy)."""

@@ -1,0 +1,68 @@
+"""Bulk loading of a DataFrame into an existing table, inside the caller's transaction.
+
+DuckDB: the Arrow table is registered on the same connection and inserted in one
+statement. PostgreSQL: ``COPY ... FROM STDIN`` in CSV, streamed in chunks. Neither
+path inserts row by row.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import Connection
+
+from transforms.warehouse.db import table_columns
+
+COPY_CHUNK_ROWS = 200_000
+
+
+class ContractError(ValueError):
+    """A frame's columns do not match the table it is loaded into."""
+
+
+def _aligned(conn: Connection, qualified: str, df: pd.DataFrame) -> tuple[list[str], pa.Table]:
+    columns = table_columns(conn, qualified)
+    if not columns:
+        raise ContractError(f"table {qualified} does not exist in the warehouse")
+    missing = [c for c in columns if c not in df.columns]
+    extra = [c for c in df.columns if c not in columns]
+    if missing or extra:
+        raise ContractError(
+            f"columns for {qualified} do not match its DDL: missing {missing}, unexpected {extra}"
+        )
+    table = pa.Table.from_pandas(df[columns], preserve_index=False)
+    return columns, table
+
+
+def insert_frame(conn: Connection, qualified: str, df: pd.DataFrame) -> int:
+    """Append ``df`` to ``qualified`` (schema.table); returns the rows written."""
+    if df.empty:
+        return 0
+    columns, table = _aligned(conn, qualified, df)
+    collist = ", ".join(f'"{c}"' for c in columns)
+    backend = conn.dialect.name
+    raw = conn.connection.driver_connection
+    if backend == "duckdb":
+        view = f"_load_{qualified.replace('.', '_')}"
+        raw.register(view, table)
+        try:
+            raw.execute(f"insert into {qualified} ({collist}) select {collist} from {view}")
+        finally:
+            raw.unregister(view)
+    elif backend == "postgresql":
+        sql = f"copy {qualified} ({collist}) from stdin with (format csv, header false)"
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            for batch in table.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+                buf = io.BytesIO()
+                pacsv.write_csv(
+                    pa.Table.from_batches([batch]),
+                    buf,
+                    write_options=pacsv.WriteOptions(include_header=False),
+                )
+                copy.write(buf.getvalue())
+    else:  # pragma: no cover - only the two supported warehouses
+        raise ValueError(f"unsupported warehouse backend {backend!r}")
+    return table.num_rows

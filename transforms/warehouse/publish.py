@@ -1,0 +1,73 @@
+"""The atomic, idempotent nightly publish.
+
+Everything a night changes is written in ONE transaction:
+
+* ``replace`` tables (``shared_care.*`` and the person index) are emptied and reloaded,
+  so readers see either last night's rows or tonight's, never a mix (MVCC on
+  PostgreSQL; DuckDB's single-writer transaction);
+* ``run_scoped`` audit tables lose any rows of this run id and get tonight's, so a
+  re-run of a night replaces rather than duplicates;
+* state that drives the next night (watermarks, ingested DCHS drops) moves in the same
+  transaction, so a failed publish leaves the next night starting from the same place.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from transforms.warehouse.bulk import insert_frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PublishPlan:
+    run_id: str
+    replace: dict[str, pd.DataFrame] = field(default_factory=dict)
+    run_scoped: dict[str, pd.DataFrame] = field(default_factory=dict)
+    watermarks: dict[str, object] = field(default_factory=dict)  # source -> timestamp
+    ingested_drops: pd.DataFrame | None = None  # drop_date, manifest_sha256, rows_total
+
+
+def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
+    """Apply ``plan`` in one transaction; returns rows written per table."""
+    started = time.monotonic()
+    written: dict[str, int] = {}
+    with engine.begin() as conn:
+        for table, frame in plan.replace.items():
+            conn.execute(text(f"delete from {table}"))
+            written[table] = insert_frame(conn, table, frame)
+        for table, frame in plan.run_scoped.items():
+            conn.execute(text(f"delete from {table} where run_id = :r"), {"r": plan.run_id})
+            written[table] = insert_frame(conn, table, frame)
+        for source, mark in plan.watermarks.items():
+            conn.execute(text("delete from audit.watermark where source = :s"), {"s": source})
+            conn.execute(
+                text("insert into audit.watermark (source, watermark, run_id) values (:s, :w, :r)"),
+                {"s": source, "w": mark, "r": plan.run_id},
+            )
+        if plan.ingested_drops is not None and not plan.ingested_drops.empty:
+            drops = plan.ingested_drops.assign(run_id=plan.run_id)
+            conn.execute(
+                text("delete from audit.dchs_drop where run_id = :r"), {"r": plan.run_id}
+            )
+            written["audit.dchs_drop"] = insert_frame(conn, "audit.dchs_drop", drops)
+    log.info(
+        "published run %s in %.1fs: %s",
+        plan.run_id,
+        time.monotonic() - started,
+        ", ".join(f"{t}={n}" for t, n in written.items()),
+    )
+    return written
+
+
+def read_frame(engine: Engine, sql: str, **params) -> pd.DataFrame:
+    """A small query's result as a DataFrame (state reads: watermark, index, decisions)."""
+    with engine.connect() as conn:
+        result = conn.execute(text(sql), params)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
