@@ -14,8 +14,13 @@ def records(*uids: str, merged: tuple[str, ...] = ()) -> pd.DataFrame:
     rows = []
     for uid in uids:
         source, rid = uid.split(":")
-        rows.append({"source": source, "source_record_id": rid,
-                     "record_status": "Merged" if uid in merged else "Active"})
+        rows.append(
+            {
+                "source": source,
+                "source_record_id": rid,
+                "record_status": "Merged" if uid in merged else "Active",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -53,7 +58,9 @@ def key_of(index: pd.DataFrame, uid: str) -> str:
 def test_first_night_clusters_get_one_key_each_and_are_recorded_created():
     keys = Keys()
     recs = records("dcc:A", "dchs:1", "dchs:2")
-    index, hist, new = night(recs, edges(("dcc:A", "dchs:1")), EMPTY_INDEX, EMPTY_HISTORY, "r1", "2026-11-01", keys)
+    index, hist, new = night(
+        recs, edges(("dcc:A", "dchs:1")), EMPTY_INDEX, EMPTY_HISTORY, "r1", "2026-11-01", keys
+    )
     assert key_of(index, "dcc:A") == key_of(index, "dchs:1") != key_of(index, "dchs:2")
     assert sorted(new.event) == ["created", "created"]
     assert list(index.columns) == INDEX_COLUMNS
@@ -89,7 +96,7 @@ def test_merge_keeps_the_older_key_and_records_the_other_as_merged_into():
     i3, h3, new = night(recs2, edges(("dcc:A", "dchs:9")), i2, h2, "r3", "2026-11-03", keys)
     assert key_of(i3, "dchs:9") == key_of(i3, "dcc:A") == older
     merged = new[new.event == "merged_into"]
-    assert merged[["person_key", "other_person_key"]].values.tolist() == [[newer, older]]
+    assert merged[["person_key", "other_person_key"]].to_numpy().tolist() == [[newer, older]]
     # the retired key is never handed out again, even if its record splits off again
     i4, _, new4 = night(recs2, edges(), i3, h3, "r4", "2026-11-04", keys)
     assert key_of(i4, "dchs:9") not in {newer, older}
@@ -106,14 +113,23 @@ def test_split_keeps_the_key_with_the_larger_part():
     assert key_of(i2, "dcc:A") == key_of(i2, "dchs:1") == original
     assert key_of(i2, "dchs:2") != original
     split = new[new.event == "split_from"]
-    assert split[["person_key", "other_person_key"]].values.tolist() == [[key_of(i2, "dchs:2"), original]]
+    assert split[["person_key", "other_person_key"]].to_numpy().tolist() == [
+        [key_of(i2, "dchs:2"), original]
+    ]
 
 
 def test_source_merged_records_follow_their_survivor_and_are_marked_merged():
     keys = Keys()
     recs = records("dcc:A", "dcc:B", merged=("dcc:B",))
-    i1, _, _ = night(recs, edges(("dcc:A", "dcc:B"), route="source_merge", p=1.0),
-                     EMPTY_INDEX, EMPTY_HISTORY, "r1", "2026-11-01", keys)
+    i1, _, _ = night(
+        recs,
+        edges(("dcc:A", "dcc:B"), route="source_merge", p=1.0),
+        EMPTY_INDEX,
+        EMPTY_HISTORY,
+        "r1",
+        "2026-11-01",
+        keys,
+    )
     assert key_of(i1, "dcc:A") == key_of(i1, "dcc:B")
     row = i1.set_index("source_record_id").loc["B"]
     assert (row.record_status, row.link_route) == ("merged", "source_merge")
@@ -121,5 +137,11 @@ def test_source_merged_records_follow_their_survivor_and_are_marked_merged():
 
 def test_duplicate_input_records_are_refused():
     with pytest.raises(ValueError, match="duplicate"):
-        assign_person_keys(records("dcc:A", "dcc:A"), edges(), EMPTY_INDEX, EMPTY_HISTORY,
-                           run_id="r", night="2026-11-01")
+        assign_person_keys(
+            records("dcc:A", "dcc:A"),
+            edges(),
+            EMPTY_INDEX,
+            EMPTY_HISTORY,
+            run_id="r",
+            night="2026-11-01",
+        )

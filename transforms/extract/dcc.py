@@ -62,9 +62,7 @@ def extract_dcc(
                         f"DCC table {name!r} lacks contracted columns {absent} "
                         f"(schema drift at source {describe(dcc_url)})"
                     )
-                stmt = select(*[table.c[c] for c in columns]).where(
-                    table.c.last_updated <= until
-                )
+                stmt = select(*[table.c[c] for c in columns]).where(table.c.last_updated <= until)
                 if since is not None:
                     stmt = stmt.where(table.c.last_updated > since)
                 stmt = stmt.order_by(*[table.c[k] for k in keys])
@@ -87,6 +85,9 @@ def extract_dcc(
     finally:
         engine.dispose()
     log.info(
-        "DCC extract since=%s until=%s: %s", since, until, ", ".join(f"{k}={v}" for k, v in counts.items())
+        "DCC extract since=%s until=%s: %s",
+        since,
+        until,
+        ", ".join(f"{k}={v}" for k, v in counts.items()),
     )
     return {"rows": counts, "watermark": high_water.isoformat(sep=" ") if high_water else None}

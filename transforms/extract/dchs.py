@@ -173,7 +173,9 @@ def extract_dchs(
     if rejected:
         held = [d for d in later if d > rejected[0]["drop_date"]]
         for name in held:
-            rejected.append({"drop_date": name, "reason": f"held back behind {rejected[0]['drop_date']}"})
+            rejected.append(
+                {"drop_date": name, "reason": f"held back behind {rejected[0]['drop_date']}"}
+            )
 
     counts: dict[str, int] = {}
     for name, (columns, _keys) in DCHS_FILES.items():
@@ -200,7 +202,11 @@ def extract_dchs(
     return {
         "rows": counts,
         "drops": [
-            {"drop_date": d.drop_date, "manifest_sha256": d.manifest_sha256, "rows_total": d.rows_total}
+            {
+                "drop_date": d.drop_date,
+                "manifest_sha256": d.manifest_sha256,
+                "rows_total": d.rows_total,
+            }
             for d in accepted
         ],
         "rejected": rejected,

@@ -36,7 +36,14 @@ def deterministic_pairs(records: pd.DataFrame) -> pd.DataFrame:
     ``parts >= 1`` above means at least one two-part token agrees, i.e. two of the three
     date parts are equal.
     """
-    cols = ["tok_nhs_number", "tok_dob", "tok_dob_swapped", "tok_dob_ym", "tok_dob_yd", "tok_dob_md"]
+    cols = [
+        "tok_nhs_number",
+        "tok_dob",
+        "tok_dob_swapped",
+        "tok_dob_ym",
+        "tok_dob_yd",
+        "tok_dob_md",
+    ]
     valid = records.loc[records["tok_nhs_number"].notna(), cols].copy()
     valid["uid"] = record_uid(records.loc[valid.index])
     shared = valid[valid.duplicated("tok_nhs_number", keep=False)]

@@ -53,7 +53,9 @@ def cluster_labels(uids: pd.Series, edges: pd.DataFrame) -> np.ndarray:
 def _record_link_attributes(uids: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
     """Per record: its strongest route and its best edge probability."""
     if edges.empty:
-        return pd.DataFrame(index=pd.Index(uids), data={"link_route": "singleton", "link_probability": 1.0})
+        return pd.DataFrame(
+            index=pd.Index(uids), data={"link_route": "singleton", "link_probability": 1.0}
+        )
     long = pd.concat(
         [
             edges[["uid_l", "route", "match_probability"]].rename(columns={"uid_l": "uid"}),
@@ -86,14 +88,18 @@ def assign_person_keys(
     ``previous``: last night's index (INDEX_COLUMNS); ``history``: all earlier events.
     """
     frame = records[["source", "source_record_id", "record_status"]].reset_index(drop=True)
-    frame["uid"] = frame["source"].astype("string") + ":" + frame["source_record_id"].astype("string")
+    frame["uid"] = (
+        frame["source"].astype("string") + ":" + frame["source_record_id"].astype("string")
+    )
     if frame["uid"].duplicated().any():
         raise ValueError("person index input has duplicate source records")
     frame["cluster"] = cluster_labels(frame["uid"], edges)
     frame = frame.join(_record_link_attributes(frame["uid"], edges), on="uid")
 
     prev = previous.assign(
-        uid=previous["source"].astype("string") + ":" + previous["source_record_id"].astype("string")
+        uid=previous["source"].astype("string")
+        + ":"
+        + previous["source_record_id"].astype("string")
     ).set_index("uid")
     frame["old_key"] = prev["person_key"].reindex(frame["uid"]).to_numpy()
 
@@ -132,7 +138,10 @@ def assign_person_keys(
         [
             _events(fresh_keys, "created", None, members.reindex(fresh)),
             _events(
-                fresh_keys.reindex(parents.index), "split_from", parents, members.reindex(parents.index)
+                fresh_keys.reindex(parents.index),
+                "split_from",
+                parents,
+                members.reindex(parents.index),
             ),
             _events(
                 losers.set_index("cluster")["old_key"],

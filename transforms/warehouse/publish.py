@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -49,13 +50,11 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
             conn.execute(text("delete from audit.watermark where source = :s"), {"s": source})
             conn.execute(
                 text("insert into audit.watermark (source, watermark, run_id) values (:s, :w, :r)"),
-                {"s": source, "w": mark, "r": plan.run_id},
+                {"s": source, "w": _timestamp(mark), "r": plan.run_id},
             )
         if plan.ingested_drops is not None and not plan.ingested_drops.empty:
             drops = plan.ingested_drops.assign(run_id=plan.run_id)
-            conn.execute(
-                text("delete from audit.dchs_drop where run_id = :r"), {"r": plan.run_id}
-            )
+            conn.execute(text("delete from audit.dchs_drop where run_id = :r"), {"r": plan.run_id})
             written["audit.dchs_drop"] = insert_frame(conn, "audit.dchs_drop", drops)
     log.info(
         "published run %s in %.1fs: %s",
@@ -64,6 +63,12 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
         ", ".join(f"{t}={n}" for t, n in written.items()),
     )
     return written
+
+
+def _timestamp(value: object) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def read_frame(engine: Engine, sql: str, **params) -> pd.DataFrame:

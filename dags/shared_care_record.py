@@ -1,0 +1,173 @@
+"""Nightly shared care record: DCC + DCHS -> pseudonymised 'tell it once' warehouse.
+
+Wiring only. Every task calls one function in ``transforms.nightly.steps``; the logic,
+its tests and its docs live there.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Asset, Param, dag, task, task_group
+
+RUNBOOK = """
+# Shared care record — nightly
+
+Pulls the night's changes from **DCC** (Mosaic-like database, on the `last_updated`
+watermark) and **DCHS** (SystmOne-like drops, manifest-checked), validates them,
+pseudonymises them at the edge, links people, builds the unified record and measures,
+validates the output, and publishes everything **in one transaction**.
+
+| stage | what it does | if it fails |
+|---|---|---|
+| prepare | checks the key, creates the schema, reads last night's state | key missing/weak: set the `pseudonymisation_key` connection or `CARE_KEY_FILE` |
+| extract | DCC since the watermark; DCHS drops not yet ingested | DCC unreachable: retries, then fails; nothing moves. A bad drop waits for a later night |
+| standardise | source suites (Great Expectations): bad rows quarantined with reasons | a batch breach stops the night; see Data Docs under `CARE_DATA_DIR/reports/data_docs` |
+| pseudonymise | keyed tokens and Bloom filters; clear identifiers stop here | |
+| link | NHS-number pass, then Splink; stable person keys | |
+| build | person, care_event, pathway2_stay, metric; output suites | a breach stops here; nothing published |
+| publish | one transaction: shared_care, identity, audit, watermark, drops | warehouse down: retries; the prepared build is kept, re-run the task |
+
+**Re-run a night**: clear the run; it is idempotent. **Rebuild everything**: trigger with
+`full_refresh = true` (person keys are kept). **Audit**: `audit.pipeline_run`,
+`audit.row_accounting`, `audit.quarantine`, `audit.validation_result`.
+More in `docs/runbook.md`.
+"""
+
+PUBLISHED = [
+    Asset(name=f"shared_care.{table}", uri=f"care-warehouse://shared_care/{table}")
+    for table in ("person", "care_event", "pathway2_stay", "metric")
+]
+
+DEFAULT_ARGS = {
+    "owner": "care-data-engineering",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+    "execution_timeout": timedelta(hours=2),
+}
+
+
+def _settings():
+    from transforms.airflow_support import settings_from_airflow
+
+    return settings_from_airflow()
+
+
+def _ctx(context):
+    from transforms.nightly.context import context_from_airflow
+
+    return context_from_airflow(context, _settings())
+
+
+def _key():
+    from transforms.airflow_support import key_from_airflow
+
+    return key_from_airflow()
+
+
+def record_failure(context) -> None:
+    """Failure callback: write the failure to audit.task_failure and notify."""
+    from transforms.airflow_support import record_task_failure
+
+    record_task_failure(context)
+
+
+@dag(
+    dag_id="shared_care_record",
+    description="Nightly pseudonymised shared care record for the DCC/DCHS partnership",
+    schedule="0 2 * * *",
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={**DEFAULT_ARGS, "on_failure_callback": record_failure},
+    doc_md=RUNBOOK,
+    tags=["shared-care", "dcc", "dchs", "pseudonymised"],
+    params={
+        "full_refresh": Param(
+            False,
+            type="boolean",
+            description="Ignore watermarks and ingested drops and rebuild from all source "
+            "data. Person keys are kept.",
+        )
+    },
+    dagrun_timeout=timedelta(hours=6),
+)
+def shared_care_record():
+    @task
+    def prepare(**context) -> dict:
+        from transforms.nightly.steps import prepare
+
+        return prepare(_ctx(context), _key())
+
+    @task_group(group_id="extract")
+    def extract():
+        @task(retries=3)
+        def dcc(**context) -> dict:
+            from transforms.nightly.steps import extract_dcc_step
+
+            return extract_dcc_step(_ctx(context))
+
+        @task
+        def dchs(**context) -> dict:
+            from transforms.nightly.steps import extract_dchs_step
+
+            return extract_dchs_step(_ctx(context))
+
+        return [dcc(), dchs()]
+
+    @task_group(group_id="standardise")
+    def standardise():
+        @task(retries=0)
+        def validate_sources(**context) -> dict:
+            from transforms.nightly.steps import validate_sources_step
+
+            return validate_sources_step(_ctx(context))
+
+        return validate_sources()
+
+    @task_group(group_id="pseudonymise")
+    def pseudonymise():
+        @task
+        def tokenise(**context) -> dict:
+            from transforms.nightly.steps import pseudonymise_step
+
+            return pseudonymise_step(_ctx(context), _key())
+
+        return tokenise()
+
+    @task_group(group_id="link")
+    def link():
+        @task
+        def link_people(**context) -> dict:
+            from transforms.nightly.steps import link_step
+
+            return link_step(_ctx(context))
+
+        return link_people()
+
+    @task_group(group_id="build")
+    def build():
+        @task(retries=0)
+        def build_tables(**context) -> dict:
+            from transforms.nightly.steps import build_step
+
+            return build_step(_ctx(context))
+
+        return build_tables()
+
+    @task_group(group_id="publish")
+    def publish():
+        @task(outlets=PUBLISHED, retries=3)
+        def publish_night(**context) -> dict:
+            from transforms.nightly.steps import publish_step
+
+            return publish_step(_ctx(context))
+
+        return publish_night()
+
+    prepare() >> extract() >> standardise() >> pseudonymise() >> link() >> build() >> publish()
+
+
+shared_care_record()

@@ -1,0 +1,98 @@
+"""Row accounting: every extracted row is published, quarantined or merged.
+
+Each category is counted from evidence, not by subtraction: a row is *published* when
+its key is in tonight's published output, *quarantined* when the quarantine names its
+file and row, *merged* when it is a DCC person record merged into another. The night
+stops before publish if the three do not add up to what was extracted.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+#: landing table -> (key columns in landing, how to spell the published key)
+EVENT_KEYS = {
+    "dcc_event": lambda f: "dcc:" + f["event_reference"].astype(str),
+    "dchs_referral": lambda f: "dchs:ref:" + f["service_request_id"].astype(str),
+    "dchs_care_contact": lambda f: (
+        "dchs:con:" + f["service_request_id"].astype(str) + ":" + f["care_contact_id"].astype(str)
+    ),
+    "dchs_inpatient_spell": lambda f: (
+        "dchs:spell:" + f["hospital_provider_spell_number"].astype(str)
+    ),
+}
+PERSON_KEYS = {"dcc_person": ("dcc", "la_person_id"), "dchs_patient": ("dchs", "local_patient_id")}
+
+
+class AccountingError(RuntimeError):
+    """Extracted rows are unaccounted for: nothing is published."""
+
+
+def account(
+    landing: dict[str, pd.DataFrame],
+    quarantine: pd.DataFrame,
+    person_index: pd.DataFrame,
+    care_event_ids: pd.Series,
+    *,
+    run_id: str,
+) -> pd.DataFrame:
+    """One row per landing table: extracted, published, quarantined, merged, balanced."""
+    q_keys = set(
+        zip(
+            quarantine["table_name"].astype(str),
+            quarantine["source_file"].astype(str),
+            quarantine["source_row"].astype(str),
+            strict=True,
+        )
+    )
+    index = person_index.set_index(["source", "source_record_id"])["record_status"]
+    event_ids = set(care_event_ids)
+    rows = []
+    for name, frame in landing.items():
+        quarantined = pd.Series(
+            [
+                (name, f, r) in q_keys
+                for f, r in zip(frame["_source_file"], frame["_source_row"], strict=True)
+            ],
+            index=frame.index,
+            dtype=bool,
+        )
+        if name in PERSON_KEYS:
+            source, col = PERSON_KEYS[name]
+            status = index.reindex(pd.MultiIndex.from_arrays([[source] * len(frame), frame[col]]))
+            status = pd.Series(status.to_numpy(), index=frame.index)
+            merged = ~quarantined & status.eq("merged")
+            published = ~quarantined & status.eq("active")
+        else:
+            keys = EVENT_KEYS[name](frame)
+            merged = pd.Series(False, index=frame.index)
+            published = ~quarantined & keys.isin(event_ids)
+        extracted = len(frame)
+        counts = {
+            "extracted": extracted,
+            "published": int(published.sum()),
+            "quarantined": int(quarantined.sum()),
+            "merged": int(merged.sum()),
+        }
+        rows.append(
+            {
+                "run_id": run_id,
+                "source": name.split("_", 1)[0],
+                "table_name": name,
+                **counts,
+                "balanced": extracted
+                == counts["published"] + counts["quarantined"] + counts["merged"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def check_balanced(accounting: pd.DataFrame) -> None:
+    bad = accounting[~accounting["balanced"]]
+    if not bad.empty:
+        detail = "; ".join(
+            f"{r.table_name}: extracted {r.extracted} != published {r.published} + "
+            f"quarantined {r.quarantined} + merged {r.merged}"
+            for r in bad.itertuples()
+        )
+        raise AccountingError(f"rows unaccounted for, nothing published: {detail}")

@@ -1,0 +1,49 @@
+"""What the last published night left behind, read from the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from transforms.warehouse.publish import read_frame
+
+
+@dataclass
+class PublishedState:
+    dcc_watermark: str | None = None
+    ingested_drop_dates: list[str] = field(default_factory=list)
+    ingested_manifests: list[str] = field(default_factory=list)
+    tokens_path: str | None = None  # tokens-zone folder of the last published night
+    last_run_id: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def watermark(self) -> datetime | None:
+        return datetime.fromisoformat(self.dcc_watermark) if self.dcc_watermark else None
+
+
+def read_state(engine: Engine, *, full_refresh: bool) -> PublishedState:
+    """Last published watermark, drops and tokens; a full refresh starts sources afresh."""
+    last = read_frame(
+        engine,
+        "select run_id, tokens_path from audit.pipeline_run where status = 'published' "
+        "order by finished_at desc limit 1",
+    )
+    state = PublishedState()
+    if not last.empty:
+        state.last_run_id = str(last.run_id.iloc[0])
+    if full_refresh:
+        return state
+    if not last.empty:
+        state.tokens_path = last.tokens_path.iloc[0]
+    wm = read_frame(engine, "select watermark from audit.watermark where source = 'dcc'")
+    if not wm.empty and wm.watermark.iloc[0] is not None:
+        state.dcc_watermark = str(wm.watermark.iloc[0])
+    drops = read_frame(engine, "select drop_date, manifest_sha256 from audit.dchs_drop")
+    state.ingested_drop_dates = sorted(drops.drop_date.astype(str))
+    state.ingested_manifests = sorted(drops.manifest_sha256.astype(str))
+    return state

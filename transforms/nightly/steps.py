@@ -1,0 +1,681 @@
+"""The night's steps. Each is one Airflow task; each returns a small JSON-able dict."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from transforms.nightly.context import RunContext
+from transforms.nightly.state import PublishedState, read_state
+from transforms.warehouse.db import describe, ensure_schema, make_engine
+
+log = logging.getLogger(__name__)
+
+DCC_LANDING = {"dcc_person": "person", "dcc_event": "event"}
+DCHS_LANDING = {
+    "dchs_patient": "patient",
+    "dchs_referral": "referral",
+    "dchs_care_contact": "care_contact",
+    "dchs_inpatient_spell": "inpatient_spell",
+}
+LANDING_TABLES = [*DCC_LANDING, *DCHS_LANDING]
+
+
+def _engine(ctx: RunContext):
+    return make_engine(ctx.settings.warehouse_url)
+
+
+def _state(ctx: RunContext) -> dict:
+    return ctx.read_json("state.json")
+
+
+def prepare(ctx: RunContext, key) -> dict:
+    """Check the key, make sure the warehouse schema exists, and record where we start."""
+    engine = _engine(ctx)
+    ensure_schema(engine)
+    full_refresh = ctx.full_refresh
+    last = read_last_key_version(engine)
+    rotated = last is not None and last != key.version
+    if rotated:
+        log.warning(
+            "pseudonymisation key version changed (%s -> %s): re-tokenising every record "
+            "with a full refresh; person keys are kept by the person index",
+            last,
+            key.version,
+        )
+        full_refresh = True
+    state = read_state(engine, full_refresh=full_refresh)
+    engine.dispose()
+    payload = {
+        **state.as_dict(),
+        "full_refresh": full_refresh,
+        "key_version": key.version,
+        "key_rotated": rotated,
+        "night": ctx.night.isoformat(),
+        "until": ctx.until.isoformat(sep=" "),
+        "started_at": datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" "),
+    }
+    ctx.write_json("state.json", payload)
+    log.info(
+        "night %s run %s: warehouse %s, full_refresh=%s, previous run %s",
+        ctx.night,
+        ctx.run_id,
+        describe(ctx.settings.warehouse_url),
+        full_refresh,
+        state.last_run_id,
+    )
+    return {
+        "run_dir": str(ctx.run_dir),
+        "full_refresh": full_refresh,
+        "previous_run": state.last_run_id,
+        "key_version": key.version,
+    }
+
+
+def read_last_key_version(engine) -> str | None:
+    from transforms.warehouse.publish import read_frame
+
+    last = read_frame(
+        engine,
+        "select key_version from audit.pipeline_run where status = 'published' "
+        "order by finished_at desc limit 1",
+    )
+    return None if last.empty else last.key_version.iloc[0]
+
+
+def extract_dcc_step(ctx: RunContext) -> dict:
+    from transforms.extract.dcc import extract_dcc
+
+    state = PublishedState(**_published_fields(_state(ctx)))
+    result = extract_dcc(
+        ctx.settings.dcc_url, since=state.watermark, until=ctx.until, landing_dir=ctx.landing_dir
+    )
+    if result["watermark"] is None:
+        result["watermark"] = state.dcc_watermark
+    ctx.write_json("extract_dcc.json", result)
+    return result
+
+
+def extract_dchs_step(ctx: RunContext) -> dict:
+    from transforms.extract.dchs import extract_dchs
+
+    state = PublishedState(**_published_fields(_state(ctx)))
+    result = extract_dchs(
+        ctx.settings.dchs_drop_dir,
+        until=ctx.night,
+        ingested_dates=set(state.ingested_drop_dates),
+        ingested_manifests=set(state.ingested_manifests),
+        landing_dir=ctx.landing_dir,
+    )
+    ctx.write_json("extract_dchs.json", result)
+    return {
+        "rows": result["rows"],
+        "drops": len(result["drops"]),
+        "rejected": len(result["rejected"]),
+    }
+
+
+def _published_fields(state: dict) -> dict:
+    fields = PublishedState.__dataclass_fields__
+    return {k: v for k, v in state.items() if k in fields}
+
+
+def previous_tokens(ctx: RunContext) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The pseudonymised state the last published night left, or ``(None, None)``."""
+    path = _state(ctx).get("tokens_path")
+    if not path:
+        return None, None
+    folder = Path(path)
+    if not (folder / "person_record.parquet").exists():
+        raise FileNotFoundError(
+            f"the last published night's tokens state is missing at {folder}; "
+            "re-run with full_refresh=true to rebuild it from the sources"
+        )
+    return (
+        pd.read_parquet(folder / "person_record.parquet"),
+        pd.read_parquet(folder / "source_event.parquet"),
+    )
+
+
+def timed(name: str):
+    """Decorator: log a step's wall time."""
+
+    def wrap(fn):
+        def inner(*args, **kwargs):
+            started = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                log.info("%s took %.1fs", name, time.monotonic() - started)
+
+        inner.__name__ = fn.__name__
+        inner.__doc__ = fn.__doc__
+        return inner
+
+    return wrap
+
+
+# --------------------------------------------------------------------------- standardise
+SOURCE_OF = {name: name.split("_", 1)[0] for name in LANDING_TABLES}
+SUITE_ORDER = [
+    "dcc_person",
+    "dchs_patient",
+    "dcc_event",
+    "dchs_referral",
+    "dchs_care_contact",
+    "dchs_inpatient_spell",
+]
+
+
+def read_landing(ctx: RunContext, name: str) -> pd.DataFrame:
+    path = ctx.landing_dir / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: did the extract step run?")
+    return pd.read_parquet(path)
+
+
+def _validation_context(
+    name: str, clean: dict[str, pd.DataFrame], prev_people, prev_events
+) -> dict:
+    """Cross-table facts a suite needs: known people, referrals and their dates."""
+    if name in ("dcc_event",):
+        ids = set(clean["dcc_person"]["la_person_id"].dropna())
+        if prev_people is not None:
+            ids |= set(prev_people.loc[prev_people.source == "dcc", "source_record_id"])
+        deaths = _death_dates(
+            clean["dcc_person"], "la_person_id", "date_of_death", prev_people, "dcc"
+        )
+        return {"person_ids": ids, "death_dates": deaths}
+    if name in ("dchs_referral", "dchs_care_contact", "dchs_inpatient_spell"):
+        ids = set(clean["dchs_patient"]["local_patient_id"].dropna())
+        if prev_people is not None:
+            ids |= set(prev_people.loc[prev_people.source == "dchs", "source_record_id"])
+        context = {"person_ids": ids}
+        if name == "dchs_care_contact":
+            ref = clean["dchs_referral"]
+            dates = pd.Series(
+                pd.to_datetime(ref["referral_received_date"], errors="coerce").to_numpy(),
+                index=ref["service_request_id"],
+            )
+            if prev_events is not None:
+                prev_ref = prev_events[prev_events.source_event_id.str.startswith("ref:")]
+                older = pd.Series(
+                    pd.to_datetime(prev_ref["start_date"]).to_numpy(),
+                    index=prev_ref["source_event_id"].str.removeprefix("ref:"),
+                )
+                dates = pd.concat([older[~older.index.isin(dates.index)], dates])
+            context["referral_dates"] = dates[~dates.index.duplicated(keep="last")]
+        return context
+    return {}
+
+
+def _death_dates(frame, id_col, death_col, prev_people, source) -> pd.Series:
+    now = pd.Series(
+        pd.to_datetime(frame[death_col], errors="coerce").to_numpy(), index=frame[id_col]
+    )
+    if prev_people is not None:
+        prev = prev_people[prev_people.source == source]
+        older = pd.Series(
+            pd.to_datetime(prev["date_of_death"]).to_numpy(), index=prev["source_record_id"]
+        )
+        now = pd.concat([older[~older.index.isin(now.index)], now])
+    return now.dropna()
+
+
+@timed("validate_sources")
+def validate_sources_step(ctx: RunContext) -> dict:
+    """Source suites over landing: quarantine bad rows, stop the night on a batch breach."""
+    from transforms.validation import build_data_docs, raise_for_breaches, validate_source_table
+
+    prev_people, prev_events = previous_tokens(ctx)
+    clean: dict[str, pd.DataFrame] = {}
+    outcomes = []
+    for name in SUITE_ORDER:
+        frame = read_landing(ctx, name)
+        outcome = validate_source_table(
+            name,
+            frame,
+            run_id=ctx.run_id,
+            docs_dir=ctx.data_docs_dir,
+            context=_validation_context(name, clean, prev_people, prev_events),
+        )
+        clean[name] = outcome.clean
+        outcomes.append(outcome)
+    docs_index = build_data_docs(ctx.data_docs_dir)
+    ctx.checks_dir.mkdir(parents=True, exist_ok=True)
+    quarantine = pd.concat([o.quarantine for o in outcomes], ignore_index=True)
+    findings = pd.concat([o.findings for o in outcomes], ignore_index=True)
+    quarantine.to_parquet(ctx.checks_dir / "quarantine.parquet", index=False)
+    findings.to_parquet(ctx.checks_dir / "findings.parquet", index=False)
+    summaries = [o.summary for o in outcomes]
+    ctx.write_json(
+        "checks/source_validation.json", {"suites": summaries, "data_docs": str(docs_index)}
+    )
+    log.info("Data Docs: %s", docs_index)
+    raise_for_breaches(outcomes, docs_index)
+    return {
+        "quarantined": len(quarantine),
+        "warnings": len(findings),
+        "data_docs": str(docs_index),
+    }
+
+
+# -------------------------------------------------------------------------- pseudonymise
+def clean_landing(ctx: RunContext, name: str, quarantine: pd.DataFrame) -> pd.DataFrame:
+    """Landing rows of ``name`` minus those quarantined (matched on file and row)."""
+    frame = read_landing(ctx, name)
+    if quarantine.empty:
+        return frame
+    bad = quarantine.loc[quarantine["table_name"] == name, ["source_file", "source_row"]]
+    keys = set(zip(bad["source_file"].astype(str), bad["source_row"].astype(str), strict=True))
+    keep = [
+        (f, r) not in keys for f, r in zip(frame["_source_file"], frame["_source_row"], strict=True)
+    ]
+    return frame.loc[keep].reset_index(drop=True)
+
+
+def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.Series) -> pd.Series:
+    """Whole years at ``on`` from year and month of birth only (the day never leaves the
+    edge); a birthday month counts as reached. Null when any part is unknown."""
+    on = pd.to_datetime(on, errors="coerce")
+    years = on.dt.year - pd.to_numeric(birth_year, errors="coerce")
+    before = on.dt.month < pd.to_numeric(birth_month, errors="coerce")
+    return (years - before.astype("Int64")).astype("Int64")
+
+
+def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Tonight's rows replace earlier versions with the same key; the last one wins."""
+    combined = tonight if previous is None else pd.concat([previous, tonight], ignore_index=True)
+    return combined.drop_duplicates(keys, keep="last").sort_values(keys).reset_index(drop=True)
+
+
+@timed("pseudonymise")
+def pseudonymise_step(ctx: RunContext, key) -> dict:
+    """Standardise clean rows, tokenise them, and fold them into the tokens-zone state."""
+    from transforms.contracts import PERSON_RECORD, SOURCE_EVENT
+    from transforms.pseudonymise import pseudonymise_persons
+    from transforms.standardise import (
+        standardise_dcc_events,
+        standardise_dcc_person,
+        standardise_dchs_events,
+        standardise_dchs_patient,
+    )
+
+    state = _state(ctx)
+    if state["key_version"] != key.version:
+        raise RuntimeError(
+            f"key version changed during the run ({state['key_version']} -> {key.version}); "
+            "re-run the night"
+        )
+    quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
+    landing = {name: clean_landing(ctx, name, quarantine) for name in LANDING_TABLES}
+
+    std_people = pd.concat(
+        [
+            standardise_dcc_person(landing["dcc_person"]),
+            standardise_dchs_patient(landing["dchs_patient"]),
+        ],
+        ignore_index=True,
+    )
+    people = pseudonymise_persons(std_people, key)[PERSON_RECORD]
+    events = pd.concat(
+        [
+            standardise_dcc_events(landing["dcc_event"], std_people),
+            standardise_dchs_events(
+                landing["dchs_referral"],
+                landing["dchs_care_contact"],
+                landing["dchs_inpatient_spell"],
+                std_people,
+            ),
+        ],
+        ignore_index=True,
+    )[SOURCE_EVENT]
+    del std_people, landing  # clear values stop here
+
+    prev_people, prev_events = previous_tokens(ctx)
+    people = upsert(prev_people, people, ["source", "source_record_id"])
+    events = upsert(prev_events, events, ["source", "source_event_id"])
+    births = people.set_index(["source", "source_record_id"])[["birth_year", "birth_month"]]
+    at = births.reindex(pd.MultiIndex.from_frame(events[["source", "source_record_id"]]))
+    events["age_at_event"] = age_from_birth_parts(
+        at["birth_year"].reset_index(drop=True),
+        at["birth_month"].reset_index(drop=True),
+        events["start_date"],
+    ).to_numpy()
+
+    out = ctx.tokens_dir
+    out.mkdir(parents=True, exist_ok=True)
+    people.to_parquet(out / "person_record.parquet", index=False)
+    events.to_parquet(out / "source_event.parquet", index=False)
+    log.info(
+        "tokens state %s: %d person records, %d events (key %s)",
+        out,
+        len(people),
+        len(events),
+        key.version,
+    )
+    return {"tokens_dir": str(out), "person_records": len(people), "events": len(events)}
+
+
+# ---------------------------------------------------------------------------------- link
+def _uid(frame: pd.DataFrame, side: str) -> pd.Series:
+    return frame[f"source_{side}"].astype(str) + ":" + frame[f"source_record_id_{side}"].astype(str)
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """uid_l < uid_r, so a pair has one spelling."""
+    a, b = frame["uid_l"], frame["uid_r"]
+    swap = a > b
+    out = frame.copy()
+    out.loc[swap, "uid_l"], out.loc[swap, "uid_r"] = b[swap], a[swap]
+    return out
+
+
+def read_identity(engine) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from transforms.link.person_index import HISTORY_COLUMNS, INDEX_COLUMNS
+    from transforms.warehouse.publish import read_frame
+
+    index = read_frame(engine, f"select {', '.join(INDEX_COLUMNS)} from identity.person_index")
+    history = read_frame(
+        engine, f"select {', '.join(HISTORY_COLUMNS)} from identity.person_key_history"
+    )
+    decisions = read_frame(
+        engine,
+        "select source_l, source_record_id_l, source_r, source_record_id_r, decision "
+        "from identity.review_decision order by decided_at",
+    )
+    return index, history, decisions
+
+
+def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> pd.DataFrame:
+    """Splink scores over tokens; the model is trained once and reused (saved per run)."""
+    import json
+
+    from transforms.link.splink_model import REVIEW_BAND, predict_pairs, train_model
+
+    model_path = ctx.settings.data_dir / "models" / "linkage_model.json"
+    if model_path.exists() and not _state(ctx)["full_refresh"]:
+        model = json.loads(model_path.read_text())
+    else:
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        model = train_model(active, model_out=model_path)
+    (ctx.build_dir).mkdir(parents=True, exist_ok=True)
+    (ctx.build_dir / "linkage_model.json").write_text(json.dumps(model, indent=1))
+    pairs = predict_pairs(active, model=model, threshold=REVIEW_BAND[0])
+    pairs["uid_l"], pairs["uid_r"] = _uid(pairs, "l"), _uid(pairs, "r")
+    return _ordered(pairs)
+
+
+@timed("link")
+def link_step(ctx: RunContext) -> dict:
+    """Deterministic, then probabilistic links; reviewed decisions win; stable keys."""
+    from transforms.link.deterministic import deterministic_pairs
+    from transforms.link.person_index import assign_person_keys
+    from transforms.link.splink_model import MATCH_THRESHOLD, REVIEW_BAND
+
+    people = pd.read_parquet(ctx.tokens_dir / "person_record.parquet")
+    active = people[people.record_status != "Merged"].reset_index(drop=True)
+    engine = _engine(ctx)
+    previous, history, decisions = read_identity(engine)
+    engine.dispose()
+
+    det = deterministic_pairs(active)
+    prob = probabilistic_pairs(ctx, active)
+    decided = decisions.assign(uid_l=_uid(decisions, "l"), uid_r=_uid(decisions, "r"))
+    decided = _ordered(decided).drop_duplicates(["uid_l", "uid_r"], keep="last")
+    verdict = decided.set_index(["uid_l", "uid_r"])["decision"]
+    pair_index = pd.MultiIndex.from_frame(prob[["uid_l", "uid_r"]])
+    prob["decision"] = verdict.reindex(pair_index).to_numpy()
+
+    accepted = prob[(prob.match_probability >= MATCH_THRESHOLD) & prob.decision.isna()]
+    review = prob[
+        prob.match_probability.between(REVIEW_BAND[0], REVIEW_BAND[1], inclusive="left")
+        & prob.decision.isna()
+    ]
+    reviewed = decided[decided.decision == "match"].assign(route="review", match_probability=1.0)
+    merged = people[people.record_status == "Merged"]
+    source_merge = pd.DataFrame(
+        {
+            "uid_l": "dcc:" + merged["source_record_id"].astype(str),
+            "uid_r": "dcc:" + merged["merged_into_record_id"].astype(str),
+            "route": "source_merge",
+            "match_probability": 1.0,
+        }
+    )
+    non_match = set(
+        map(tuple, decided.loc[decided.decision == "non-match", ["uid_l", "uid_r"]].to_numpy())
+    )
+    det_pairs = det[[(a, b) not in non_match for a, b in zip(det.uid_l, det.uid_r, strict=True)]]
+    cols = ["uid_l", "uid_r", "route", "match_probability"]
+    edges = pd.concat(
+        [
+            det_pairs[cols],
+            accepted.assign(route="probabilistic")[cols],
+            reviewed[cols],
+            source_merge[cols],
+        ],
+        ignore_index=True,
+    ).drop_duplicates(["uid_l", "uid_r"])
+
+    index, new_events = assign_person_keys(
+        people, edges, previous, history, run_id=ctx.run_id, night=ctx.night
+    )
+    history = pd.concat([history, new_events], ignore_index=True)
+
+    evidence_cols = [c for c in review.columns if c.startswith("gamma_")]
+    queue = review.assign(
+        evidence=review[evidence_cols]
+        .astype(str)
+        .agg(lambda r: ",".join(f"{c}={v}" for c, v in r.items()), axis=1)
+        if evidence_cols
+        else "",
+        run_id=ctx.run_id,
+    )[
+        [
+            "source_l",
+            "source_record_id_l",
+            "source_r",
+            "source_record_id_r",
+            "match_probability",
+            "match_weight",
+            "evidence",
+            "run_id",
+        ]
+    ]
+    out = ctx.build_dir
+    out.mkdir(parents=True, exist_ok=True)
+    index.to_parquet(out / "identity.person_index.parquet", index=False)
+    history.to_parquet(out / "identity.person_key_history.parquet", index=False)
+    queue.to_parquet(out / "identity.review_queue.parquet", index=False)
+    summary = {
+        "records": len(people),
+        "active_records": len(active),
+        "persons": int(index.person_key.nunique()),
+        "deterministic_pairs": len(det_pairs),
+        "probabilistic_pairs": len(accepted),
+        "review_match_pairs": len(reviewed),
+        "source_merges": len(source_merge),
+        "review_queue": len(queue),
+        "keys_created": int((new_events.event == "created").sum()),
+        "keys_merged": int((new_events.event == "merged_into").sum()),
+        "keys_split": int((new_events.event == "split_from").sum()),
+    }
+    ctx.write_json("build/linkage_summary.json", summary)
+    prob.drop(columns=["decision"]).to_parquet(out / "scored_pairs.parquet", index=False)
+    log.info("linkage: %s", summary)
+    return summary
+
+
+# --------------------------------------------------------------------------------- build
+SHARED_CARE = ["person", "person_conflict", "care_event", "pathway2_stay", "metric"]
+OUTPUT_SUITES = ["person", "care_event", "pathway2_stay", "metric"]
+
+
+def _parquet(ctx: RunContext, qualified: str) -> Path:
+    return ctx.build_dir / f"{qualified}.parquet"
+
+
+@timed("build")
+def build_step(ctx: RunContext) -> dict:
+    """Unified tables and measures; output suites and row accounting gate the publish."""
+    from transforms.build.care_event import build_care_event
+    from transforms.build.measures import compute_measures
+    from transforms.build.pathway2 import build_pathway2_stays
+    from transforms.build.person import build_person, person_internal
+    from transforms.nightly.accounting import account, check_balanced
+    from transforms.validation import build_data_docs, raise_for_breaches, validate_output_table
+
+    people = pd.read_parquet(ctx.tokens_dir / "person_record.parquet")
+    events = pd.read_parquet(ctx.tokens_dir / "source_event.parquet")
+    index = pd.read_parquet(_parquet(ctx, "identity.person_index"))
+    keyed = people.merge(
+        index[["source", "source_record_id", "person_key", "link_probability"]],
+        on=["source", "source_record_id"],
+        how="inner",
+        validate="one_to_one",
+    )
+    linked = keyed[keyed.record_status != "Merged"].reset_index(drop=True)
+    tables: dict[str, pd.DataFrame] = {}
+    tables["person"], tables["person_conflict"] = build_person(linked, events, as_of=ctx.night)
+    tables["care_event"] = build_care_event(keyed, events)
+    tables["pathway2_stay"] = build_pathway2_stays(tables["care_event"])
+    tables["metric"] = compute_measures(
+        person_internal(linked, tables["person"]),
+        tables["care_event"],
+        tables["pathway2_stay"],
+        as_of=ctx.night,
+    )
+
+    keys = set(tables["person"]["person_key"])
+    outcomes = [
+        validate_output_table(
+            name,
+            tables[name],
+            run_id=ctx.run_id,
+            docs_dir=ctx.data_docs_dir,
+            context={"person_keys": keys},
+        )
+        for name in OUTPUT_SUITES
+    ]
+    docs_index = build_data_docs(ctx.data_docs_dir)
+    landing = {name: read_landing(ctx, name) for name in LANDING_TABLES}
+    quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
+    accounting = account(
+        landing, quarantine, index, tables["care_event"]["event_id"], run_id=ctx.run_id
+    )
+    accounting.to_parquet(_parquet(ctx, "audit.row_accounting"), index=False)
+    source_summaries = ctx.read_json("checks/source_validation.json")["suites"]
+    validation = pd.DataFrame(
+        [
+            {
+                "run_id": ctx.run_id,
+                "suite": s["suite"],
+                "rows_in": s.get("rows_in"),
+                "rows_quarantined": s.get("rows_quarantined"),
+                "rows_warned": s.get("rows_warned"),
+                "success": s.get("success"),
+                "rules_evaluated": s.get("rules_evaluated"),
+                "data_docs_path": str(docs_index),
+            }
+            for s in [*source_summaries, *[o.summary for o in outcomes]]
+        ]
+    )
+    validation.to_parquet(_parquet(ctx, "audit.validation_result"), index=False)
+    raise_for_breaches(outcomes, docs_index)
+    check_balanced(accounting)
+
+    for name, frame in tables.items():
+        frame.to_parquet(_parquet(ctx, f"shared_care.{name}"), index=False)
+    counts = {name: len(frame) for name, frame in tables.items()}
+    counts["persons_both"] = int((tables["person"]["known_to"] == "both").sum())
+    ctx.write_json("build/build_summary.json", counts)
+    log.info("built %s; accounting balanced for %d tables", counts, len(accounting))
+    return counts
+
+
+# ------------------------------------------------------------------------------- publish
+@timed("publish")
+def publish_step(ctx: RunContext) -> dict:
+    """Everything tonight changes, in one transaction."""
+    from transforms.warehouse.publish import PublishPlan, publish
+
+    state = _state(ctx)
+    dcc = ctx.read_json("extract_dcc.json")
+    dchs = ctx.read_json("extract_dchs.json")
+    summary = ctx.read_json("build/build_summary.json")
+    link = ctx.read_json("build/linkage_summary.json")
+    accounting = pd.read_parquet(_parquet(ctx, "audit.row_accounting"))
+    quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
+
+    replace = {
+        f"shared_care.{n}": pd.read_parquet(_parquet(ctx, f"shared_care.{n}")) for n in SHARED_CARE
+    }
+    for name in ("identity.person_index", "identity.person_key_history", "identity.review_queue"):
+        replace[name] = pd.read_parquet(_parquet(ctx, name))
+
+    by_source = accounting.groupby("source")[
+        ["extracted", "published", "quarantined", "merged"]
+    ].sum()
+
+    def count(source: str, what: str) -> int:
+        return int(by_source.loc[source, what]) if source in by_source.index else 0
+
+    run_row = {
+        "run_id": ctx.run_id,
+        "night": ctx.night,
+        "status": "published",
+        "full_refresh": bool(state["full_refresh"]),
+        "key_version": state["key_version"],
+        "tokens_path": str(ctx.tokens_dir),
+        **{
+            f"{src}_{what}": count(src, what)
+            for src in ("dcc", "dchs")
+            for what in ("extracted", "published", "quarantined", "merged")
+        },
+        "persons": summary["person"],
+        "persons_both": summary["persons_both"],
+        "started_at": pd.Timestamp(state["started_at"]),
+        "finished_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
+        "timings_json": None,
+        "error": None,
+    }
+    linkage = pd.DataFrame(
+        [{"run_id": ctx.run_id, "measure": k, "value": float(v)} for k, v in link.items()]
+    )
+    quarantine_cols = [
+        "run_id", "source", "table_name", "source_record_id", "source_file",
+        "source_row", "rule", "severity", "description",
+    ]  # fmt: skip
+    plan = PublishPlan(
+        run_id=ctx.run_id,
+        replace=replace,
+        run_scoped={
+            "audit.pipeline_run": pd.DataFrame([run_row]),
+            "audit.row_accounting": accounting,
+            "audit.quarantine": quarantine[quarantine_cols],
+            "audit.validation_result": pd.read_parquet(_parquet(ctx, "audit.validation_result")),
+            "audit.linkage_summary": linkage,
+            "audit.drop_rejection": pd.DataFrame(
+                [{"run_id": ctx.run_id, **r} for r in dchs["rejected"]],
+                columns=["run_id", "drop_date", "reason"],
+            ),
+        },
+        watermarks={"dcc": dcc["watermark"]} if dcc["watermark"] else {},
+        ingested_drops=pd.DataFrame(
+            dchs["drops"], columns=["drop_date", "manifest_sha256", "rows_total"]
+        ),
+    )
+    engine = _engine(ctx)
+    try:
+        written = publish(engine, plan)
+    finally:
+        engine.dispose()
+    return {
+        "published": written,
+        "persons": summary["person"],
+        "persons_both": summary["persons_both"],
+    }
