@@ -1,0 +1,48 @@
+# One command to run the pipeline locally, one to run the tests. Both set themselves up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test test-fast lint format setup system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade uv
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make run: synthetic sources -> the real DAG, night by night, through Airflow -> summary
+run: setup
+	$(BIN)/python scripts/run_local.py
+
+## make test: every test, including PostgreSQL, the Airflow end to end and the heavier suites
+test: setup system-deps
+	$(BIN)/python -m pytest
+
+## make test-fast: unit tests only (no Airflow end to end, no slow suites)
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not e2e"
+
+## Debian packages the browser test needs (installed only when missing)
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed; the browser test will be skipped (fails under CI)"; fi; }
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf data .pytest_cache
