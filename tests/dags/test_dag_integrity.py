@@ -79,7 +79,7 @@ def test_stages_are_task_groups_and_the_sources_extract_in_parallel(dag):
         "build.build_tables",
         "publish.publish_night",
     ]
-    for before, after in zip(order, order[1:]):
+    for before, after in zip(order, order[1:], strict=False):
         assert after in dag.get_task(before).get_flat_relative_ids(upstream=False)
 
 
