@@ -1,0 +1,391 @@
+"""Standardised person frame -> ``contracts.PERSON_RECORD``: keyed tokens, CLKs, no clear text.
+
+Tokens. ``tok_<domain> = hex(HMAC-SHA256(key.secret, domain + '\\x1f' + value))[:32]``
+(128 bits), None for a null input. The value is the standardised (normalised) clear
+value. Domains and values:
+
+| column | domain | value |
+|---|---|---|
+| tok_nhs_number | nhs_number | 10 digits, only when ``nhs_number_valid`` |
+| tok_dob | dob | ``YYYY-MM-DD`` |
+| tok_dob_swapped | dob (same domain) | the day/month-swapped date, when that is a real date; so one record's ``tok_dob_swapped`` equals another's ``tok_dob`` exactly when their dates are day/month swaps |
+| tok_dob_ym, tok_dob_yd, tok_dob_md | dob_ym, dob_yd, dob_md | ``YYYY-MM``, ``YYYY-DD``, ``MM-DD`` |
+| tok_dob_year | dob_year | ``YYYY`` |
+| tok_given_name, tok_family_name | given_name, family_name | full normalised name |
+| tok_given_name_canonical | given_name_canonical | first given name, nickname-resolved (``reference/nicknames.csv``; an ambiguous nickname such as Pat is resolved by sex) |
+| tok_given_name_phonetic | given_name_phonetic | Metaphone (``jellyfish.metaphone``) of the first given name |
+| tok_family_name_phonetic | family_name_phonetic | Metaphone of the family name, letters A-Z only |
+| tok_postcode, tok_postcode_sector, tok_postcode_district | postcode, postcode_sector, postcode_district | ``DE4 3AG``, ``DE4 3``, ``DE4`` |
+| tok_street_number | street_number | ``<house number>|<street>``, only when both are known |
+
+Phonetic choice: Metaphone rather than NYSIIS or Soundex. It codes SMITH/SMYTH and
+CATHERINE/KATHERINE alike, and it is closest to the Double Metaphone the design asks
+for (jellyfish has no Double Metaphone). Names with no Latin letters get no phonetic
+token (None) rather than a meaningless empty code.
+
+CLKs (see :mod:`transforms.bloom`, 1024 bits, k=20):
+
+* ``clk_name``: bigrams of the given name and of the family name, each padded on its
+  own, in ONE domain (``clk_name``). The filter is therefore the same whichever field a
+  name was typed in, so swapped given/family names still score a high Dice; the exact
+  field-specific tokens keep the distinction.
+* ``clk_address``: bigrams of the house number, the street and the postcode (full, else
+  sector, else district), each in its own sub-domain (``clk_address/number`` ...), OR-ed.
+
+Performance: every token is computed once per *distinct* value (``pd.factorize``), with
+the HMAC inner/outer SHA-256 states prepared once per domain; derived values (date
+parts, canonical and phonetic names) are computed from the distinct base values and
+mapped back through the same codes. Only counts are logged.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import hashlib
+import logging
+import re
+from functools import cache
+from pathlib import Path
+
+import jellyfish
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.bloom import DEFAULT_BITS, DEFAULT_K, clk_matrix
+from transforms.contracts import PERSON_RECORD
+from transforms.keys import PseudonymKey
+
+log = logging.getLogger(__name__)
+
+REFERENCE = Path(__file__).parent / "reference"
+TOKEN_HEX = 32  # 128 bits
+SEP = b"\x1f"
+_NOT_AZ = re.compile(r"[^A-Z]")
+#: Large column buffers come from the system allocator: with many live 10-100 MB
+#: buffers, pyarrow's default mimalloc pool slowed ``take`` ~5x here (page-fault churn).
+_POOL = pa.system_memory_pool()
+_FEMALE_ENDINGS = ("A", "INE", "ETTE", "OTTE", "ELLE", "IE", "Y")
+
+
+# ------------------------------------------------------------------------------ tokens
+class Tokeniser:
+    """HMAC-SHA256 tokens under one key, domain-separated, over distinct values."""
+
+    def __init__(self, secret: bytes):
+        block = 64
+        key = hashlib.sha256(secret).digest() if len(secret) > block else secret
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def tokens(self, domain: str, values) -> list[str]:
+        """Token per value (values are non-null strings)."""
+        inner = self._inner.copy()
+        inner.update(domain.encode("utf-8") + SEP)
+        icopy, ocopy = inner.copy, self._outer.copy
+        out = []
+        append = out.append
+        for v in values:
+            i = icopy()
+            i.update(v.encode("utf-8"))
+            o = ocopy()
+            o.update(i.digest())
+            append(o.hexdigest()[:TOKEN_HEX])
+        return out
+
+    def token(self, domain: str, value: str | None) -> str | None:
+        return None if value is None else self.tokens(domain, [value])[0]
+
+
+# ----------------------------------------------------------------------- name handling
+@cache
+def nickname_table() -> dict[str, tuple[str, ...]]:
+    """NICKNAME -> canonical names (upper case), in file order."""
+    path = REFERENCE / "nicknames.csv"
+    table: dict[str, list[str]] = {}
+    if not path.exists():  # pragma: no cover - the reference ships with the code
+        log.warning("reference %s missing: canonical given names equal the names", path)
+        return {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            nick = row["nickname"].strip().upper()
+            canon = row["canonical"].strip().upper()
+            if nick and canon and canon not in table.setdefault(nick, []):
+                table[nick].append(canon)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+def _looks_female(name: str) -> bool:
+    return name.endswith(_FEMALE_ENDINGS)
+
+
+def canonical_given(first: str | None, sex: str | None = None) -> str | None:
+    """The canonical form of a first given name (Bill -> WILLIAM); itself when unknown."""
+    if first is None:
+        return None
+    options = nickname_table().get(first)
+    if not options:
+        return first
+    if len(options) > 1 and sex in ("F", "M"):
+        fitting = [o for o in options if _looks_female(o) == (sex == "F")]
+        if fitting:
+            return fitting[0]
+    return options[0]
+
+
+def first_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    head = name.split(" ", 1)[0]
+    return head or None
+
+
+def phonetic(name: str | None) -> str | None:
+    """Metaphone of the A-Z letters of ``name``; None when there are none."""
+    if name is None:
+        return None
+    letters = _NOT_AZ.sub("", name)
+    if not letters:
+        return None
+    return jellyfish.metaphone(letters) or None
+
+
+# ----------------------------------------------------------------------------- helpers
+def _factorize(series) -> tuple[np.ndarray, list]:
+    """Codes (-1 for null) and the distinct non-null values as Python objects."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), list(uniques)
+
+
+def _strings(values: list, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values[code]`` per row as a pandas ``str`` array (null for code -1 or None)."""
+    table = pa.array(values, type=pa.string(), memory_pool=_POOL)
+    if not len(codes):
+        return pd.array(table[:0], dtype="str")
+    taken = pc.take(table, pa.array(codes, mask=codes < 0), memory_pool=_POOL)
+    return pd.array(taken, dtype="str")
+
+
+def _combine(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of distinct combinations of several code columns (-1 kept as its own value),
+    and for each combination the first row holding it."""
+    n = len(codes[0])
+    combo = np.zeros(n, dtype=np.int64)
+    for c in codes:
+        combo = pd.factorize(combo * (int(c.max(initial=-1)) + 2) + (c + 1))[0]
+    n_keys = int(combo.max(initial=-1)) + 1
+    first = np.zeros(n_keys, dtype=np.int64)
+    first[combo[::-1]] = np.arange(n - 1, -1, -1)
+    return combo, first
+
+
+def _date_parts(dob: pd.Series):
+    """codes into distinct dates, and per distinct date its string parts."""
+    dates = pd.to_datetime(dob, errors="coerce")
+    codes, uniques = pd.factorize(dates, use_na_sentinel=True)
+    u = pd.DatetimeIndex(uniques)
+    y = u.year.to_numpy()
+    m = u.month.to_numpy()
+    d = u.day.to_numpy()
+    ys = [f"{v:04d}" for v in y]
+    ms = [f"{v:02d}" for v in m]
+    ds = [f"{v:02d}" for v in d]
+    full = [f"{a}-{b}-{c}" for a, b, c in zip(ys, ms, ds, strict=True)]
+    swapped = []
+    for a, mm, dd in zip(y, m, d, strict=True):
+        try:
+            pd.Timestamp(year=int(a), month=int(dd), day=int(mm))
+        except ValueError:
+            swapped.append(None)
+        else:
+            swapped.append(f"{a:04d}-{dd:02d}-{mm:02d}")
+    return np.asarray(codes, dtype=np.int64), {
+        "full": full,
+        "swapped": swapped,
+        "ym": [f"{a}-{b}" for a, b in zip(ys, ms, strict=True)],
+        "yd": [f"{a}-{c}" for a, c in zip(ys, ds, strict=True)],
+        "md": [f"{b}-{c}" for b, c in zip(ms, ds, strict=True)],
+        "year": ys,
+        "y": y,
+        "m": m,
+    }
+
+
+def _ints(values: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    table = np.append(np.asarray(values, dtype=np.int64), 0)
+    return pd.arrays.IntegerArray(table[codes], codes < 0)
+
+
+def composite_clks(
+    parts: list[tuple[np.ndarray, list, str]], secret: bytes, n_bits: int, k: int
+) -> pd.Series:
+    """OR of per-part CLKs (each part: codes, distinct values, domain) as ``bytes``;
+    None where every part is null. Each distinct value and each distinct combination is
+    encoded once."""
+    words = n_bits // 64
+    mats = []
+    for codes, uniques, domain in parts:
+        mat = np.zeros((len(uniques) + 1, words), dtype=np.uint64)  # last row: null
+        mat[:-1] = clk_matrix(np.asarray(uniques, dtype=object), secret, domain, n_bits, k)
+        mats.append((mat, np.where(codes < 0, len(uniques), codes)))
+    combo, first = _combine(*(c for _, c in mats))
+    acc = np.empty((len(first), words), dtype=np.uint64)
+    step = 32_768  # blocks keep the temporaries small and cache-resident
+    for lo in range(0, len(first), step):
+        rows = first[lo : lo + step]
+        block = acc[lo : lo + step]
+        block[:] = mats[0][0][mats[0][1][rows]]
+        for mat, codes in mats[1:]:
+            block |= mat[codes[rows]]
+    raw = np.ascontiguousarray(acc.astype("<u8", copy=False)).view(np.uint8)
+    fixed = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(n_bits // 8), len(acc), [None, pa.py_buffer(raw)]
+    )
+    table = np.empty(len(acc) + 1, dtype=object)
+    table[:-1] = fixed.to_numpy(zero_copy_only=False)  # bytes objects, made in C++
+    table[-1] = None
+    table[:-1][~acc.any(axis=1)] = None
+    return pd.Series(table[np.where(combo < 0, len(acc), combo)], dtype=object)
+
+
+# ------------------------------------------------------------------------ main entry
+def pseudonymise_persons(
+    std_df: pd.DataFrame,
+    key: PseudonymKey,
+    *,
+    n_bits: int = DEFAULT_BITS,
+    k: int = DEFAULT_K,
+) -> pd.DataFrame:
+    """Tokens, CLKs and non-identifying attributes for each standardised person row."""
+    if not isinstance(key, PseudonymKey):
+        raise TypeError("key must be a transforms.keys.PseudonymKey")
+    # Millions of short-lived str/bytes objects would trigger repeated full GC passes
+    # over the (large) input frame; nothing here makes reference cycles.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _pseudonymise(std_df, key, n_bits, k)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) -> pd.DataFrame:
+    tk = Tokeniser(key.secret)
+    df = std_df.reset_index(drop=True)
+    n = len(df)
+    cols: dict[str, object] = {}
+
+    def passthrough(col: str):
+        values = df[col]
+        if isinstance(values.dtype, pd.StringDtype) and values.dtype.na_value is np.nan:
+            return values.array  # already pandas 3 ``str``
+        return values.astype("str").array
+
+    def tok(domain: str, codes: np.ndarray, values: list):
+        present = [i for i, v in enumerate(values) if v is not None]
+        table: list = [None] * len(values)
+        for i, t in zip(present, tk.tokens(domain, [values[i] for i in present]), strict=True):
+            table[i] = t
+        return _strings(table, codes)
+
+    for col in ("source", "source_record_id", "record_status"):
+        cols[col] = passthrough(col)
+    cols["merged_into_record_id"] = passthrough("merged_into_record_id")
+    valid = df["nhs_number_valid"].fillna(False).astype(bool).to_numpy()
+    cols["nhs_number_valid"] = valid
+    codes, uniques = _factorize(df["nhs_number"].where(valid))
+    cols["tok_nhs_number"] = tok("nhs_number", codes, uniques)
+
+    # dates of birth: every part from the distinct dates; swapped dates in the dob domain
+    codes, parts = _date_parts(df["date_of_birth"])
+    union = sorted(set(parts["full"]) | {x for x in parts["swapped"] if x is not None})
+    dob_tok = dict(zip(union, tk.tokens("dob", union), strict=True))
+    cols["tok_dob"] = _strings([dob_tok[v] for v in parts["full"]], codes)
+    cols["tok_dob_swapped"] = _strings(
+        [dob_tok[v] if v is not None else None for v in parts["swapped"]], codes
+    )
+    for name, domain in (("ym", "dob_ym"), ("yd", "dob_yd"), ("md", "dob_md")):
+        cols[f"tok_{domain}"] = tok(domain, codes, parts[name])
+    cols["tok_dob_year"] = tok("dob_year", codes, parts["year"])
+    birth_year = _ints(parts["y"], codes)
+    birth_month = _ints(parts["m"], codes)
+
+    # names: exact, phonetic, canonical (first given name + sex)
+    g_codes, g_uniques = _factorize(df["given_name"])
+    f_codes, f_uniques = _factorize(df["family_name"])
+    cols["tok_given_name"] = tok("given_name", g_codes, g_uniques)
+    cols["tok_family_name"] = tok("family_name", f_codes, f_uniques)
+    firsts = [first_name(u) for u in g_uniques]
+    cols["tok_given_name_phonetic"] = tok(
+        "given_name_phonetic", g_codes, [phonetic(x) for x in firsts]
+    )
+    cols["tok_family_name_phonetic"] = tok(
+        "family_name_phonetic", f_codes, [phonetic(x) for x in f_uniques]
+    )
+    s_codes, s_uniques = _factorize(df["sex"]) if "sex" in df else (np.full(n, -1), [])
+    combo, first = _combine(g_codes, s_codes)
+    canon = [
+        canonical_given(
+            firsts[g_codes[r]] if g_codes[r] >= 0 else None,
+            s_uniques[s_codes[r]] if s_codes[r] >= 0 else None,
+        )
+        for r in first
+    ]
+    cols["tok_given_name_canonical"] = tok("given_name_canonical", combo, canon)
+
+    # postcode and street
+    for col in ("postcode", "postcode_sector", "postcode_district"):
+        codes, uniques = _factorize(df[col])
+        cols[f"tok_{col}"] = tok(col, codes, uniques)
+    n_codes, n_uniques = _factorize(df["street_number"])
+    st_codes, st_uniques = _factorize(df["street"])
+    combo, first = _combine(n_codes, st_codes)
+    both = [
+        f"{n_uniques[n_codes[r]]}|{st_uniques[st_codes[r]]}"
+        if n_codes[r] >= 0 and st_codes[r] >= 0
+        else None
+        for r in first
+    ]
+    cols["tok_street_number"] = tok("street_number", combo, both)
+
+    # Bloom filters
+    cols["clk_name"] = composite_clks(
+        [(g_codes, g_uniques, "clk_name"), (f_codes, f_uniques, "clk_name")],
+        key.secret,
+        n_bits,
+        k,
+    )
+    best_pc = df["postcode"].fillna(df["postcode_sector"]).fillna(df["postcode_district"])
+    pc_codes, pc_uniques = _factorize(best_pc)
+    cols["clk_address"] = composite_clks(
+        [
+            (n_codes, n_uniques, "clk_address/number"),
+            (st_codes, st_uniques, "clk_address/street"),
+            (pc_codes, pc_uniques, "clk_address/postcode"),
+        ],
+        key.secret,
+        n_bits,
+        k,
+    )
+
+    # non-identifying attributes
+    cols["sex"] = passthrough("sex")
+    cols["birth_year"] = birth_year
+    cols["birth_month"] = birth_month
+    for col in ("ethnicity_group", "district", "communication_need", "interpreter_language"):
+        cols[col] = passthrough(col)
+    cols["date_of_death"] = pd.to_datetime(df["date_of_death"], errors="coerce").to_numpy()
+    cols["unpaid_carer"] = df["unpaid_carer"].astype("boolean").array
+    cols["key_version"] = pd.array([key.version] * n, dtype="str")
+    out = pd.DataFrame({c: cols[c] for c in PERSON_RECORD}, index=pd.RangeIndex(n))
+    log.info(
+        "pseudonymised %d person records (%d with a valid NHS number) under key %s",
+        n,
+        int(valid.sum()),
+        key.version,
+    )
+    return out
