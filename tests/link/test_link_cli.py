@@ -1,0 +1,114 @@
+"""``python -m transforms.link``: two files in, one-to-one links out (real run)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from transforms.keys import create_local_key_file
+from transforms.link.cli import main, one_to_one
+from transforms.synthetic import GenConfig, generate_chunk
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """LEFT (DCC persons) and RIGHT (DCHS patients) of 3,000 synthetic people, the
+    truth, and a key file."""
+    d = tmp_path_factory.mktemp("cli")
+    t = generate_chunk(GenConfig(people=3000, days=1, seed=5), 0)
+    dcc = t["person"].to_pandas()
+    dcc = dcc[dcc["record_status"] == "Active"]
+    left = pd.DataFrame({
+        "record_id": dcc["la_person_id"], "nhs_number": dcc["nhs_number"],
+        "given_name": dcc["given_name"], "family_name": dcc["family_name"],
+        "date_of_birth": dcc["date_of_birth"].astype(str), "sex": dcc["gender"],
+        "postcode": dcc["postcode"], "address": dcc["address_line_1"],
+    })  # fmt: skip
+    dchs = t["patient.csv"].to_pandas().drop_duplicates("local_patient_id", keep="last")
+    right = pd.DataFrame({
+        "record_id": dchs["local_patient_id"], "nhs_number": dchs["nhs_number"],
+        "given_name": dchs["given_name"], "family_name": dchs["family_name"],
+        "date_of_birth": dchs["person_birth_date"], "sex": dchs["person_stated_gender_code"],
+        "postcode": dchs["postcode"], "address": dchs["address_line_1"],
+    })  # fmt: skip
+    left.to_csv(d / "left.csv", index=False)
+    right.to_parquet(d / "right.parquet", index=False)
+    key = d / "key.json"
+    create_local_key_file(key)
+    truth = t["truth"].to_pandas()
+    return d, key, truth
+
+
+def run_cli(d: Path, key: Path, *extra: str) -> Path:
+    out = d / f"links{len(extra)}.parquet"
+    rc = main([str(d / "left.csv"), str(d / "right.parquet"), "--out", str(out),
+               "--key-file", str(key), "-q", *extra])  # fmt: skip
+    assert rc == 0
+    return out
+
+
+def test_cli_writes_one_to_one_links(files):
+    d, key, truth = files
+    out = run_cli(d, key, "--model-out", str(d / "model.json"), "--report", str(d / "r.html"))
+    links = pd.read_parquet(out)
+    assert list(links.columns) == ["record_id_l", "record_id_r", "match_probability"]
+    assert len(links) > 100
+    assert links["record_id_l"].is_unique and links["record_id_r"].is_unique
+    assert links["record_id_l"].str.startswith("MOS").all()  # LEFT ids on the left
+    assert links["record_id_r"].str.startswith("S1").all()
+    assert links["match_probability"].is_monotonic_decreasing
+    from transforms.link.splink_model import MATCH_THRESHOLD
+
+    assert (links["match_probability"] >= MATCH_THRESHOLD).all()
+    tid = truth.set_index("source_record_id")["true_person_id"]
+    right = (
+        tid.reindex(links["record_id_l"]).to_numpy() == tid.reindex(links["record_id_r"]).to_numpy()
+    )
+    assert right.mean() >= 0.99
+    assert (d / "model.json").exists() and (d / "r.html").exists()
+
+
+def test_cli_reuses_model_and_many_to_many(files):
+    d, key, _ = files
+    model = d / "model.json"
+    if not model.exists():
+        run_cli(d, key, "--model-out", str(model))
+    out = run_cli(d, key, "--model", str(model), "--no-one-to-one", "--threshold", "0.5")
+    links = pd.read_parquet(out)
+    assert (links["match_probability"] >= 0.5).all()
+    one = one_to_one(links)
+    assert len(one) <= len(links)
+    assert one["record_id_l"].is_unique and one["record_id_r"].is_unique
+
+
+def test_one_to_one_is_greedy_best_first():
+    pairs = pd.DataFrame({
+        "record_id_l": ["a", "a", "b", "c"], "record_id_r": ["x", "y", "x", "z"],
+        "match_probability": [0.99, 0.98, 0.995, 0.9],
+    })  # fmt: skip
+    got = one_to_one(pairs)
+    assert list(zip(got["record_id_l"], got["record_id_r"], strict=True)) == [
+        ("b", "x"), ("a", "y"), ("c", "z"),
+    ]  # fmt: skip
+
+
+def test_cli_without_key_fails_clearly(files, tmp_path):
+    d, _, _ = files
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CARE_PSEUDONYMISATION_KEY", "CARE_KEY_FILE")}  # fmt: skip
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "transforms.link", str(d / "left.csv"), str(d / "right.parquet"),
+         "--out", str(tmp_path / "x.parquet")],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "key" in proc.stderr.lower()
+    assert not (tmp_path / "x.parquet").exists()

@@ -1,0 +1,389 @@
+"""Linkage quality: evaluation against ground truth, clustering, and the HTML report.
+
+``evaluate_against_truth`` takes either scored pairs (``source_l, source_record_id_l,
+source_r, source_record_id_r``) or clusters (``source, source_record_id`` and a
+``cluster_id`` / ``person_key`` column) and the truth (``source, source_record_id,
+true_person_id``), and gives pairwise precision, recall and F1 overall, cross-system
+(different sources) and within-system (same source). Clusters are scored by the pairs
+they imply (every two records in one cluster), which is what a person index publishes.
+
+``write_linkage_report`` writes one self-contained HTML page with inline SVG charts
+(no scripts, no CDN: it opens offline and in locked-down browsers).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PAIR_KEYS = ["source_l", "source_record_id_l", "source_r", "source_record_id_r"]
+
+
+# ------------------------------------------------------------------------ clustering
+def _uid(source: pd.Series, rid: pd.Series) -> np.ndarray:
+    return (source.astype(str) + ":" + rid.astype(str)).to_numpy(dtype=object)
+
+
+def clusters_from_pairs(
+    pairs: pd.DataFrame, records: pd.DataFrame, *, threshold: float | None = None
+) -> pd.DataFrame:
+    """Connected components of the pairs at or above ``threshold`` over ``records``.
+
+    Returns ``source, source_record_id, cluster_id`` for every record (singletons too).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if threshold is not None and len(pairs):
+        pairs = pairs[pairs["match_probability"] >= threshold]
+    uids = _uid(records["source"], records["source_record_id"])
+    pos = pd.Series(np.arange(len(uids)), index=pd.Index(uids))
+    if len(pairs):
+        left = pos.reindex(_uid(pairs["source_l"], pairs["source_record_id_l"])).to_numpy()
+        right = pos.reindex(_uid(pairs["source_r"], pairs["source_record_id_r"])).to_numpy()
+        ok = ~(np.isnan(left) | np.isnan(right))
+        left, right = left[ok].astype(np.int64), right[ok].astype(np.int64)
+    else:
+        left = right = np.zeros(0, dtype=np.int64)
+    n = len(uids)
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return pd.DataFrame(
+        {
+            "source": records["source"].astype(str).to_numpy(),
+            "source_record_id": records["source_record_id"].astype(str).to_numpy(),
+            "cluster_id": labels,
+        }
+    )
+
+
+# ------------------------------------------------------------------------ evaluation
+def _prf(tp: float, fp: float, fn: float) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "tp": int(tp),
+        "fp": int(fp),
+        "fn": int(fn),
+    }
+
+
+def _pairs_in_groups(frame: pd.DataFrame, keys: list[str]) -> tuple[int, int]:
+    """(cross-source pairs, within-source pairs) among records grouped by ``keys``."""
+    counts = frame.groupby([*keys, "source"], observed=True).size().rename("n").reset_index()
+    within = int((counts["n"] * (counts["n"] - 1) // 2).sum())
+    total = counts.groupby(keys, observed=True)["n"].sum()
+    all_pairs = int((total * (total - 1) // 2).sum())
+    return all_pairs - within, within
+
+
+def _truth_pair_counts(truth: pd.DataFrame) -> tuple[int, int]:
+    return _pairs_in_groups(truth, ["true_person_id"])
+
+
+def _metrics(tp_x, tp_w, pred_x, pred_w, true_x, true_w) -> dict:
+    out = {}
+    for prefix, (tp, pred, true) in {
+        "": (tp_x + tp_w, pred_x + pred_w, true_x + true_w),
+        "cross_": (tp_x, pred_x, true_x),
+        "within_": (tp_w, pred_w, true_w),
+    }.items():
+        for k, v in _prf(tp, pred - tp, true - tp).items():
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def evaluate_against_truth(pairs_or_clusters: pd.DataFrame, truth_df: pd.DataFrame) -> dict:
+    """Pairwise precision / recall / F1 (overall, ``cross_*``, ``within_*``) vs the truth.
+
+    Only records present in ``truth_df`` count; pass the truth for the records that were
+    linked (e.g. without DCC ``Merged`` rows). For pairs, every given pair counts as a
+    predicted link (filter on probability first); for clusters, every two records in
+    one cluster do.
+    """
+    truth = truth_df[["source", "source_record_id", "true_person_id"]].copy()
+    truth["source"] = truth["source"].astype(str)
+    truth["source_record_id"] = truth["source_record_id"].astype(str)
+    true_x, true_w = _truth_pair_counts(truth)
+    cols = set(pairs_or_clusters.columns)
+    if set(PAIR_KEYS) <= cols:
+        p = pairs_or_clusters[PAIR_KEYS].astype(str)
+        tid = truth.set_index(_uid(truth["source"], truth["source_record_id"]))["true_person_id"]
+        tl = tid.reindex(_uid(p["source_l"], p["source_record_id_l"])).to_numpy()
+        tr = tid.reindex(_uid(p["source_r"], p["source_record_id_r"])).to_numpy()
+        known = pd.notna(tl) & pd.notna(tr)
+        cross = (p["source_l"].to_numpy() != p["source_r"].to_numpy()) & known
+        within = (~cross) & known
+        hit = known & (tl == tr)
+        result = _metrics(
+            int((hit & cross).sum()),
+            int((hit & within).sum()),
+            int(cross.sum()),
+            int(within.sum()),
+            true_x,
+            true_w,
+        )
+        result["mode"] = "pairs"
+        return result
+    cluster_col = next((c for c in ("cluster_id", "person_key") if c in cols), None)
+    if cluster_col is None:
+        raise ValueError("expected pairs (source_l, ...) or clusters (cluster_id/person_key)")
+    c = pairs_or_clusters[["source", "source_record_id", cluster_col]].copy()
+    c["source"] = c["source"].astype(str)
+    c["source_record_id"] = c["source_record_id"].astype(str)
+    merged = c.merge(truth, on=["source", "source_record_id"], how="inner")
+    pred_x, pred_w = _pairs_in_groups(merged, [cluster_col])
+    tp_x, tp_w = _pairs_in_groups(merged, [cluster_col, "true_person_id"])
+    result = _metrics(tp_x, tp_w, pred_x, pred_w, true_x, true_w)
+    result["mode"] = "clusters"
+    return result
+
+
+def lookalike_merges(clusters: pd.DataFrame, truth: pd.DataFrame, errors: pd.DataFrame) -> dict:
+    """Per look-alike kind (twin, parent/child, common name), how many clusters join
+    records of a flagged person with records of another person.
+
+    ``errors``: the generator's errors.parquet (``error_type`` lookalike_*).
+    """
+    look = errors[errors["error_type"].astype(str).str.startswith("lookalike_")]
+    merged = clusters.merge(truth, on=["source", "source_record_id"], how="inner")
+    people = merged.groupby("cluster_id")["true_person_id"].nunique()
+    bad_clusters = set(people[people > 1].index)
+    out = {}
+    for kind, grp in look.groupby("error_type"):
+        rec = grp.merge(merged, on=["source", "source_record_id"], how="inner")
+        out[str(kind)] = int(rec["cluster_id"].isin(bad_clusters).sum())
+    return out
+
+
+# ----------------------------------------------------------------------- SVG charts
+def _esc(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def svg_bar_chart(
+    labels: list[str], values: list[float], *, title: str, width: int = 560, colour: str = "#3b6ea5"
+) -> str:
+    """Horizontal bars with value labels."""
+    bar_h, gap, left, right = 26, 8, 170, 90
+    height = 40 + len(labels) * (bar_h + gap)
+    vmax = max([float(v) for v in values] + [1e-9])
+    rows = []
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        y = 30 + i * (bar_h + gap)
+        w = (width - left - right) * float(v) / vmax
+        text = f"{v:,.0f}" if float(v) == int(v) else f"{v:,.4f}"
+        rows.append(
+            f'<text x="{left - 8}" y="{y + bar_h * 0.7}" text-anchor="end">{_esc(lab)}</text>'
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}"/>'
+            f'<text x="{left + w + 6:.1f}" y="{y + bar_h * 0.7}">{_esc(text)}</text>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_esc(title)}" '
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="13">'
+        f'<text x="4" y="16" font-weight="bold">{_esc(title)}</text>{"".join(rows)}</svg>'
+    )
+
+
+def svg_histogram(
+    values: np.ndarray,
+    *,
+    title: str,
+    bins: int = 40,
+    markers: dict[str, float] | None = None,
+    width: int = 640,
+    height: int = 260,
+) -> str:
+    """Histogram of ``values`` (log-scaled counts) with optional vertical markers."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    left, bottom, top, right = 50, 40, 26, 12
+    plot_w, plot_h = width - left - right, height - top - bottom
+    if values.size == 0:
+        body = f'<text x="{left}" y="{top + 20}">no pairs</text>'
+        lo, hi = 0.0, 1.0
+    else:
+        lo, hi = float(values.min()), float(values.max())
+        if hi == lo:
+            lo, hi = lo - 1, hi + 1
+        counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
+        cmax = math.log10(counts.max() + 1)
+        bw = plot_w / bins
+        parts = []
+        for i, c in enumerate(counts):
+            h = plot_h * (math.log10(c + 1) / cmax if cmax else 0)
+            parts.append(
+                f'<rect x="{left + i * bw:.1f}" y="{top + plot_h - h:.1f}" width="{max(bw - 1, 1):.1f}" '
+                f'height="{h:.1f}" fill="#5b8c5a"><title>{edges[i]:.1f} to {edges[i + 1]:.1f}: '
+                f"{int(c):,}</title></rect>"
+            )
+        for k in range(5):
+            x = lo + (hi - lo) * k / 4
+            px = left + plot_w * k / 4
+            parts.append(
+                f'<text x="{px:.1f}" y="{height - bottom + 16}" text-anchor="middle">{x:.1f}</text>'
+            )
+        for name, x in (markers or {}).items():
+            if lo <= x <= hi:
+                px = left + plot_w * (x - lo) / (hi - lo)
+                parts.append(
+                    f'<line x1="{px:.1f}" x2="{px:.1f}" y1="{top}" y2="{top + plot_h}" '
+                    f'stroke="#b03a2e" stroke-dasharray="4 3"/>'
+                    f'<text x="{px + 3:.1f}" y="{top + 12}" fill="#b03a2e">{_esc(name)}</text>'
+                )
+        body = "".join(parts)
+    axis = (
+        f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#333"/>'
+        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">match weight</text>'
+        f'<text x="12" y="{top + plot_h / 2}" transform="rotate(-90 12 {top + plot_h / 2})" '
+        f'text-anchor="middle">pairs (log scale)</text>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{_esc(title)}" '
+        f'width="{width}" height="{height}" font-family="sans-serif" font-size="12">'
+        f'<text x="4" y="16" font-weight="bold">{_esc(title)}</text>{axis}{body}</svg>'
+    )
+
+
+def _table(rows: list[tuple], header: tuple) -> str:
+    th = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    trs = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>"
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    if isinstance(v, int | np.integer):
+        return f"{int(v):,}"
+    return str(v)
+
+
+# --------------------------------------------------------------------------- report
+def write_linkage_report(
+    out_html: Path,
+    *,
+    route_counts: dict,
+    pairs: pd.DataFrame,
+    review_queue_size: int,
+    truth_metrics: dict | None,
+) -> Path:
+    """Write the linkage report (self-contained HTML with inline SVG charts).
+
+    ``route_counts``: links by route, e.g. ``{"deterministic": 120, "probabilistic": 30,
+    "review": 4}``. ``pairs``: scored pairs (``match_weight``, ``match_probability``).
+    ``truth_metrics``: :func:`evaluate_against_truth` output (or a dict of several,
+    e.g. ``{"pairs": {...}, "clusters": {...}}``), or None when there is no truth.
+    """
+    from transforms.link.splink_model import MATCH_THRESHOLD, REVIEW_BAND
+
+    out_html = Path(out_html)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    routes = {str(k): float(v) for k, v in route_counts.items()}
+    sections = []
+    sections.append(
+        '<section id="routes"><h2>Links by match route</h2>'
+        + svg_bar_chart(list(routes), list(routes.values()), title="Links by route")
+        + _table([(k, _fmt(int(v))) for k, v in routes.items()], ("route", "links"))
+        + "</section>"
+    )
+    weights = (
+        pairs["match_weight"].to_numpy(dtype=float) if "match_weight" in pairs else np.array([])
+    )
+
+    def weight_at(p: float) -> float:
+        return math.log2(p / (1 - p)) if 0 < p < 1 else float("nan")
+
+    markers = {
+        "review from": weight_at(REVIEW_BAND[0]),
+        "link at": weight_at(MATCH_THRESHOLD),
+    }
+    n_pairs = len(pairs)
+    probs = pairs["match_probability"].to_numpy(dtype=float) if n_pairs else np.array([])
+    sections.append(
+        '<section id="weights"><h2>Match-weight distribution</h2>'
+        + svg_histogram(weights, title=f"Scored pairs ({n_pairs:,})", markers=markers)
+        + _table(
+            [
+                ("pairs scored", _fmt(n_pairs)),
+                (
+                    f"at or above link threshold {MATCH_THRESHOLD}",
+                    _fmt(int((probs >= MATCH_THRESHOLD).sum())),
+                ),
+                (
+                    f"in review band [{REVIEW_BAND[0]}, {REVIEW_BAND[1]})",
+                    _fmt(int(((probs >= REVIEW_BAND[0]) & (probs < REVIEW_BAND[1])).sum())),
+                ),
+            ],
+            ("", "count"),
+        )
+        + "</section>"
+    )
+    sections.append(
+        '<section id="review"><h2>Clerical review queue</h2>'
+        f'<p class="big">{review_queue_size:,} pair(s) awaiting review</p>'
+        f"<p>Pairs with match probability in [{REVIEW_BAND[0]}, {REVIEW_BAND[1]}) are queued; "
+        "reviewed decisions override the model on later runs.</p></section>"
+    )
+    if truth_metrics:
+        sets = (
+            truth_metrics
+            if all(isinstance(v, dict) for v in truth_metrics.values())
+            else {"": truth_metrics}
+        )
+        parts = ['<section id="accuracy"><h2>Accuracy against ground truth</h2>']
+        for name, m in sets.items():
+            labels, vals, rows = [], [], []
+            for scope in ("", "cross_", "within_"):
+                scope_name = {"": "all", "cross_": "cross-system", "within_": "within-system"}[
+                    scope
+                ]
+                for metric in ("precision", "recall", "f1"):
+                    key = f"{scope}{metric}"
+                    if key in m:
+                        labels.append(f"{scope_name} {metric}")
+                        vals.append(float(m[key]))
+                rows.append(
+                    (
+                        scope_name,
+                        *(
+                            _fmt(m.get(f"{scope}{k}", ""))
+                            for k in ("precision", "recall", "f1", "tp", "fp", "fn")
+                        ),
+                    )
+                )
+            title = f"Precision / recall / F1 {name}".strip()
+            parts.append(f"<h3>{_esc(name or 'pairwise')}</h3>")
+            parts.append(svg_bar_chart(labels, vals, title=title, colour="#7d5ba6"))
+            parts.append(_table(rows, ("scope", "precision", "recall", "F1", "TP", "FP", "FN")))
+        parts.append("</section>")
+        sections.append("".join(parts))
+    generated = datetime.now(UTC).isoformat(timespec="seconds")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Linkage report</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; max-width: 960px; color: #222; }}
+table {{ border-collapse: collapse; margin: 0.6em 0 1.4em; }}
+th, td {{ border: 1px solid #ccc; padding: 3px 10px; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+section {{ margin-bottom: 2em; }} .big {{ font-size: 1.6em; margin: 0.2em 0; }}
+</style></head><body>
+<h1>Linkage report</h1>
+<p>Generated {generated}. Link threshold {MATCH_THRESHOLD}; review band
+[{REVIEW_BAND[0]}, {REVIEW_BAND[1]}). Pseudonymised data only: no identifiers appear here.</p>
+{"".join(sections)}
+</body></html>
+"""
+    tmp = out_html.with_suffix(out_html.suffix + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(out_html)
+    return out_html
