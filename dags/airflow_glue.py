@@ -18,9 +18,11 @@ def _connection(conn_id: str):
     try:
         return BaseHook.get_connection(conn_id)
     except Exception as exc:  # AirflowNotFoundException and friends
-        if "not" in str(exc).lower() and "found" in str(exc).lower() or "NotFound" in type(
-            exc
-        ).__name__:
+        if (
+            "not" in str(exc).lower()
+            and "found" in str(exc).lower()
+            or "NotFound" in type(exc).__name__
+        ):
             return None
         raise
 

@@ -50,7 +50,7 @@ DEFAULT_ARGS = {
 
 
 def _settings():
-    from transforms.airflow_support import settings_from_airflow
+    from airflow_glue import settings_from_airflow
 
     return settings_from_airflow()
 
@@ -62,14 +62,21 @@ def _ctx(context):
 
 
 def _key():
-    from transforms.airflow_support import key_from_airflow
+    """The pseudonymisation key; a missing or weak key fails at once, without retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_glue import key_from_airflow
 
-    return key_from_airflow()
+    from transforms.keys import KeyError_ as KeyProblem
+
+    try:
+        return key_from_airflow()
+    except KeyProblem as exc:
+        raise AirflowFailException(str(exc)) from exc
 
 
 def record_failure(context) -> None:
     """Failure callback: write the failure to audit.task_failure and notify."""
-    from transforms.airflow_support import record_task_failure
+    from airflow_glue import record_task_failure
 
     record_task_failure(context)
 

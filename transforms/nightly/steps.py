@@ -322,6 +322,7 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
         ignore_index=True,
     )
     people = pseudonymise_persons(std_people, key)[PERSON_RECORD]
+    prev_people, prev_events = previous_tokens(ctx)
     events = pd.concat(
         [
             standardise_dcc_events(landing["dcc_event"], std_people),
@@ -330,13 +331,13 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
                 landing["dchs_care_contact"],
                 landing["dchs_inpatient_spell"],
                 std_people,
+                previous_events=prev_events,
             ),
         ],
         ignore_index=True,
     )[SOURCE_EVENT]
     del std_people, landing  # clear values stop here
 
-    prev_people, prev_events = previous_tokens(ctx)
     people = upsert(prev_people, people, ["source", "source_record_id"])
     events = upsert(prev_events, events, ["source", "source_event_id"])
     births = people.set_index(["source", "source_record_id"])[["birth_year", "birth_month"]]
