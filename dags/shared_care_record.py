@@ -6,6 +6,7 @@ its tests and its docs live there.
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
@@ -40,10 +41,16 @@ PUBLISHED = [
     for table in ("person", "care_event", "pathway2_stay", "metric")
 ]
 
+# Retries: sources and the warehouse get one more try than the default, since their
+# outages are the ones that pass. Operators may tune both through the environment.
+RETRIES = int(os.environ.get("CARE_TASK_RETRIES", "2"))
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("CARE_RETRY_DELAY_SECONDS", "300")))
+OUTAGE_RETRIES = RETRIES + 1
+
 DEFAULT_ARGS = {
     "owner": "care-data-engineering",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=5),
+    "retries": RETRIES,
+    "retry_delay": RETRY_DELAY,
     "retry_exponential_backoff": True,
     "execution_timeout": timedelta(hours=2),
 }
@@ -110,7 +117,7 @@ def shared_care_record():
 
     @task_group(group_id="extract")
     def extract():
-        @task(retries=3)
+        @task(retries=OUTAGE_RETRIES)
         def dcc(**context) -> dict:
             from transforms.nightly.steps import extract_dcc_step
 
@@ -166,7 +173,7 @@ def shared_care_record():
 
     @task_group(group_id="publish")
     def publish():
-        @task(outlets=PUBLISHED, retries=3)
+        @task(outlets=PUBLISHED, retries=OUTAGE_RETRIES)
         def publish_night(**context) -> dict:
             from transforms.nightly.steps import publish_step
 

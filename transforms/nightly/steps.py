@@ -338,6 +338,7 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     )[SOURCE_EVENT]
     del std_people, landing  # clear values stop here
 
+    tonight = people
     people = upsert(prev_people, people, ["source", "source_record_id"])
     events = upsert(prev_events, events, ["source", "source_event_id"])
     births = people.set_index(["source", "source_record_id"])[["birth_year", "birth_month"]]
@@ -350,6 +351,7 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
 
     out = ctx.tokens_dir
     out.mkdir(parents=True, exist_ok=True)
+    tonight[["source", "source_record_id"]].to_parquet(out / "changed.parquet", index=False)
     people.to_parquet(out / "person_record.parquet", index=False)
     events.to_parquet(out / "source_event.parquet", index=False)
     log.info(
@@ -392,23 +394,77 @@ def read_identity(engine) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return index, history, decisions
 
 
-def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> pd.DataFrame:
-    """Splink scores over tokens; the model is trained once and reused (saved per run)."""
-    import json
-
-    from transforms.link.splink_model import REVIEW_BAND, predict_pairs, train_model
+def _train_or_load(ctx: RunContext, active: pd.DataFrame) -> tuple[dict, bool]:
+    """The linkage model: trained on a full refresh (or when none exists), else reused."""
+    from transforms.link.splink_model import load_model, save_model, train_model
 
     model_path = ctx.settings.data_dir / "models" / "linkage_model.json"
-    if model_path.exists() and not _state(ctx)["full_refresh"]:
-        model = json.loads(model_path.read_text())
+    reused = model_path.exists() and not _state(ctx)["full_refresh"]
+    if reused:
+        model = load_model(model_path)
     else:
         model_path.parent.mkdir(parents=True, exist_ok=True)
         model = train_model(active, model_out=model_path)
-    (ctx.build_dir).mkdir(parents=True, exist_ok=True)
-    (ctx.build_dir / "linkage_model.json").write_text(json.dumps(model, indent=1))
-    pairs = predict_pairs(active, model=model, threshold=REVIEW_BAND[0])
+    save_model(model, ctx.build_dir / "linkage_model.json")  # per run, for audit
+    return model, reused
+
+
+def previous_scored_pairs(ctx: RunContext) -> pd.DataFrame | None:
+    path = _state(ctx).get("tokens_path")
+    if not path or not (Path(path) / "scored_pairs.parquet").exists():
+        return None
+    return pd.read_parquet(Path(path) / "scored_pairs.parquet")
+
+
+def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Splink scores over tokens, and how they were made.
+
+    A full night scores every active record against every other. An incremental night
+    keeps the last night's scores for records that did not change, and scores only
+    tonight's new and changed records against the rest (``predict_between``) and
+    against each other (``predict_within``).
+    """
+    from transforms.link.splink_model import (
+        REVIEW_BAND,
+        predict_new_against_existing,
+        predict_pairs,
+    )
+
+    ctx.build_dir.mkdir(parents=True, exist_ok=True)
+    model, reused = _train_or_load(ctx, active)
+    previous = previous_scored_pairs(ctx) if reused else None
+    if previous is None:
+        pairs, mode = predict_pairs(active, model=model, threshold=REVIEW_BAND[0]), "full"
+    else:
+        changed = pd.read_parquet(ctx.tokens_dir / "changed.parquet")
+        changed_uid = set(changed["source"] + ":" + changed["source_record_id"])
+        uid = active["source"] + ":" + active["source_record_id"]
+        active_uid = set(uid)
+        keep = previous[
+            ~previous["uid_l"].isin(changed_uid)
+            & ~previous["uid_r"].isin(changed_uid)
+            & previous["uid_l"].isin(active_uid)
+            & previous["uid_r"].isin(active_uid)
+        ].drop(columns=["uid_l", "uid_r"])
+        new = active[uid.isin(changed_uid)]
+        scored = predict_new_against_existing(
+            new, active[~uid.isin(changed_uid)], model=model, threshold=REVIEW_BAND[0]
+        )
+        pairs = pd.concat([keep, scored], ignore_index=True) if len(scored) else keep
+        mode = "incremental"
+        log.info(
+            "incremental linkage: %d new or changed records scored against %d; "
+            "%d earlier pairs kept, %d new pairs",
+            len(new),
+            len(active) - len(new),
+            len(keep),
+            len(scored),
+        )
     pairs["uid_l"], pairs["uid_r"] = _uid(pairs, "l"), _uid(pairs, "r")
-    return _ordered(pairs)
+    pairs = _ordered(pairs)
+    # the scores are tokens-zone state: the next night starts from them
+    pairs.to_parquet(ctx.tokens_dir / "scored_pairs.parquet", index=False)
+    return pairs, mode
 
 
 @timed("link")
@@ -425,7 +481,7 @@ def link_step(ctx: RunContext) -> dict:
     engine.dispose()
 
     det = deterministic_pairs(active)
-    prob = probabilistic_pairs(ctx, active)
+    prob, mode = probabilistic_pairs(ctx, active)
     decided = decisions.assign(uid_l=_uid(decisions, "l"), uid_r=_uid(decisions, "r"))
     decided = _ordered(decided).drop_duplicates(["uid_l", "uid_r"], keep="last")
     verdict = decided.set_index(["uid_l", "uid_r"])["decision"]
@@ -493,6 +549,7 @@ def link_step(ctx: RunContext) -> dict:
     history.to_parquet(out / "identity.person_key_history.parquet", index=False)
     queue.to_parquet(out / "identity.review_queue.parquet", index=False)
     summary = {
+        "incremental_linkage": int(mode == "incremental"),
         "records": len(people),
         "active_records": len(active),
         "persons": int(index.person_key.nunique()),
@@ -506,7 +563,6 @@ def link_step(ctx: RunContext) -> dict:
         "keys_split": int((new_events.event == "split_from").sum()),
     }
     ctx.write_json("build/linkage_summary.json", summary)
-    prob.drop(columns=["decision"]).to_parquet(out / "scored_pairs.parquet", index=False)
     log.info("linkage: %s", summary)
     return summary
 

@@ -1,0 +1,121 @@
+"""Run a night's steps in order, in this process, measuring each one.
+
+The DAG is how the pipeline runs in production; this runner calls the very same step
+functions in the same order, for benchmarks and the soak test, where per-stage wall
+time, CPU time and peak memory matter and a scheduler in between would blur them.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from transforms.config import Settings
+from transforms.nightly import steps
+from transforms.nightly.context import LONDON, RunContext
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageFigures:
+    stage: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mb: float
+    result: dict
+
+
+def _rss_mb() -> float:
+    """Resident set size now, in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return 0.0
+
+
+class PeakMemory:
+    """Sample this process's RSS in a thread; ``peak`` is the highest seen, in MB."""
+
+    def __init__(self, every: float = 0.05):
+        self.every = every
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _rss_mb())
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakMemory:
+        self.peak = _rss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+
+def measure(stage: str, fn: Callable[[], dict]) -> StageFigures:
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    with PeakMemory() as mem:
+        result = fn()
+    figures = StageFigures(
+        stage=stage,
+        wall_s=time.perf_counter() - wall0,
+        cpu_s=time.process_time() - cpu0,
+        peak_rss_mb=mem.peak,
+        result=result,
+    )
+    log.info(
+        "stage %-12s wall %.1fs cpu %.1fs peak %.0f MB",
+        stage,
+        figures.wall_s,
+        figures.cpu_s,
+        figures.peak_rss_mb,
+    )
+    return figures
+
+
+def night_context(
+    settings: Settings, night: date, *, run_id: str | None = None, full_refresh: bool = False
+) -> RunContext:
+    """The context the DAG would build for a 02:00 Europe/London run on ``night``."""
+    local = datetime(night.year, night.month, night.day, 2, tzinfo=ZoneInfo(LONDON))
+    return RunContext(
+        settings=settings,
+        run_id=run_id or f"local__{night.isoformat()}",
+        night=night,
+        until=local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None),
+        full_refresh=full_refresh,
+    )
+
+
+def run_night(ctx: RunContext, key) -> list[StageFigures]:
+    """prepare → extract → validate → pseudonymise → link → build → publish."""
+    plan: list[tuple[str, Callable[[], dict]]] = [
+        ("prepare", lambda: steps.prepare(ctx, key)),
+        ("extract_dcc", lambda: steps.extract_dcc_step(ctx)),
+        ("extract_dchs", lambda: steps.extract_dchs_step(ctx)),
+        ("validate", lambda: steps.validate_sources_step(ctx)),
+        ("pseudonymise", lambda: steps.pseudonymise_step(ctx, key)),
+        ("link", lambda: steps.link_step(ctx)),
+        ("build", lambda: steps.build_step(ctx)),
+        ("publish", lambda: steps.publish_step(ctx)),
+    ]
+    return [measure(name, fn) for name, fn in plan]
+
+
+def figures_table(figures: list[StageFigures]) -> list[dict]:
+    return [{k: v for k, v in asdict(f).items() if k != "result"} for f in figures]
