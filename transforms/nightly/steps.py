@@ -365,19 +365,6 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
 
 
 # ---------------------------------------------------------------------------------- link
-def _uid(frame: pd.DataFrame, side: str) -> pd.Series:
-    return frame[f"source_{side}"].astype(str) + ":" + frame[f"source_record_id_{side}"].astype(str)
-
-
-def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
-    """uid_l < uid_r, so a pair has one spelling."""
-    a, b = frame["uid_l"], frame["uid_r"]
-    swap = a > b
-    out = frame.copy()
-    out.loc[swap, "uid_l"], out.loc[swap, "uid_r"] = b[swap], a[swap]
-    return out
-
-
 def read_identity(engine) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     from transforms.link.person_index import HISTORY_COLUMNS, INDEX_COLUMNS
     from transforms.warehouse.publish import read_frame
@@ -424,6 +411,7 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
     tonight's new and changed records against the rest (``predict_between``) and
     against each other (``predict_within``).
     """
+    from transforms.link.edges import ordered, pair_uid
     from transforms.link.splink_model import (
         REVIEW_BAND,
         predict_new_against_existing,
@@ -460,19 +448,29 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
             len(keep),
             len(scored),
         )
-    pairs["uid_l"], pairs["uid_r"] = _uid(pairs, "l"), _uid(pairs, "r")
-    pairs = _ordered(pairs)
+    pairs["uid_l"], pairs["uid_r"] = pair_uid(pairs, "l"), pair_uid(pairs, "r")
+    pairs = ordered(pairs)
     # the scores are tokens-zone state: the next night starts from them
     pairs.to_parquet(ctx.tokens_dir / "scored_pairs.parquet", index=False)
     return pairs, mode
+
+
+def comparison_evidence(pairs: pd.DataFrame) -> pd.Series:
+    """``given_name=4,dob=3,...``: Splink's comparison levels per pair, no clear values."""
+    gammas = [c for c in pairs.columns if c.startswith("gamma_")]
+    evidence = pd.Series("", index=pairs.index, dtype=object)
+    for i, col in enumerate(gammas):
+        sep = "," if i else ""
+        evidence = evidence + sep + col.removeprefix("gamma_") + "=" + pairs[col].astype(str)
+    return evidence
 
 
 @timed("link")
 def link_step(ctx: RunContext) -> dict:
     """Deterministic, then probabilistic links; reviewed decisions win; stable keys."""
     from transforms.link.deterministic import deterministic_pairs
+    from transforms.link.edges import link_edges
     from transforms.link.person_index import assign_person_keys
-    from transforms.link.splink_model import MATCH_THRESHOLD, REVIEW_BAND
 
     people = pd.read_parquet(ctx.tokens_dir / "person_record.parquet")
     active = people[people.record_status != "Merged"].reset_index(drop=True)
@@ -482,56 +480,14 @@ def link_step(ctx: RunContext) -> dict:
 
     det = deterministic_pairs(active)
     prob, mode = probabilistic_pairs(ctx, active)
-    decided = decisions.assign(uid_l=_uid(decisions, "l"), uid_r=_uid(decisions, "r"))
-    decided = _ordered(decided).drop_duplicates(["uid_l", "uid_r"], keep="last")
-    verdict = decided.set_index(["uid_l", "uid_r"])["decision"]
-    pair_index = pd.MultiIndex.from_frame(prob[["uid_l", "uid_r"]])
-    prob["decision"] = verdict.reindex(pair_index).to_numpy()
-
-    accepted = prob[(prob.match_probability >= MATCH_THRESHOLD) & prob.decision.isna()]
-    review = prob[
-        prob.match_probability.between(REVIEW_BAND[0], REVIEW_BAND[1], inclusive="left")
-        & prob.decision.isna()
-    ]
-    reviewed = decided[decided.decision == "match"].assign(route="review", match_probability=1.0)
-    merged = people[people.record_status == "Merged"]
-    source_merge = pd.DataFrame(
-        {
-            "uid_l": "dcc:" + merged["source_record_id"].astype(str),
-            "uid_r": "dcc:" + merged["merged_into_record_id"].astype(str),
-            "route": "source_merge",
-            "match_probability": 1.0,
-        }
-    )
-    non_match = set(
-        map(tuple, decided.loc[decided.decision == "non-match", ["uid_l", "uid_r"]].to_numpy())
-    )
-    det_pairs = det[[(a, b) not in non_match for a, b in zip(det.uid_l, det.uid_r, strict=True)]]
-    cols = ["uid_l", "uid_r", "route", "match_probability"]
-    edges = pd.concat(
-        [
-            det_pairs[cols],
-            accepted.assign(route="probabilistic")[cols],
-            reviewed[cols],
-            source_merge[cols],
-        ],
-        ignore_index=True,
-    ).drop_duplicates(["uid_l", "uid_r"])
+    edges, review, counts = link_edges(det, prob, decisions, people)
 
     index, new_events = assign_person_keys(
         people, edges, previous, history, run_id=ctx.run_id, night=ctx.night
     )
     history = pd.concat([history, new_events], ignore_index=True)
 
-    evidence_cols = [c for c in review.columns if c.startswith("gamma_")]
-    queue = review.assign(
-        evidence=review[evidence_cols]
-        .astype(str)
-        .agg(lambda r: ",".join(f"{c}={v}" for c, v in r.items()), axis=1)
-        if evidence_cols
-        else "",
-        run_id=ctx.run_id,
-    )[
+    queue = review.assign(evidence=comparison_evidence(review), run_id=ctx.run_id)[
         [
             "source_l",
             "source_record_id_l",
@@ -553,10 +509,7 @@ def link_step(ctx: RunContext) -> dict:
         "records": len(people),
         "active_records": len(active),
         "persons": int(index.person_key.nunique()),
-        "deterministic_pairs": len(det_pairs),
-        "probabilistic_pairs": len(accepted),
-        "review_match_pairs": len(reviewed),
-        "source_merges": len(source_merge),
+        **counts,
         "review_queue": len(queue),
         "keys_created": int((new_events.event == "created").sum()),
         "keys_merged": int((new_events.event == "merged_into").sum()),
