@@ -71,6 +71,17 @@ class Settings:
         return cls(**values)
 
     @property
+    def ground_truth(self) -> Path | None:
+        """Synthetic sources' ``truth.parquet`` (who is who), when there is one.
+
+        ``CARE_GROUND_TRUTH`` names it; otherwise it is looked for beside the DCHS drops.
+        Real sources have none, and the linkage report then shows no accuracy figures.
+        """
+        named = self.extra.get("ground_truth") or os.environ.get("CARE_GROUND_TRUTH")
+        path = Path(named) if named else self.dchs_drop_dir.parent / "truth.parquet"
+        return path if path.exists() else None
+
+    @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.nightly.context import RunContext
+from transforms.nightly.context import RunContext, safe_name
 from transforms.nightly.state import PublishedState, read_state
 from transforms.warehouse.db import describe, ensure_schema, make_engine
 
@@ -515,9 +515,37 @@ def link_step(ctx: RunContext) -> dict:
         "keys_merged": int((new_events.event == "merged_into").sum()),
         "keys_split": int((new_events.event == "split_from").sum()),
     }
+    report = linkage_report(ctx, edges, prob, index, len(queue))
+    summary.update({k: v for k, v in report.items() if k != "path"})
     ctx.write_json("build/linkage_summary.json", summary)
-    log.info("linkage: %s", summary)
-    return summary
+    log.info("linkage: %s; report %s", summary, report["path"])
+    return {**summary, "report": report["path"]}
+
+
+def linkage_report(
+    ctx: RunContext, edges: pd.DataFrame, scored: pd.DataFrame, index: pd.DataFrame, queued: int
+) -> dict:
+    """The night's HTML linkage report; accuracy against ground truth when there is one."""
+    from transforms.link.report import evaluate_against_truth, write_linkage_report
+
+    truth_path = ctx.settings.ground_truth
+    metrics = None
+    if truth_path is not None:
+        truth = pd.read_parquet(truth_path)
+        seen = index[["source", "source_record_id"]].astype(str)
+        truth = truth.astype({"source": str, "source_record_id": str}).merge(seen)
+        metrics = evaluate_against_truth(index, truth)
+    path = write_linkage_report(
+        ctx.settings.reports_dir / "linkage" / f"{ctx.night}_{safe_name(ctx.run_id)}.html",
+        route_counts=edges["route"].value_counts().to_dict(),
+        pairs=scored,
+        review_queue_size=queued,
+        truth_metrics=metrics,
+    )
+    out = {"path": str(path)}
+    if metrics:
+        out.update({f"truth_{k}": float(v) for k, v in metrics.items() if k != "mode"})
+    return out
 
 
 # --------------------------------------------------------------------------------- build
