@@ -48,8 +48,11 @@ create table if not exists shared_care.pathway2_stay (
     n_stays               bigint,
     length_of_stay_days   bigint,
     exit_destination      text,
-    age_at_admission      bigint
+    age_at_admission      bigint,
+    entry_route           text
 );
+-- Warehouses created before entry_route existed get it here (idempotent, both engines).
+alter table shared_care.pathway2_stay add column if not exists entry_route text;
 create table if not exists shared_care.metric (
     measure_id          text not null,
     measure_name        text,

@@ -1,0 +1,59 @@
+"""The data dictionary, views and comments are generated from definitions and cannot drift."""
+
+from __future__ import annotations
+
+from transforms.build import definitions as D
+from transforms.build.dictionary import (
+    VIEWS_DIR,
+    comment_statements,
+    ddl_columns,
+    main,
+    render_markdown,
+    stale_files,
+    view_sql,
+)
+
+
+def test_generated_files_are_up_to_date():
+    stale = stale_files()
+    assert not stale, f"run `python -m transforms.build.dictionary`: stale {stale}"
+    assert main(["--check"]) == 0
+
+
+def test_every_warehouse_column_is_documented_and_nothing_else():
+    ddl = ddl_columns()
+    assert set(ddl) == {t.name for t in D.TABLES}, "a table without (or with stale) docs"
+    for table in D.TABLES:
+        assert list(table.columns) == [c for c, _ in ddl[table.name]], table.name
+        assert all(text.strip() for text in table.columns.values()), table.name
+
+
+def test_one_view_file_per_measure():
+    assert {p.stem for p in VIEWS_DIR.glob("*.sql")} == {m.measure_id for m in D.MEASURES}
+    sql = view_sql(D.measure("still_at_home_91"))
+    assert "create or replace view shared_care.v_metric_still_at_home_91 as" in sql
+    assert "where measure_id = 'still_at_home_91'" in sql
+    assert sql.count(";") == 1  # ensure_schema splits files on ';'
+
+
+def test_comments_are_quoted_and_cover_every_column():
+    statements = comment_statements()
+    n_columns = sum(len(t.columns) for t in D.TABLES)
+    assert len(statements) == len(D.TABLES) + n_columns + len(D.MEASURES)
+    assert all(s.count("'") % 2 == 0 for s in statements)
+    only = comment_statements({"shared_care.person": {"sex"}})
+    assert only == [
+        f"comment on table shared_care.person is '{D.TABLE_BY_NAME['shared_care.person'].description}'",
+        "comment on column shared_care.person.sex is "
+        "'M, F, X (other/indeterminate) or U (unknown): most recent known value.'",
+    ]
+
+
+def test_dictionary_names_every_measure_rule_and_parameter():
+    text = render_markdown()
+    for m in D.MEASURES:
+        assert f"### `{m.measure_id}`" in text and m.view in text
+    assert "still at home 91 days" in text.lower() and "survivorship rules" in text
+    for rule in D.SURVIVORSHIP.values():
+        assert rule.replace("|", "\\|") in text
+    assert str(D.DEFAULT_POPULATION["65+"]) in text.replace(",", "").replace("_", "")

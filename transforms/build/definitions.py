@@ -1,0 +1,801 @@
+"""Every partnership measure, published table and column, defined in one place.
+
+:mod:`transforms.build.measures` computes what is defined here and stamps each metric
+row with the measure's ``version``; :mod:`transforms.build.dictionary` turns the same
+definitions into ``docs/data_dictionary.md``, the dashboard views (``sql/views``) and
+the ``COMMENT ON`` statements, so the documentation cannot drift from the code.
+
+Change a measure's logic -> bump its ``version`` (and ``DEFINITIONS_VERSION``) and
+regenerate: ``python -m transforms.build.dictionary``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Version of this definitions set as a whole (the dictionary's header).
+DEFINITIONS_VERSION = "2026.11-1"
+
+# ------------------------------------------------------------------------ parameters
+#: Follow-up of the Better Care Fund / legacy ASCOF 2B(1) measure: at home on day 91.
+STILL_AT_HOME_DAYS = 91
+#: ASCOF 2D follow-up window (12 weeks), as DHSC computes it from CLD.
+ASCOF_2D_FOLLOW_UP_DAYS = 84
+#: Reablement / rehabilitation services this close (days from the end of one to the
+#: start of the next, or overlapping) form one cluster (DHSC ASCOF 2D uses 7).
+REHAB_CLUSTER_GAP_DAYS = 7
+#: A hospital discharge links to a cluster when it falls from this many days before the
+#: cluster starts ...
+DISCHARGE_BEFORE_DAYS = 7
+#: ... to this many days after it (DHSC ASCOF 2D: -7 / +3). The latest such discharge wins.
+DISCHARGE_AFTER_DAYS = 3
+#: Pathway 2: consecutive bed stays with at most this many days between one's end and the
+#: next one's start form one episode (a CSB -> community hospital transfer is one episode).
+PATHWAY2_MAX_GAP_DAYS = 1
+#: A CSB stay ends in a care home when a long-term residential or nursing service starts
+#: within this many days after it.
+CARE_HOME_AFTER_BED_DAYS = 7
+#: An acute admission seen only as a signal (a DCC "Admitted to hospital" outcome, a
+#: community hospital discharge to an NHS ward) lasts until the next hospital-discharge
+#: evidence within ``ACUTE_STAY_MAX_DAYS``; without one it is assumed to last this long.
+INFERRED_ACUTE_LOS_DAYS = 10
+ACUTE_STAY_MAX_DAYS = 90
+#: Deaths reach DCC up to 21 days late (DCHS up to 7): a period whose follow-up closed
+#: within this many days of ``as_of`` is ``provisional``, not ``final``.
+LATE_RECORDING_DAYS = 21
+#: ASCOF 2B/2C: a residential / nursing admission is *new* unless another one started
+#: earlier and was open, or ended less than this many days before it.
+NEW_ADMISSION_LOOKBACK_DAYS = 365
+
+#: Home-based reablement / rehabilitation: DCC START (ST-Max, Reablement) and DCHS team
+#: types 52 (reablement) and 53 (home-based intermediate care). DCHS crisis response
+#: (51, two-hour urgent community response, 2-5 days) is admission avoidance, not
+#: rehabilitation, and is left out (SALT STS004: short-term intervention with active
+#: therapy and a planned outcome of maximising independence).
+HOME_REHAB_CATEGORIES = {
+    "DCC": ("reablement",),
+    "DCHS": ("reablement", "home_intermediate_care"),
+}
+LONG_TERM_CARE_HOME_CATEGORIES = ("long_term_residential", "long_term_nursing")
+#: DCHS discharge destinations that are care homes (NHS Data Dictionary).
+CARE_HOME_DESTINATIONS = ("54", "55", "56", "65", "85")
+#: Community hospital discharge destinations that are not a discharge to the community
+#: (DHSC ASCOF 2D excludes 49-52, 79, 87, 88 from its discharges; 98 = not discharged).
+NOT_COMMUNITY_DESTINATIONS = ("49", "50", "51", "52", "79", "87", "88", "98")
+
+#: ONS mid-year population estimates for Derbyshire County Council's area (E10000007),
+#: the denominators of ASCOF 2B/2C. Mid-2023, published 2024 (Derbyshire Observatory,
+#: "Population by Age and Area": 0-15 136,600; 16-64 492,390; 65+ 182,459; total
+#: 811,449). ONS does not publish 18-64 in that table: 18-64 = 16-64 less an estimated
+#: 18,600 aged 16-17 (two single years at the county's ~9,300 per year of age).
+#: Replace with the ONS single-year 18-64 figure for the reporting year when available,
+#: or pass ``population=`` to ``compute_measures``.
+DEFAULT_POPULATION = {"18-64": 473_790, "65+": 182_459}
+DEFAULT_POPULATION_SOURCE = (
+    "ONS mid-2023 population estimates, Derbyshire County (E10000007): 65+ = 182,459; "
+    "18-64 = 16-64 (492,390) less an estimated 18,600 aged 16-17"
+)
+
+#: Period kinds. Quarters are calendar quarters (Jan-Mar, ...); financial years run
+#: 1 April - 31 March; a snapshot has period_start = period_end = as_of.
+PERIOD_KINDS = ("quarter", "financial_year", "snapshot")
+
+#: Metric status values.
+STATUS = {
+    "final": "every follow-up window in the period closed more than LATE_RECORDING_DAYS before as_of",
+    "provisional": "the period is still running, some windows are pending, or a window closed "
+    "recently enough that a late-recorded death or placement could still change it",
+    "pending": "no window in the period has closed yet: numerator and denominator are empty; "
+    "the row says how many discharges are waiting (denominator of breakdown window:pending)",
+}
+
+
+# ---------------------------------------------------------------------- measure model
+@dataclass(frozen=True)
+class Measure:
+    measure_id: str
+    name: str
+    unit: str  # proportion (0-1) | per_100k | days
+    version: str
+    periods: tuple[str, ...]
+    breakdowns: tuple[str, ...]
+    summary: str
+    numerator: str
+    denominator: str
+    rules: tuple[str, ...] = ()
+    reference: str = ""
+    caveats: tuple[str, ...] = ()
+
+    @property
+    def view(self) -> str:
+        return f"shared_care.v_metric_{self.measure_id}"
+
+
+UNITS = {
+    "proportion": "a share from 0 to 1 (views add `percent` = 100 x value); fidelity "
+    "differences are in percentage points",
+    "per_100k": "admissions per 100,000 population; fidelity differences in the same unit",
+    "days": "days; fidelity differences in days",
+}
+
+_AT_HOME_RULES = (
+    "Cohort unit: a reablement/rehabilitation *cluster* per person - DCC START "
+    "reablement services, DCHS reablement (team 52) and home-based intermediate care "
+    "(team 53) referrals, and Pathway 2 bed episodes entered from hospital "
+    f"(step-down) - joined when one starts within {REHAB_CLUSTER_GAP_DAYS} days of the "
+    "previous one's end (or overlaps it).",
+    "Discharge date D: the latest hospital discharge from "
+    f"{DISCHARGE_BEFORE_DAYS} days before to {DISCHARGE_AFTER_DAYS} days after the "
+    "cluster starts. Hospital-discharge evidence: a DCC Request with route of access "
+    "'Discharge from Hospital'; a DCHS referral with source of referral H2 (discharge "
+    "from hospital); a community hospital admission from an NHS hospital (source 51/87: "
+    "the acute discharge date); the discharge of a community hospital stay that is not "
+    "itself step-down rehabilitation (a step-up or readmission spell), alive and to the "
+    "community. Clusters with no such evidence (e.g. reablement from a community "
+    "request) are not in the cohort.",
+    "Aged 65+ at D, from the surviving year and month of birth (a birthday month "
+    "counts as reached); unknown birth -> left out.",
+    "Excluded: people in a long-term residential or nursing placement (DCC) on D - they "
+    "are not returning to their own home.",
+    f"Day 91 = D + {STILL_AT_HOME_DAYS}. The window is *pending* (in neither numerator "
+    "nor denominator) until day 91 is before as_of.",
+    "Not at home on day 91 when, by then: (a) died - the earliest death date of any of "
+    "the person's records in either organisation, or a DCC 'NFA - Deceased' / DCHS "
+    "died outcome; (b) in a bed at the end of day 91 - a Pathway 2 episode (community "
+    "hospital and/or Community Support Bed) or an inferred acute stay admitted on or "
+    "before day 91 and not discharged by day 91 (open stays count); (c) a new long-term "
+    "placement - a DCC Long Term Support: Residential/Nursing Care service starting from "
+    "D to day 91, or a DCHS community hospital discharge to a care home (54/55/56/65/85) "
+    "from D to day 91.",
+    "Deaths stay in the denominator. Numerator: closed windows at home on day 91.",
+    "Inferred acute stay: from a DCC 'Admitted to hospital' outcome (at the event's end) "
+    "or a community hospital discharge to an NHS ward (51) to the next hospital-discharge "
+    f"evidence within {ACUTE_STAY_MAX_DAYS} days, else {INFERRED_ACUTE_LOS_DAYS} days "
+    "(acute admissions are not a source).",
+)
+
+MEASURES: tuple[Measure, ...] = (
+    Measure(
+        measure_id="still_at_home_91",
+        name="Older people still at home 91 days after discharge from hospital into "
+        "reablement/rehabilitation (65+)",
+        unit="proportion",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=(
+            "all",
+            "age_band:65-74|75-84|85+",
+            "sex:F|M",
+            "route:home|bed (first service of the cluster)",
+            "known_to:both|dcc|dchs",
+            "outcome:died|in_bed|care_home (share of the denominator not at home for "
+            "that reason; a window can have several)",
+            "window:pending (denominator = windows not yet closed; value empty)",
+        ),
+        summary="The Better Care Fund measure (legacy ASCOF 2B(1), SALT STS004), computed "
+        "across both organisations: of discharges of people aged 65+ from hospital into "
+        "reablement or rehabilitation, the share at home 91 days after discharge.",
+        numerator="Discharges whose 91-day window has closed and the person is at home on "
+        "day 91 (no death, no bed stay covering day 91, no new long-term residential or "
+        "nursing placement by then).",
+        denominator="Discharges of people aged 65+ from hospital into reablement or "
+        "rehabilitation whose 91-day window has closed, deaths included; pending windows "
+        "excluded. Period = discharge date D.",
+        rules=_AT_HOME_RULES,
+        reference="NHS Digital SALT STS004 guidance; ASCOF 2B(1) handbook; Better Care Fund "
+        "metric 'still at home 91 days after discharge'. Derbyshire 65% vs England 82% "
+        "(DESIGN section 1).",
+        caveats=(
+            "Acute hospital activity is not a source; acute discharges are seen through DCC "
+            "requests, DCHS referrals and community hospital admissions.",
+            "SALT counts discharges in October-December only; this gives every quarter and "
+            "financial year (the October-December quarter is the SALT figure).",
+            "Extra care housing and Shared Lives count as home (they are long-term "
+            "community services, not residential care), as in ASCOF.",
+        ),
+    ),
+    Measure(
+        measure_id="ascof_2d",
+        name="ASCOF 2D: people aged 65+ discharged from hospital into reablement who "
+        "remained in the community within 12 weeks (part 1, outcomes)",
+        unit="proportion",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=(
+            "all",
+            "age_band:65-74|75-84|85+",
+            "sex:F|M",
+            "outcome:died|readmitted|care_home (share of the denominator)",
+            "window:pending",
+        ),
+        summary="ASCOF 2D (from 2024/25) as DHSC computes it from CLD "
+        "(DataS-DHSC/ASC-CLD-LA-Dashboard, ASCOF_measures/Create_ASCOF_2D.sql), with the "
+        "partnership's discharge evidence standing in for SUS.",
+        numerator="Reablement clusters with no death, no readmission and no new long-term "
+        f"residential/nursing service in the {ASCOF_2D_FOLLOW_UP_DAYS} days after discharge.",
+        denominator="Reablement clusters (DCC ST-Max, component Reablement; events no more "
+        f"than {REHAB_CLUSTER_GAP_DAYS} days apart or overlapping) linked to a hospital "
+        f"discharge of a person aged 65+ whose {ASCOF_2D_FOLLOW_UP_DAYS}-day window has "
+        "closed. Period = discharge date.",
+        rules=(
+            "Reablement: DCC services with service category reablement only (CLD ST-Max + "
+            "Reablement), as DHSC does; DCHS reablement is not in CLD.",
+            "Linked discharge: the latest hospital discharge from "
+            f"{DISCHARGE_BEFORE_DAYS} days before to {DISCHARGE_AFTER_DAYS} days after the "
+            "cluster starts, admitted no later than the cluster start (any "
+            "hospital-discharge evidence, as for still_at_home_91, including community "
+            "hospital discharges: community hospital spells are in SUS APC).",
+            "Age at discharge: floor(days from the first of the birth month to the "
+            "discharge / 365.25) >= 65, DHSC's formula.",
+            "Discharges of people in long-term residential or nursing support on the "
+            "admission date are left out (admission = the community hospital admission, "
+            "else the discharge date). DHSC also leaves out prison support, which has no "
+            "service category in the common vocabulary (it maps to 'other').",
+            f"Outcomes within discharge .. discharge + {ASCOF_2D_FOLLOW_UP_DAYS} days: death "
+            "(earliest recorded, either organisation); readmission - a hospital admission "
+            "after the cluster start and after the discharge (community hospital admission, "
+            "DCC 'Admitted to hospital' outcome, DCHS discharge to an NHS ward); a DCC "
+            "Long Term Support: Residential/Nursing Care service starting.",
+            f"Pending until discharge + {ASCOF_2D_FOLLOW_UP_DAYS} is before as_of (DHSC runs "
+            "after the year closes and has no pending rule).",
+        ),
+        reference="DHSC, ASC-CLD-LA-Dashboard/ASCOF_measures/Create_ASCOF_2D.sql",
+        caveats=(
+            "DHSC links CLD to SUS on a pseudonymised NHS number; here the person index "
+            "links the organisations, and discharges come from DCC/DCHS records, not SUS.",
+            "Ages use year and month of birth (no day leaves the edge), as DHSC does for SUS.",
+        ),
+    ),
+    Measure(
+        measure_id="ascof_2b_admissions_18_64",
+        name="ASCOF 2B: adults aged 18-64 whose long-term support needs are met by "
+        "admission to residential and nursing care homes, per 100,000 population",
+        unit="per_100k",
+        version="1.0",
+        periods=("financial_year",),
+        breakdowns=("all",),
+        summary="New permanent admissions to residential or nursing care (DCC CLD), people "
+        "aged 18-64, per 100,000 population aged 18-64, as DHSC computes it "
+        "(Create_ASCOF_2B2C_2425_Onwards.sql).",
+        numerator="People (person keys) with a *new* DCC Long Term Support: Residential "
+        "Care or Nursing Care service starting in the period, aged 18-64 at its start.",
+        denominator=f"Population aged 18-64 (default: {DEFAULT_POPULATION_SOURCE}).",
+        rules=(
+            "Services whose outcome is 'NFA - Self-funded client (inc. 12wk disregard)' are "
+            "left out; people who died before the period are left out.",
+            f"New: no other residential/nursing service for the same person started "
+            f"earlier and was still open, or ended less than {NEW_ADMISSION_LOOKBACK_DAYS} "
+            "days before - across every DCC record linked to the person (this is where "
+            "linkage matters).",
+            "A person counts once per period, in the younger band if admitted in both; "
+            "under-18s and unknown ages are left out.",
+            "value = numerator / population x 100,000.",
+        ),
+        reference="DHSC, ASC-CLD-LA-Dashboard/ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
+        caveats=(
+            "Temporary and permanent admissions cannot be told apart (as DHSC notes).",
+            "The current financial year is provisional and part-year (not annualised).",
+        ),
+    ),
+    Measure(
+        measure_id="ascof_2c_admissions_65_plus",
+        name="ASCOF 2C: adults aged 65+ whose long-term support needs are met by admission "
+        "to residential and nursing care homes, per 100,000 population",
+        unit="per_100k",
+        version="1.0",
+        periods=("financial_year",),
+        breakdowns=("all",),
+        summary="As ascof_2b_admissions_18_64, for people aged 65 and over.",
+        numerator="People with a new DCC Long Term Support: Residential/Nursing Care service "
+        "starting in the period, aged 65+ at its start (and not counted in 18-64).",
+        denominator=f"Population aged 65+ (default: {DEFAULT_POPULATION_SOURCE}).",
+        rules=("Same rules as ascof_2b_admissions_18_64.",),
+        reference="DHSC, ASC-CLD-LA-Dashboard/ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
+    ),
+    Measure(
+        measure_id="discharge_usual_residence",
+        name="Discharge to usual place of residence from bed-based intermediate care "
+        "(Pathway 2 episodes)",
+        unit="proportion",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=(
+            "all",
+            "setting:<pathway2_stay.settings>",
+            "entry_route:<pathway2_stay.entry_route>",
+            "age_group:18-64|65+",
+        ),
+        summary="Of Pathway 2 episodes (community hospital and Community Support Bed, joined "
+        "across organisations) that ended alive in the period, the share whose exit "
+        "destination is the person's usual place of residence.",
+        numerator="Closed episodes ending in the period with exit_destination 'usual_residence'.",
+        denominator="Closed episodes ending in the period, excluding those ending in death.",
+        rules=(
+            "Exit destination as in shared_care.pathway2_stay.exit_destination (from the "
+            "last stay: the DCHS discharge destination code, or for a CSB the DCC outcome "
+            "and any long-term residential/nursing service starting within "
+            f"{CARE_HOME_AFTER_BED_DAYS} days).",
+            "Unknown destinations stay in the denominator (not at usual residence).",
+        ),
+        reference="NHS England / BCF 'discharge to usual place of residence' (destination "
+        "code 19), applied to bed-based intermediate care.",
+    ),
+    Measure(
+        measure_id="pathway2_los_median",
+        name="Pathway 2 length of stay: median (days)",
+        unit="days",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=("all", "setting:<pathway2_stay.settings>"),
+        summary="Median length of stay of Pathway 2 episodes ending in the period.",
+        numerator="(empty)",
+        denominator="Closed Pathway 2 episodes ending in the period (any exit).",
+        rules=(
+            "Length of stay = episode_end - episode_start in days (a same-day stay is 0); "
+            "the episode spans every stay in it, gaps of up to "
+            f"{PATHWAY2_MAX_GAP_DAYS} day included.",
+            "Setting: the episode's settings in order, e.g. 'community_hospital', "
+            "'community_support_bed', 'community_support_bed>community_hospital'.",
+        ),
+    ),
+    Measure(
+        measure_id="pathway2_los_mean",
+        name="Pathway 2 length of stay: mean (days)",
+        unit="days",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=("all", "setting:<pathway2_stay.settings>"),
+        summary="Mean length of stay of Pathway 2 episodes ending in the period.",
+        numerator="(empty: a mean is not a count ratio, so output checks do not read it as a "
+        "proportion)",
+        denominator="Closed Pathway 2 episodes ending in the period (any exit).",
+        rules=("As pathway2_los_median.",),
+    ),
+    Measure(
+        measure_id="pathway2_los_p90",
+        name="Pathway 2 length of stay: 90th percentile (days)",
+        unit="days",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=("all", "setting:<pathway2_stay.settings>"),
+        summary="90th percentile of length of stay of Pathway 2 episodes ending in the "
+        "period (linear interpolation between order statistics, numpy's default).",
+        numerator="(empty)",
+        denominator="Closed Pathway 2 episodes ending in the period (any exit).",
+        rules=("As pathway2_los_median.",),
+    ),
+    Measure(
+        measure_id="pathway2_exit_destination",
+        name="Pathway 2 destination on exit",
+        unit="proportion",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=(
+            "destination:usual_residence|temporary_residence|care_home|hospital|died|"
+            "hospice|other|unknown",
+        ),
+        summary="Share of Pathway 2 episodes ending in the period by exit destination.",
+        numerator="Closed episodes ending in the period with that exit_destination.",
+        denominator="Closed episodes ending in the period.",
+        rules=("Exit destination as in shared_care.pathway2_stay.exit_destination.",),
+    ),
+    Measure(
+        measure_id="tio_known_to_both",
+        name="Tell it once: people known to both organisations",
+        unit="proportion",
+        version="1.0",
+        periods=("snapshot",),
+        breakdowns=("all", "age_group:0-17|18-64|65+|unknown", "district:<person.district>"),
+        summary="Share of people in the shared record whose records in DCC and DCHS are "
+        "linked to one person key.",
+        numerator="People with known_to = 'both'.",
+        denominator="Everyone in shared_care.person as of the night.",
+        rules=("Age group from the surviving year and month of birth at as_of.",),
+    ),
+    Measure(
+        measure_id="tio_comm_need_visible",
+        name="Tell it once: communication needs recorded by one organisation now visible "
+        "to the other",
+        unit="proportion",
+        version="1.0",
+        periods=("snapshot",),
+        breakdowns=(
+            "all",
+            "need:BSL|Interpreter",
+            "recorded_by:dcc_only|dchs_only|both (share of the denominator)",
+        ),
+        summary="Of people known to both organisations with a communication need (BSL or "
+        "an interpreter) recorded by either, the share whose need was recorded by one "
+        "organisation only - which the shared record now shows to the other.",
+        numerator="People known to both with a BSL/interpreter need recorded in one "
+        "organisation's records only.",
+        denominator="People known to both with a BSL/interpreter need recorded by at least "
+        "one organisation.",
+        rules=(
+            "Needs both systems can record only: BSL and Interpreter (DCHS has no field for "
+            "large print or easy read, DCC's 'Other'). BSL in one and Interpreter in the "
+            "other counts as recorded by both (a need is known to both).",
+            "need:<kind> breakdowns take the person's surviving need.",
+        ),
+    ),
+)
+
+MEASURE_BY_ID = {m.measure_id: m for m in MEASURES}
+
+
+def measure(measure_id: str) -> Measure:
+    return MEASURE_BY_ID[measure_id]
+
+
+# ------------------------------------------------------------------- survivorship rules
+SURVIVORSHIP: dict[str, str] = {
+    "record order": "Records of a person are ranked most recent first: the latest event "
+    "start date of the record (its last activity), then DCHS before DCC (NHS-traced "
+    "demographics), then the record id (for a stable result).",
+    "sex": "Most recent known value (M, F, X; U = unknown is skipped). Two or more known "
+    "values -> person_conflict 'sex'.",
+    "age_band": "5-year band (0-4 ... 85-89, 90+) of the age at as_of, or at death if "
+    "earlier, from the surviving year and month of birth: the (year, month) held by most "
+    "records; a tie goes to a record with a valid NHS number, then DCHS, then the lowest "
+    "record id (not to activity, so the measures' ages always agree with the published "
+    "band). Different dates of birth (tokens) -> "
+    "conflict 'date_of_birth'; different years or months -> 'birth_year' / 'birth_month'. "
+    "Year and month of birth are not published.",
+    "ethnicity_group": "Most recent stated value; 'Not stated' only when no record states one.",
+    "district": "Most recent known value (people move: the latest record is the current address).",
+    "death_month": "Year-month (YYYY-MM) of the earliest date of death recorded by any "
+    "record. Two or more different dates -> conflict 'date_of_death'. A death recorded by "
+    "one organisation's records only, for a person known to both -> conflict "
+    "'death_recorded' (sources = the organisation that has it).",
+    "communication_need": "The most specific need recorded by any record: BSL, then "
+    "Interpreter, then Other (a need recorded by one organisation is shown to both).",
+    "interpreter_language": "Language of the most recent record holding the surviving "
+    "communication need and a language.",
+    "unpaid_carer": "Most recent known value (DCC only records it).",
+    "known_to": "'both' when the person has active records in DCC and DCHS, else the one "
+    "organisation ('dcc' / 'dchs').",
+    "first_seen / last_seen": "Earliest / latest event start date of any of the person's "
+    "records. Events of DCC Merged records count when the events passed to build_person "
+    "carry a person_key column (their survivor's key).",
+    "source_record_count": "Active (not Merged) source records linked to the person.",
+    "min_link_probability": "Lowest link probability of the person's records (1.0 for a "
+    "single record or deterministic links).",
+}
+
+CONFLICT_ATTRIBUTES = {
+    "sex": "two or more known sexes (M/F/X) among the person's records",
+    "date_of_birth": "two or more different date-of-birth tokens (full date; no value shown)",
+    "birth_year": "two or more different years of birth",
+    "birth_month": "two or more different months of birth (e.g. a day/month swap)",
+    "date_of_death": "two or more different dates of death",
+    "death_recorded": "known to both organisations, death recorded by one organisation only",
+}
+
+
+# ----------------------------------------------------------------------- table docs
+@dataclass(frozen=True)
+class TableDoc:
+    name: str  # schema.table
+    description: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+
+_PERIOD_COLUMNS = {
+    "period_start": "First day of the period (a snapshot: as_of).",
+    "period_end": "Last day of the period (a snapshot: as_of).",
+}
+
+SHARED_CARE_TABLES: tuple[TableDoc, ...] = (
+    TableDoc(
+        "shared_care.person",
+        "One row per person in the shared care record (pseudonymised; survivorship rules "
+        "in the data dictionary). No name, NHS number, full date of birth, address or "
+        "full postcode.",
+        {
+            "person_key": "Random surrogate key from the person index (P + 16 hex digits); "
+            "stable across nights, never derived from an identifier.",
+            "sex": "M, F, X (other/indeterminate) or U (unknown): most recent known value.",
+            "age_band": "5-year age band (0-4 ... 90+) at as_of, or at death if earlier.",
+            "ethnicity_group": "Census 2021 high-level group: White, Mixed, Asian, Black, "
+            "Other, Not stated.",
+            "district": "Local authority district of the most recent postcode district.",
+            "death_month": "YYYY-MM of the earliest recorded date of death, else empty.",
+            "communication_need": "BSL, Interpreter, Other or empty: the most specific need "
+            "recorded by either organisation.",
+            "interpreter_language": "Language for an interpreter (incl. British Sign "
+            "Language), 'Other', or empty.",
+            "unpaid_carer": "Has an unpaid carer (DCC CLD Has_Unpaid_Carer); empty if unknown.",
+            "known_to": "dcc, dchs or both: which organisations hold active records.",
+            "first_seen": "Earliest event start date of the person.",
+            "last_seen": "Latest event start date of the person.",
+            "source_record_count": "Active source records linked to the person.",
+            "min_link_probability": "Lowest link probability among the person's records.",
+        },
+    ),
+    TableDoc(
+        "shared_care.person_conflict",
+        "Attributes on which a person's source records disagree. Never silently resolved: "
+        "the person table shows the surviving value, this table says it is contested. "
+        "Counts only, no values.",
+        {
+            "person_key": "The person (shared_care.person).",
+            "attribute": "sex, date_of_birth, birth_year, birth_month, date_of_death or "
+            "death_recorded.",
+            "n_distinct": "How many different values the records hold (death_recorded: 2 = "
+            "recorded / not recorded).",
+            "sources": "Comma-separated organisations (dcc, dchs) whose records hold the "
+            "values in conflict.",
+            "detected_on": "The night (as_of) the conflict was seen.",
+        },
+    ),
+    TableDoc(
+        "shared_care.care_event",
+        "Every published source event on the person's key: DCC requests, assessments, "
+        "services and reviews; DCHS referrals, care contacts and community hospital "
+        "spells. Events of DCC records merged into another record belong to the surviving "
+        "person.",
+        {
+            "event_id": "source:source_event_id - dcc:<event_reference>, "
+            "dchs:ref:<service_request_id>, dchs:con:<service_request_id>:<care_contact_id>, "
+            "dchs:spell:<hospital_provider_spell_number>.",
+            "person_key": "The person (shared_care.person).",
+            "organisation": "DCC or DCHS.",
+            "event_type": "request, assessment, service, review (DCC); referral, contact, "
+            "inpatient_spell (DCHS).",
+            "setting": "home, community_hospital, care_home, community_support_bed, "
+            "community, hospital or other.",
+            "pathway": "Discharge pathway 0-3 of a community hospital spell (DCHS local "
+            "field), else empty.",
+            "service_category": "reablement, st_max_bed, long_term_residential, "
+            "long_term_nursing, long_term_community, crisis_response, "
+            "home_intermediate_care, bed_intermediate_care, district_nursing, therapy, other.",
+            "start_date": "Start (request/contact date, referral received, admission).",
+            "end_date": "End (service end, referral discharge, hospital discharge); empty "
+            "while open.",
+            "outcome": "Common outcome label (CLD event outcome or DCHS discharge destination "
+            "/ attendance).",
+            "route_of_access": "How the person came: e.g. discharge_from_hospital, "
+            "community_step_up, care_home, primary_care.",
+            "discharge_destination_code": "NHS Data Dictionary discharge destination of a "
+            "community hospital spell (19 usual residence ... 98 not yet discharged).",
+            "age_at_event": "Whole years at start_date from year and month of birth.",
+            "age_band": "5-year band of age_at_event (0-4 ... 90+).",
+        },
+    ),
+    TableDoc(
+        "shared_care.pathway2_stay",
+        "Pathway 2 (bed-based rehabilitation / intermediate care) episodes: DCHS community "
+        "hospital spells and DCC Community Support Bed stays of one person, joined when "
+        f"one starts at most {PATHWAY2_MAX_GAP_DAYS} day after the previous one ends "
+        "(a CSB -> community hospital transfer is one episode).",
+        {
+            "stay_id": "p2: + the event_id of the episode's first stay.",
+            "person_key": "The person (shared_care.person).",
+            "episode_start": "Admission date of the first stay.",
+            "episode_end": "Discharge date of the last stay; empty while any stay is open.",
+            "settings": "Settings of the stays in order, '>'-separated, repeats collapsed: "
+            "community_hospital, community_support_bed, "
+            "community_support_bed>community_hospital, ...",
+            "n_stays": "Number of stays in the episode.",
+            "length_of_stay_days": "episode_end - episode_start in days; empty while open.",
+            "exit_destination": "usual_residence, temporary_residence, care_home, hospital, "
+            "died, hospice, other, unknown, or not_yet_discharged.",
+            "age_at_admission": "Age at the first admission (whole years).",
+            "entry_route": "How the episode began: discharge_from_hospital (step-down; for a "
+            f"CSB, hospital-discharge evidence up to {DISCHARGE_BEFORE_DAYS} days before), "
+            "community_step_up, care_home, or other.",
+        },
+    ),
+    TableDoc(
+        "shared_care.metric",
+        "One row per measure, period and breakdown (definitions in the data dictionary; "
+        "one view per measure, shared_care.v_metric_<measure_id>).",
+        {
+            "measure_id": "Measure identifier (see the data dictionary).",
+            "measure_name": "Measure name.",
+            **_PERIOD_COLUMNS,
+            "breakdown": "'all', or dimension:value (e.g. age_band:75-84, sex:F, "
+            "setting:community_hospital, window:pending).",
+            "numerator": "Numerator (a count); empty for a length-of-stay statistic or a "
+            "pending row.",
+            "denominator": "Denominator (count or population).",
+            "value": "The measure: a 0-1 proportion, a rate per 100,000 or days (see the "
+            "measure's unit).",
+            "status": "final, provisional or pending.",
+            "definition_version": "Version of the measure definition it was computed under.",
+            "as_of": "The night the data is as of (activity before this date).",
+        },
+    ),
+)
+
+IDENTITY_TABLES: tuple[TableDoc, ...] = (
+    TableDoc(
+        "identity.person_index",
+        "Restricted. Which source record belongs to which person key.",
+        {
+            "source": "dcc or dchs.",
+            "source_record_id": "DCC la_person_id or DCHS local_patient_id.",
+            "person_key": "The person's random surrogate key.",
+            "record_status": "active, or merged (a DCC record merged into another).",
+            "link_route": "Strongest route that linked the record: singleton, "
+            "deterministic, probabilistic, review or source_merge.",
+            "link_probability": "Best match probability of the record's links (1.0 if none).",
+            "first_seen_run": "Run that first indexed the record.",
+            "last_changed_run": "Run that last changed the record's key.",
+        },
+    ),
+    TableDoc(
+        "identity.person_key_history",
+        "Restricted. Key events: created, merged_into, split_from, retired.",
+        {
+            "person_key": "The key the event is about.",
+            "event": "created, merged_into, split_from or retired.",
+            "other_person_key": "The surviving key (merged_into) or the parent (split_from).",
+            "records": "Source records in the cluster at the time.",
+            "run_id": "Run that recorded the event.",
+            "night": "Night of that run.",
+        },
+    ),
+    TableDoc(
+        "identity.review_queue",
+        "Restricted. Uncertain record pairs for clerical review (this night's).",
+        {
+            "source_l": "Left record's source.",
+            "source_record_id_l": "Left record's id.",
+            "source_r": "Right record's source.",
+            "source_record_id_r": "Right record's id.",
+            "match_probability": "Model match probability.",
+            "match_weight": "Model match weight (log2 Bayes factor).",
+            "evidence": "Comparison levels (gamma_*) of the pair.",
+            "run_id": "Run that queued the pair.",
+        },
+    ),
+    TableDoc(
+        "identity.review_decision",
+        "Restricted. Reviewers' decisions; they override the model on later nights.",
+        {
+            "source_l": "Left record's source.",
+            "source_record_id_l": "Left record's id.",
+            "source_r": "Right record's source.",
+            "source_record_id_r": "Right record's id.",
+            "decision": "match or non-match.",
+            "decided_by": "Reviewer.",
+            "decided_at": "When decided.",
+        },
+    ),
+)
+
+AUDIT_TABLES: tuple[TableDoc, ...] = (
+    TableDoc(
+        "audit.pipeline_run",
+        "One row per published (or failed) nightly run.",
+        {
+            "run_id": "Airflow run id.",
+            "night": "The night (Europe/London).",
+            "status": "published or failed.",
+            "full_refresh": "Whether the night rebuilt from all source data.",
+            "key_version": "Pseudonymisation key version used.",
+            "tokens_path": "Where the run's tokens-zone state is.",
+            "dcc_extracted": "DCC rows extracted.",
+            "dcc_published": "DCC rows published.",
+            "dcc_quarantined": "DCC rows quarantined.",
+            "dcc_merged": "DCC person rows merged into another record.",
+            "dchs_extracted": "DCHS rows extracted.",
+            "dchs_published": "DCHS rows published.",
+            "dchs_quarantined": "DCHS rows quarantined.",
+            "dchs_merged": "DCHS rows merged (always 0).",
+            "persons": "People published.",
+            "persons_both": "People known to both organisations.",
+            "started_at": "Run start (UTC).",
+            "finished_at": "Run end (UTC).",
+            "timings_json": "Step timings.",
+            "error": "Error of a failed run.",
+        },
+    ),
+    TableDoc(
+        "audit.row_accounting",
+        "Per run and landing table: extracted = published + quarantined + merged.",
+        {
+            "run_id": "Run.",
+            "source": "dcc or dchs.",
+            "table_name": "Landing table.",
+            "extracted": "Rows extracted.",
+            "published": "Rows published.",
+            "quarantined": "Rows quarantined.",
+            "merged": "Rows merged into another record.",
+            "balanced": "extracted = published + quarantined + merged.",
+        },
+    ),
+    TableDoc(
+        "audit.watermark",
+        "DCC extract watermark (last_updated) of the last published run.",
+        {
+            "source": "Source (dcc).",
+            "watermark": "Highest last_updated taken.",
+            "run_id": "Run that moved it.",
+        },
+    ),
+    TableDoc(
+        "audit.dchs_drop",
+        "DCHS drops ingested, each once.",
+        {
+            "drop_date": "Drop folder date.",
+            "manifest_sha256": "SHA-256 of its manifest.",
+            "rows_total": "Rows in the drop.",
+            "run_id": "Run that ingested it.",
+        },
+    ),
+    TableDoc(
+        "audit.drop_rejection",
+        "DCHS drops rejected (manifest mismatch and the like).",
+        {"run_id": "Run.", "drop_date": "Drop folder date.", "reason": "Why rejected."},
+    ),
+    TableDoc(
+        "audit.validation_result",
+        "Great Expectations suite results per run.",
+        {
+            "run_id": "Run.",
+            "suite": "Suite name.",
+            "rows_in": "Rows validated.",
+            "rows_quarantined": "Rows quarantined by the suite.",
+            "rows_warned": "Rows with warnings.",
+            "success": "Whether the suite passed.",
+            "rules_evaluated": "Expectations evaluated.",
+            "data_docs_path": "Data Docs index.",
+        },
+    ),
+    TableDoc(
+        "audit.quarantine",
+        "Rows held back, with the rule they broke.",
+        {
+            "run_id": "Run.",
+            "source": "dcc or dchs.",
+            "table_name": "Landing table.",
+            "source_record_id": "Record id of the row, if any.",
+            "source_file": "File (or table) the row came from.",
+            "source_row": "Row number (or primary key).",
+            "rule": "Rule broken.",
+            "severity": "Severity.",
+            "description": "What is wrong.",
+        },
+    ),
+    TableDoc(
+        "audit.linkage_summary",
+        "Linkage counts per run (pairs by route, keys created/merged/split, review queue).",
+        {"run_id": "Run.", "measure": "What is counted.", "value": "The count."},
+    ),
+    TableDoc(
+        "audit.task_failure",
+        "Airflow task failures (failure callback).",
+        {
+            "run_id": "Run.",
+            "dag_id": "DAG.",
+            "task_id": "Task.",
+            "failed_at": "When (UTC).",
+            "error": "Error message.",
+        },
+    ),
+)
+
+TABLES: tuple[TableDoc, ...] = SHARED_CARE_TABLES + IDENTITY_TABLES + AUDIT_TABLES
+TABLE_BY_NAME = {t.name: t for t in TABLES}
+
+#: Columns every measure view has, in order.
+VIEW_COLUMNS: dict[str, str] = {
+    "measure_id": "Measure identifier.",
+    "measure_name": "Measure name.",
+    "unit": "proportion, per_100k or days.",
+    "period_type": "quarter, financial_year or snapshot (from the period's length).",
+    "period_start": "First day of the period.",
+    "period_end": "Last day of the period.",
+    "breakdown": "'all' or dimension:value.",
+    "breakdown_dimension": "The part before ':' ('all' for all).",
+    "breakdown_value": "The part after ':' ('all' for all).",
+    "numerator": "Numerator.",
+    "denominator": "Denominator.",
+    "value": "The measure in its unit.",
+    "percent": "100 x value for proportions, else empty.",
+    "status": "final, provisional or pending.",
+    "definition_version": "Definition version.",
+    "as_of": "Night the data is as of.",
+}
