@@ -1,0 +1,290 @@
+"""Failure notifications by e-mail (SMTP) and/or a webhook, configured by environment.
+
+``transforms.nightly.failures.record_failure`` calls :func:`notify_failure` after writing
+``audit.task_failure``. Nothing is configured by default, and then nothing is sent.
+
+| variable | default | meaning |
+|---|---|---|
+| ``CARE_NOTIFY_SMTP_HOST`` | — | SMTP server; unset means no e-mail |
+| ``CARE_NOTIFY_SMTP_PORT`` | 25 (465 with ``ssl``, 587 with ``starttls``) | port |
+| ``CARE_NOTIFY_SMTP_FROM`` | — | sender address (required with a host) |
+| ``CARE_NOTIFY_SMTP_TO`` | — | recipients, comma-separated (required with a host) |
+| ``CARE_NOTIFY_SMTP_SECURITY`` | ``none`` | ``none``, ``starttls`` or ``ssl`` |
+| ``CARE_NOTIFY_SMTP_USER`` | — | login, if the server needs one |
+| ``CARE_NOTIFY_SMTP_PASSWORD`` | — | its password (or ``CARE_NOTIFY_SMTP_PASSWORD_FILE``) |
+| ``CARE_NOTIFY_WEBHOOK_URL`` | — | POST JSON here (``text`` field: Teams/Slack style) |
+| ``CARE_NOTIFY_TIMEOUT`` | 10 | seconds per attempt |
+| ``CARE_NOTIFY_ENVIRONMENT`` | — | a label for the subject, e.g. ``production`` |
+
+A message says which DAG, run and task failed, the error's type and first line (with
+anything that looks like a data value masked), and where the log and the runbook are.
+It never carries data: no names, identifiers, dates of birth, postcodes or rows.
+Sending never raises: a failing notifier is logged and the task's own failure stands.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import smtplib
+import ssl
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+PREFIX = "CARE_NOTIFY_"
+MAX_SUMMARY_CHARS = 300
+RUNBOOK = "docs/runbook.md (Recover from a failed night)"
+
+# What might be a data value in an error's first line. Masked, not interpreted.
+_MASKS = [
+    (re.compile(r"'[^']*'|\"[^\"]*\""), "'…'"),  # quoted values: repr() of rows and fields
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<email>"),
+    (re.compile(r"\b[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}\b"), "<postcode>"),
+    (re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b"), "<date>"),
+    (re.compile(r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b"), "<number>"),  # NHS-number shaped
+    (re.compile(r"\b\d{6,}\b"), "<number>"),
+]
+
+
+def redact(text: str | None, limit: int = MAX_SUMMARY_CHARS) -> str:
+    """The error summary with anything value-like masked, on one line, bounded."""
+    if not text:
+        return "unknown error"
+    line = " ".join(str(text).split())
+    for pattern, mask in _MASKS:
+        line = pattern.sub(mask, line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    sender: str
+    recipients: tuple[str, ...]
+    security: str = "none"
+    user: str | None = None
+    password: str | None = None
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    smtp: SmtpConfig | None = None
+    webhook_url: str | None = None
+    environment: str | None = None
+    timeout: float = 10.0
+
+    @property
+    def configured(self) -> bool:
+        return self.smtp is not None or self.webhook_url is not None
+
+
+class NotifyConfigError(ValueError):
+    """The notifier is half-configured (e.g. a host without recipients)."""
+
+
+def _password(env: dict) -> str | None:
+    if env.get(f"{PREFIX}SMTP_PASSWORD"):
+        return env[f"{PREFIX}SMTP_PASSWORD"]
+    path = env.get(f"{PREFIX}SMTP_PASSWORD_FILE")
+    return Path(path).read_text().strip() if path else None
+
+
+def load_config(env: dict | None = None) -> NotifyConfig:
+    """The notifier configuration from the environment; raises on a half-configuration."""
+    env = os.environ if env is None else env
+    timeout = float(env.get(f"{PREFIX}TIMEOUT") or 10)
+    smtp = None
+    host = (env.get(f"{PREFIX}SMTP_HOST") or "").strip()
+    if host:
+        security = (env.get(f"{PREFIX}SMTP_SECURITY") or "none").strip().lower()
+        if security not in ("none", "starttls", "ssl"):
+            raise NotifyConfigError(f"{PREFIX}SMTP_SECURITY must be none, starttls or ssl")
+        default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
+        sender = (env.get(f"{PREFIX}SMTP_FROM") or "").strip()
+        recipients = tuple(
+            r.strip() for r in (env.get(f"{PREFIX}SMTP_TO") or "").split(",") if r.strip()
+        )
+        if not sender or not recipients:
+            raise NotifyConfigError(
+                f"{PREFIX}SMTP_HOST is set: {PREFIX}SMTP_FROM and {PREFIX}SMTP_TO are required too"
+            )
+        smtp = SmtpConfig(
+            host=host,
+            port=int(env.get(f"{PREFIX}SMTP_PORT") or default_port),
+            sender=sender,
+            recipients=recipients,
+            security=security,
+            user=env.get(f"{PREFIX}SMTP_USER") or None,
+            password=_password(env),
+            timeout=timeout,
+        )
+    webhook = (env.get(f"{PREFIX}WEBHOOK_URL") or "").strip() or None
+    if webhook and urlsplit(webhook).scheme not in ("http", "https"):
+        raise NotifyConfigError(f"{PREFIX}WEBHOOK_URL must be an http(s) URL")
+    return NotifyConfig(
+        smtp=smtp,
+        webhook_url=webhook,
+        environment=(env.get(f"{PREFIX}ENVIRONMENT") or "").strip() or None,
+        timeout=timeout,
+    )
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    fields: dict
+
+
+def failure_message(
+    dag_id: str | None,
+    run_id: str | None,
+    task_id: str | None,
+    summary: str | None,
+    log_url: str | None,
+    environment: str | None = None,
+) -> Message:
+    """The notification for a failed task. Identifiers of the run only, never data."""
+    where = f" [{environment}]" if environment else ""
+    fields = {
+        "event": "task_failed",
+        "dag_id": dag_id or "?",
+        "run_id": run_id or "?",
+        "task_id": task_id or "?",
+        "error": redact(summary),
+        "log_url": log_url or None,
+        "runbook": RUNBOOK,
+    }
+    if environment:
+        fields["environment"] = environment
+    subject = f"[shared care record{where}] {fields['dag_id']}: task {fields['task_id']} failed"
+    body = "\n".join(
+        [
+            f"The nightly shared care record pipeline{where} has a failed task.",
+            "",
+            f"DAG:    {fields['dag_id']}",
+            f"Run:    {fields['run_id']}",
+            f"Task:   {fields['task_id']}",
+            f"Error:  {fields['error']}",
+            f"Log:    {log_url or '(see the task in the Airflow UI)'}",
+            "",
+            "Nothing from this run was published unless the publish task succeeded.",
+            f"What to do: {RUNBOOK}.",
+            "This message deliberately carries no data; details are in the task log.",
+        ]
+    )
+    return Message(subject=subject, body=body, fields=fields)
+
+
+def send_email(cfg: SmtpConfig, message: Message) -> None:
+    msg = EmailMessage()
+    msg["Subject"] = message.subject
+    msg["From"] = cfg.sender
+    msg["To"] = ", ".join(cfg.recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="shared-care-record")
+    msg["X-Care-Event"] = message.fields["event"]
+    msg.set_content(message.body)
+    if cfg.security == "ssl":
+        client = smtplib.SMTP_SSL(
+            cfg.host, cfg.port, timeout=cfg.timeout, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+    with client:
+        client.ehlo()
+        if cfg.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+            client.ehlo()
+        if cfg.user:
+            client.login(cfg.user, cfg.password or "")
+        client.send_message(msg)
+
+
+def post_webhook(url: str, message: Message, timeout: float) -> int:
+    payload = {"text": f"{message.subject}\n{message.body}", **message.fields}
+    request = urllib.request.Request(  # noqa: S310  (scheme checked in load_config)
+        url,
+        data=json.dumps(payload).encode("utf-8"),
+        headers={"Content-Type": "application/json", "User-Agent": "shared-care-record"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        return response.status
+
+
+def _where(url: str) -> str:
+    """A webhook URL for logs: scheme and host only (its path is often the secret)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}"
+
+
+def notify(message: Message, config: NotifyConfig | None = None) -> dict[str, str]:
+    """Send ``message`` on every configured channel; returns channel -> outcome."""
+    if config is None:
+        try:
+            config = load_config()
+        except (NotifyConfigError, OSError, ValueError) as exc:
+            log.error("notifications misconfigured, nothing sent: %s", exc)
+            return {"config": f"error: {exc}"}
+    outcome: dict[str, str] = {}
+    if config.smtp is not None:
+        try:
+            send_email(config.smtp, message)
+            outcome["smtp"] = "sent"
+            log.info("failure e-mail sent to %d recipient(s)", len(config.smtp.recipients))
+        except (OSError, smtplib.SMTPException) as exc:
+            outcome["smtp"] = f"failed: {type(exc).__name__}"
+            log.error(
+                "could not send the failure e-mail via %s:%s: %s",
+                config.smtp.host,
+                config.smtp.port,
+                type(exc).__name__,
+            )
+    if config.webhook_url is not None:
+        try:
+            status = post_webhook(config.webhook_url, message, config.timeout)
+            outcome["webhook"] = "sent"
+            log.info("failure webhook to %s answered %s", _where(config.webhook_url), status)
+        except (OSError, ValueError) as exc:  # URLError/HTTPError are OSErrors
+            outcome["webhook"] = f"failed: {type(exc).__name__}"
+            log.error(
+                "could not post the failure webhook to %s: %s",
+                _where(config.webhook_url),
+                type(exc).__name__,
+            )
+    return outcome
+
+
+def notify_failure(
+    dag_id: str | None,
+    run_id: str | None,
+    task_id: str | None,
+    summary: str | None,
+    log_url: str | None = None,
+) -> dict[str, str]:
+    """Tell the on-call people that a task failed. No-op when nothing is configured."""
+    try:
+        config = load_config()
+    except (NotifyConfigError, OSError, ValueError) as exc:
+        log.error("notifications misconfigured, nothing sent: %s", exc)
+        return {"config": f"error: {exc}"}
+    if not config.configured:
+        log.debug("no notifier configured (%sSMTP_HOST / %sWEBHOOK_URL)", PREFIX, PREFIX)
+        return {}
+    message = failure_message(dag_id, run_id, task_id, summary, log_url, config.environment)
+    try:
+        return notify(message, config)
+    except Exception:  # a notifier must never mask the task's own failure
+        log.exception("notification failed unexpectedly")
+        return {"error": "unexpected"}
