@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test test-fast lint format setup system-deps clean
+.PHONY: run test test-fast distributed lint format setup system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: setup
 ## make test: every test, including PostgreSQL, the Airflow end to end and the heavier suites
 test: setup system-deps
 	$(BIN)/python -m pytest
+
+## make distributed: the Celery topology from real processes, one run through the REST API
+distributed: setup
+	$(BIN)/python scripts/run_distributed.py
 
 ## make test-fast: unit tests only (no Airflow end to end, no slow suites)
 test-fast: setup
