@@ -69,16 +69,25 @@ def _ctx(context):
 
 
 def _key():
-    """The pseudonymisation key; a missing or weak key fails at once, without retries."""
-    from airflow.sdk.exceptions import AirflowFailException
     from airflow_glue import key_from_airflow
 
-    from transforms.keys import KeyError_ as KeyProblem
+    return key_from_airflow()
+
+
+def _step(name: str, context, *, with_key: bool = False) -> dict:
+    """Run one step of ``transforms.nightly.steps``. Failures that no retry can mend
+    (a missing key, schema drift, a validation breach, unbalanced accounting) fail the
+    task at once; outages raise as they are, and the task's retries apply."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from transforms.nightly import steps
+    from transforms.nightly.errors import describe_error, permanent_error_types
 
     try:
-        return key_from_airflow()
-    except KeyProblem as exc:
-        raise AirflowFailException(str(exc)) from exc
+        args = (_ctx(context), _key()) if with_key else (_ctx(context),)
+        return getattr(steps, name)(*args)
+    except permanent_error_types() as exc:
+        raise AirflowFailException(describe_error(exc)) from exc
 
 
 def record_failure(context) -> None:
@@ -111,23 +120,17 @@ def record_failure(context) -> None:
 def shared_care_record():
     @task
     def prepare(**context) -> dict:
-        from transforms.nightly.steps import prepare
-
-        return prepare(_ctx(context), _key())
+        return _step("prepare", context, with_key=True)
 
     @task_group(group_id="extract")
     def extract():
         @task(retries=OUTAGE_RETRIES)
         def dcc(**context) -> dict:
-            from transforms.nightly.steps import extract_dcc_step
-
-            return extract_dcc_step(_ctx(context))
+            return _step("extract_dcc_step", context)
 
         @task
         def dchs(**context) -> dict:
-            from transforms.nightly.steps import extract_dchs_step
-
-            return extract_dchs_step(_ctx(context))
+            return _step("extract_dchs_step", context)
 
         return [dcc(), dchs()]
 
@@ -135,9 +138,7 @@ def shared_care_record():
     def standardise():
         @task(retries=0)
         def validate_sources(**context) -> dict:
-            from transforms.nightly.steps import validate_sources_step
-
-            return validate_sources_step(_ctx(context))
+            return _step("validate_sources_step", context)
 
         return validate_sources()
 
@@ -145,9 +146,7 @@ def shared_care_record():
     def pseudonymise():
         @task
         def tokenise(**context) -> dict:
-            from transforms.nightly.steps import pseudonymise_step
-
-            return pseudonymise_step(_ctx(context), _key())
+            return _step("pseudonymise_step", context, with_key=True)
 
         return tokenise()
 
@@ -155,9 +154,7 @@ def shared_care_record():
     def link():
         @task
         def link_people(**context) -> dict:
-            from transforms.nightly.steps import link_step
-
-            return link_step(_ctx(context))
+            return _step("link_step", context)
 
         return link_people()
 
@@ -165,9 +162,7 @@ def shared_care_record():
     def build():
         @task(retries=0)
         def build_tables(**context) -> dict:
-            from transforms.nightly.steps import build_step
-
-            return build_step(_ctx(context))
+            return _step("build_step", context)
 
         return build_tables()
 
@@ -175,9 +170,7 @@ def shared_care_record():
     def publish():
         @task(outlets=PUBLISHED, retries=OUTAGE_RETRIES)
         def publish_night(**context) -> dict:
-            from transforms.nightly.steps import publish_step
-
-            return publish_step(_ctx(context))
+            return _step("publish_step", context)
 
         return publish_night()
 

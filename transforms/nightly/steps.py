@@ -35,8 +35,11 @@ def _state(ctx: RunContext) -> dict:
 
 def prepare(ctx: RunContext, key) -> dict:
     """Check the key, make sure the warehouse schema exists, and record where we start."""
+    from transforms.build.dictionary import apply_comments
+
     engine = _engine(ctx)
     ensure_schema(engine)
+    apply_comments(engine)
     full_refresh = ctx.full_refresh
     last = read_last_key_version(engine)
     rotated = last is not None and last != key.version
@@ -578,7 +581,15 @@ def build_step(ctx: RunContext) -> dict:
     )
     linked = keyed[keyed.record_status != "Merged"].reset_index(drop=True)
     tables: dict[str, pd.DataFrame] = {}
-    tables["person"], tables["person_conflict"] = build_person(linked, events, as_of=ctx.night)
+    # events of records DCC merged into another count towards the survivor's activity
+    keyed_events = events.merge(
+        keyed[["source", "source_record_id", "person_key"]],
+        on=["source", "source_record_id"],
+        how="left",
+    )
+    tables["person"], tables["person_conflict"] = build_person(
+        linked, keyed_events, as_of=ctx.night
+    )
     tables["care_event"] = build_care_event(keyed, events)
     tables["pathway2_stay"] = build_pathway2_stays(tables["care_event"])
     tables["metric"] = compute_measures(

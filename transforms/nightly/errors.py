@@ -1,0 +1,23 @@
+"""Which failures are worth a retry.
+
+A source or warehouse outage may pass, so those tasks retry. A broken contract will
+not: schema drift, a validation breach, unbalanced accounting, or a missing or weak
+key fail the task at once, without retries, so the on-call engineer hears about it
+now rather than after the retry delays.
+"""
+
+from __future__ import annotations
+
+
+def permanent_error_types() -> tuple[type[BaseException], ...]:
+    from transforms.extract.dchs import SchemaDriftError
+    from transforms.keys import KeyError_
+    from transforms.nightly.accounting import AccountingError
+    from transforms.validation import BatchValidationError
+    from transforms.warehouse.bulk import ContractError
+
+    return (SchemaDriftError, KeyError_, AccountingError, BatchValidationError, ContractError)
+
+
+def describe_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

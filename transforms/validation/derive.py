@@ -1,0 +1,405 @@
+"""Derived check columns: one vectorised pandas pass per table.
+
+Great Expectations then asserts over these columns (``ok_<rule>`` in ``{True}``,
+``num_<column>`` between bounds), so a suite over a million rows costs a few
+column scans instead of a Python call per row. ``ok_<rule>`` is True when the row
+passes, False when it fails and NA when the rule does not apply to it.
+
+Source frames arrive as landing text; :func:`derive_source` receives them normalised by
+the caller (every contract column present, text, RangeIndex).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from transforms import codes as C
+from transforms.validation import checks as X
+from transforms.validation.suites import proportion_measures
+
+log = logging.getLogger(__name__)
+
+Derived = dict[str, pd.Series]
+
+
+def _today(context: dict) -> pd.Timestamp:
+    as_of = context.get("as_of")
+    return pd.Timestamp(as_of if as_of is not None else date.today()).normalize()
+
+
+def _not_after(dates: pd.Series, limit: pd.Timestamp) -> pd.Series:
+    ok = (dates <= limit).to_numpy(dtype=bool, na_value=True)
+    return X.flag(ok, dates.notna().to_numpy())
+
+
+def _ordered(first: pd.Series, then: pd.Series) -> pd.Series:
+    """``then`` on or after ``first``; NA unless both are known."""
+    both = first.notna().to_numpy() & then.notna().to_numpy()
+    ok = (then >= first).to_numpy(dtype=bool, na_value=True)
+    return X.flag(ok, both)
+
+
+def _required(frame: pd.DataFrame, type_col: str, type_value: str, column: str) -> pd.Series:
+    applies = (frame[type_col] == type_value).to_numpy(dtype=bool, na_value=False)
+    return X.flag(X.present(frame[column]), applies)
+
+
+def _person_exists(frame: pd.DataFrame, id_col: str, context: dict, table: str) -> pd.Series:
+    ids = context.get("person_ids")
+    if ids is None:
+        log.warning("%s: no person_ids in context; person_exists not evaluated", table)
+        return X.flag(np.ones(len(frame), bool), np.zeros(len(frame), bool))
+    return X.flag(X.is_in(frame[id_col], ids), X.present(frame[id_col]))
+
+
+def _demographics(frame: pd.DataFrame, dob_col: str, death_col: str, context: dict) -> Derived:
+    today = _today(context)
+    dob, dob_bad = X.parse_date(frame[dob_col])
+    death, death_bad = X.parse_date(frame[death_col])
+    out: Derived = {
+        f"ok_{dob_col}_format": X.flag(~dob_bad, X.present(frame[dob_col])),
+        f"ok_{death_col}_format": X.flag(~death_bad, X.present(frame[death_col])),
+        f"ok_{dob_col}_not_future": _not_after(dob, today),
+        f"ok_{death_col}_not_future": _not_after(death, today),
+        "ok_death_not_before_birth": _ordered(dob, death),
+    }
+    # Age at death when the death is plausible, else at the validation date; not computed
+    # for a birth date in the future (its own rule reports that).
+    use_death = (death.notna() & (death >= dob) & (death <= today)).to_numpy(
+        dtype=bool, na_value=False
+    )
+    ref = death.where(use_death, today)
+    age = X.whole_years(dob, ref)
+    age[(dob > today).to_numpy(dtype=bool, na_value=False)] = np.nan
+    out["num_age_years"] = pd.Series(age, dtype="float64")
+    return out
+
+
+def _nhs(frame: pd.DataFrame) -> pd.Series:
+    return X.nhs_number_valid(frame["nhs_number"])
+
+
+def _address(frame: pd.DataFrame) -> Derived:
+    return {
+        "ok_postcode_format": X.postcode_valid(frame["postcode"]),
+        "ok_gp_practice_code_format": X.gp_practice_valid(frame["gp_practice_code"]),
+    }
+
+
+def _date_formats(frame: pd.DataFrame, columns: list[str]) -> tuple[Derived, dict]:
+    out, parsed = {}, {}
+    for c in columns:
+        parsed[c], bad = X.parse_date(frame[c])
+        out[f"ok_{c}_format"] = X.flag(~bad, X.present(frame[c]))
+    return out, parsed
+
+
+def _last_updated(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    ts, bad = X.parse_timestamp(frame["last_updated"])
+    return ts, X.flag(~bad, X.present(frame["last_updated"]))
+
+
+# ------------------------------------------------------------------------------- DCC
+def dcc_person(frame: pd.DataFrame, context: dict) -> Derived:
+    merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
+    target = frame["merged_into_id"]
+    names_other = X.present(target) & (target != frame["la_person_id"]).to_numpy(
+        dtype=bool, na_value=True
+    )
+    _ts, lu_ok = _last_updated(frame)
+    return {
+        "ok_la_person_id_unique": X.unique_within(frame, ["la_person_id"], ["_source_file"]),
+        "ok_merged_into_required": X.flag(names_other, merged),
+        "ok_nhs_number_valid": _nhs(frame),
+        **_demographics(frame, "date_of_birth", "date_of_death", context),
+        "ok_last_updated_format": lu_ok,
+        **_address(frame),
+    }
+
+
+TEAM_CONVENTION = r"START|HOSPITAL-SW|CSB-\S+|ASC-\S+"
+CLD_EVENT_KEY = [
+    "la_person_id", "event_type", "_start", "request_route_of_access", "assessment_type",
+    "service_type", "service_component", "delivery_mechanism", "review_reason",
+]  # fmt: skip
+
+
+def dcc_event(frame: pd.DataFrame, context: dict) -> Derived:
+    out, dates = _date_formats(frame, ["event_start_date", "event_end_date"])
+    start, end = dates["event_start_date"], dates["event_end_date"]
+    ts, out["ok_last_updated_format"] = _last_updated(frame)
+    no_end = ~X.present(frame["event_end_date"])
+    deaths = X.lookup_dates(frame["la_person_id"], context.get("death_dates"))
+    out.update({
+        "ok_event_reference_unique": X.unique_within(frame, ["event_reference"], ["_source_file"]),
+        "ok_person_exists": _person_exists(frame, "la_person_id", context, "dcc_event"),
+        "ok_end_not_before_start": _ordered(start, end),
+        "ok_end_date_missing_only_when_open": X.flag(~X.present(frame["event_outcome"]), no_end),
+        "ok_start_not_after_death": _ordered(start, deaths),
+        "ok_request_route_of_access_required": _required(
+            frame, "event_type", "Request", "request_route_of_access"
+        ),
+        "ok_assessment_type_required": _required(
+            frame, "event_type", "Assessment", "assessment_type"
+        ),
+        "ok_service_type_required": _required(frame, "event_type", "Service", "service_type"),
+        "ok_service_component_required": _required(
+            frame, "event_type", "Service", "service_component"
+        ),
+        "ok_review_reason_required": _required(frame, "event_type", "Review", "review_reason"),
+        "ok_duplicate_event": _cld_duplicates(frame, start, ts),
+        "ok_team_convention": X.flag(
+            X.matches(frame["team"], TEAM_CONVENTION), X.present(frame["team"])
+        ),
+    })  # fmt: skip
+    return out
+
+
+def _cld_duplicates(frame: pd.DataFrame, start: pd.Series, updated: pd.Series) -> pd.Series:
+    """False for every copy of a CLD unique event but the most recently updated one."""
+    eligible = (
+        X.present(frame["la_person_id"]) & X.present(frame["event_type"]) & start.notna().to_numpy()
+    )
+    n = len(frame)
+    if not eligible.any():
+        return X.flag(np.ones(n, bool), eligible)
+    keyed = frame.loc[eligible, [c for c in CLD_EVENT_KEY if c != "_start"] + ["event_reference"]]
+    keyed = keyed.assign(_start=start[eligible], _updated=updated[eligible])
+    keyed = keyed.sort_values(
+        ["_updated", "event_reference"], ascending=False, na_position="last", kind="stable"
+    )
+    later_copy = keyed.duplicated(CLD_EVENT_KEY, keep="first")
+    dup = np.zeros(n, dtype=bool)
+    dup[later_copy.index[later_copy.to_numpy()]] = True
+    return X.flag(~dup, eligible)
+
+
+# ------------------------------------------------------------------------------ DCHS
+def dchs_patient(frame: pd.DataFrame, context: dict) -> Derived:
+    valid = _nhs(frame)
+    verified = (frame["nhs_number_status"] == "01").to_numpy(dtype=bool, na_value=False)
+    return {
+        "ok_local_patient_id_unique": X.unique_within(
+            frame, ["local_patient_id"], ["_source_file"]
+        ),
+        "ok_nhs_number_valid": valid,
+        "ok_nhs_number_status_consistent": X.flag(
+            valid.to_numpy(dtype=bool, na_value=False), verified
+        ),
+        **_demographics(frame, "person_birth_date", "person_death_date", context),
+        **_address(frame),
+    }
+
+
+def dchs_referral(frame: pd.DataFrame, context: dict) -> Derived:
+    out, dates = _date_formats(frame, ["referral_received_date", "service_discharge_date"])
+    out.update({
+        "ok_service_request_id_unique": X.unique_within(
+            frame, ["service_request_id"], ["_source_file"]
+        ),
+        "ok_person_exists": _person_exists(frame, "local_patient_id", context, "dchs_referral"),
+        "ok_discharge_not_before_referral": _ordered(
+            dates["referral_received_date"], dates["service_discharge_date"]
+        ),
+    })  # fmt: skip
+    return out
+
+
+ATTENDED = ["5", "6"]
+
+
+def dchs_care_contact(frame: pd.DataFrame, context: dict) -> Derived:
+    out, dates = _date_formats(frame, ["care_contact_date"])
+    sid = frame["service_request_id"]
+    referral_dates = context.get("referral_dates")
+    if referral_dates is None:
+        log.warning("dchs_care_contact: no referral_dates in context; referral rules not run")
+        known = np.ones(len(frame), bool)
+        applies = np.zeros(len(frame), bool)
+    else:
+        known = X.is_in(sid, referral_dates.index)
+        applies = X.present(sid)
+    received = X.lookup_dates(sid, referral_dates)
+    raw = frame["clinical_contact_duration_minutes"]
+    numeric = X.matches(raw.str.strip(), r"-?[0-9]+")
+    minutes = pd.to_numeric(raw.where(numeric), errors="coerce").astype("float64")
+    attended = X.is_in(frame["attended_or_did_not_attend"], ATTENDED)
+    out.update({
+        "ok_contact_key_unique": X.unique_within(
+            frame, ["service_request_id", "care_contact_id"], ["_source_file"]
+        ),
+        "ok_person_exists": _person_exists(
+            frame, "local_patient_id", context, "dchs_care_contact"
+        ),
+        "ok_contact_not_before_referral": _ordered(received, dates["care_contact_date"]),
+        "ok_referral_exists": X.flag(known, applies),
+        "ok_duration_numeric": X.flag(numeric, X.present(raw)),
+        "num_clinical_contact_duration_minutes": minutes.reset_index(drop=True),
+        "ok_duration_recorded_when_attended": X.flag(X.present(raw), attended),
+    })  # fmt: skip
+    return out
+
+
+def dchs_inpatient_spell(frame: pd.DataFrame, context: dict) -> Derived:
+    out, dates = _date_formats(frame, ["admission_date", "discharge_date"])
+    method = frame["discharge_method_code"]
+    dest = frame["discharge_destination_code"]
+    died_method = (method == C.DISCHARGE_METHOD_DIED).to_numpy(dtype=bool, na_value=False)
+    died_dest = (dest == C.DISCHARGE_DESTINATION_DIED).to_numpy(dtype=bool, na_value=False)
+    not_finished = (dest == C.DISCHARGE_DESTINATION_NOT_FINISHED).to_numpy(
+        dtype=bool, na_value=False
+    )
+    discharged = X.present(frame["discharge_date"])
+    out.update({
+        "ok_spell_number_unique": X.unique_within(
+            frame, ["hospital_provider_spell_number"], ["_source_file"]
+        ),
+        "ok_person_exists": _person_exists(
+            frame, "local_patient_id", context, "dchs_inpatient_spell"
+        ),
+        "ok_discharge_not_before_admission": _ordered(
+            dates["admission_date"], dates["discharge_date"]
+        ),
+        "ok_died_method_destination": X.flag(died_method & died_dest, died_method | died_dest),
+        "ok_closed_spell_discharge_fields": X.flag(
+            X.present(method) & X.present(dest) & ~not_finished, discharged
+        ),
+        "ok_open_spell_discharge_fields": X.flag(
+            ~X.present(method) & (~X.present(dest) | not_finished), ~discharged
+        ),
+    })  # fmt: skip
+    return out
+
+
+SOURCE_DERIVERS = {
+    "dcc_person": dcc_person,
+    "dcc_event": dcc_event,
+    "dchs_patient": dchs_patient,
+    "dchs_referral": dchs_referral,
+    "dchs_care_contact": dchs_care_contact,
+    "dchs_inpatient_spell": dchs_inpatient_spell,
+}
+
+
+def derive_source(name: str, frame: pd.DataFrame, context: dict) -> Derived:
+    return SOURCE_DERIVERS[name](frame, context)
+
+
+# ----------------------------------------------------------------------------- outputs
+def _col(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name in frame.columns:
+        return frame[name].reset_index(drop=True)
+    return pd.Series([None] * len(frame), dtype=object)
+
+
+def _num(frame: pd.DataFrame, name: str) -> pd.Series:
+    values = pd.to_numeric(_col(frame, name).astype(object), errors="coerce")
+    return values.astype("float64")
+
+
+def _key_known(frame: pd.DataFrame, context: dict, table: str) -> pd.Series:
+    keys = context.get("person_keys")
+    col = _col(frame, "person_key")
+    if keys is None:
+        log.warning("%s: no person_keys in context; person_key_known not evaluated", table)
+        return X.flag(np.ones(len(frame), bool), np.zeros(len(frame), bool))
+    return X.flag(X.is_in(col, keys), X.present(col))
+
+
+def _output_unique(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
+    cols = pd.DataFrame({k: _col(frame, k) for k in keys})
+    if len(keys) == 1:
+        return X.unique_within(cols, keys)
+    dup = cols.astype(object).duplicated(keep=False).to_numpy() if len(cols) else np.zeros(0, bool)
+    return X.flag(~dup)
+
+
+def _no_identifiers(frame: pd.DataFrame, dates: list[str], found: dict) -> pd.Series:
+    hits, per_column = X.identifier_hits(frame.reset_index(drop=True), dates)
+    found.update(per_column)
+    return X.flag(~hits)
+
+
+def _dates_ordered(frame: pd.DataFrame, first: str, then: str) -> pd.Series:
+    return _ordered(X.any_datetimes(_col(frame, first)), X.any_datetimes(_col(frame, then)))
+
+
+def person(frame: pd.DataFrame, context: dict, found: dict, dates: list[str]) -> Derived:
+    return {
+        "ok_person_key_unique": _output_unique(frame, ["person_key"]),
+        "ok_no_clear_identifiers": _no_identifiers(frame, dates, found),
+        "num_min_link_probability": _num(frame, "min_link_probability"),
+        "num_source_record_count": _num(frame, "source_record_count"),
+        "ok_seen_dates_ordered": _dates_ordered(frame, "first_seen", "last_seen"),
+    }
+
+
+def care_event(frame: pd.DataFrame, context: dict, found: dict, dates: list[str]) -> Derived:
+    return {
+        "ok_event_id_unique": _output_unique(frame, ["event_id"]),
+        "ok_person_key_known": _key_known(frame, context, "care_event"),
+        "ok_no_clear_identifiers": _no_identifiers(frame, dates, found),
+        "ok_end_not_before_start": _dates_ordered(frame, "start_date", "end_date"),
+        "num_age_at_event": _num(frame, "age_at_event"),
+    }
+
+
+def pathway2_stay(frame: pd.DataFrame, context: dict, found: dict, dates: list[str]) -> Derived:
+    return {
+        "ok_stay_id_unique": _output_unique(frame, ["stay_id"]),
+        "ok_person_key_known": _key_known(frame, context, "pathway2_stay"),
+        "ok_no_clear_identifiers": _no_identifiers(frame, dates, found),
+        "ok_episode_dates_ordered": _dates_ordered(frame, "episode_start", "episode_end"),
+        "num_length_of_stay_days": _num(frame, "length_of_stay_days"),
+        "num_n_stays": _num(frame, "n_stays"),
+        "num_age_at_admission": _num(frame, "age_at_admission"),
+    }
+
+
+def metric(frame: pd.DataFrame, context: dict, found: dict, dates: list[str]) -> Derived:
+    num, den, val = _num(frame, "numerator"), _num(frame, "denominator"), _num(frame, "value")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = num / den
+    shaped = (
+        (den > 0) & num.notna() & val.notna() & ((val - ratio).abs() <= 1e-9 * val.abs().clip(1))
+    ).to_numpy(dtype=bool, na_value=False)
+    in_unit = ((val >= 0) & (val <= 1) & (num <= den)).to_numpy(dtype=bool, na_value=False)
+    has_value = val.notna().to_numpy() & den.notna().to_numpy()
+    measure = _col(frame, "measure_id").astype(object)
+    proportion = measure.isin(proportion_measures()).to_numpy() & val.notna().to_numpy()
+    return {
+        "ok_metric_key_unique": _output_unique(
+            frame, ["measure_id", "period_start", "period_end", "breakdown"]
+        ),
+        "ok_no_clear_identifiers": _no_identifiers(frame, dates, found),
+        "num_value": val,
+        "ok_proportion_in_unit_interval": X.flag(in_unit, shaped),
+        "num_numerator": num,
+        "ok_denominator_positive": X.flag(
+            (den > 0).to_numpy(dtype=bool, na_value=False), has_value
+        ),
+        "ok_proportion_measure_range": X.flag(
+            ((val >= 0) & (val <= 1)).to_numpy(dtype=bool, na_value=False), proportion
+        ),
+        "ok_period_ordered": _dates_ordered(frame, "period_start", "period_end"),
+    }
+
+
+OUTPUT_DERIVERS = {
+    "person": person,
+    "care_event": care_event,
+    "pathway2_stay": pathway2_stay,
+    "metric": metric,
+}
+
+
+def derive_output(
+    name: str, frame: pd.DataFrame, context: dict, found: dict, dates: list[str]
+) -> Derived:
+    """Derived columns of an output table; ``found`` collects identifier hits per column;
+    ``dates`` are the table's date columns (a full date there is not an identifier)."""
+    return OUTPUT_DERIVERS[name](frame, context, found, dates)

@@ -1,0 +1,404 @@
+"""Run a source or output suite over one batch and turn GX's verdict into an outcome."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from transforms.contracts import PROVENANCE
+from transforms.validation import checks as X
+from transforms.validation.derive import derive_output, derive_source
+from transforms.validation.engine import (
+    Expectation,
+    RuleRun,
+    check_against_masks,
+    derived_columns_of,
+    expectations_of,
+    load_suite,
+    run_suite,
+    unexpected_mask,
+)
+from transforms.validation.outcome import QUARANTINE_COLUMNS, ValidationOutcome
+from transforms.validation.suites import (
+    OUTPUT_SUITES,
+    SMALL_BATCH_ROWS,
+    SOURCE_COLUMNS,
+    SOURCE_KEYS,
+    SOURCE_SUITES,
+)
+
+log = logging.getLogger(__name__)
+
+ROW_SEVERITIES = ("error", "warning")
+
+
+def _parameters(expectations: list[Expectation], rows: int, context: dict) -> dict:
+    min_rows = context.get("min_rows")
+    if min_rows is None:
+        min_rows = 1 if context.get("expect_rows") else 0
+    params: dict = {"min_rows": int(min_rows)}
+    for e in expectations:
+        name = e.mostly_parameter
+        if name:
+            small = rows < SMALL_BATCH_ROWS
+            params[name] = float(e.meta["small_batch_threshold" if small else "threshold"])
+    return params
+
+
+def _is_text(series: pd.Series) -> bool:
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return True
+    if pd.api.types.is_object_dtype(dtype):
+        return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+    return False
+
+
+def _schema_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The batch's columns and dtypes with no rows (text columns as pandas text)."""
+    return pd.DataFrame(
+        {c: pd.Series([], dtype="str") if _is_text(df[c]) else df[c].iloc[:0] for c in df.columns}
+    )
+
+
+def _work_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Every contract column as text on a RangeIndex; an absent column is empty."""
+    n = len(df)
+    return pd.DataFrame(
+        {
+            c: X.text(df[c])
+            if c in df.columns
+            else pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
+            for c in columns
+        }
+    )
+
+
+def _encode(col: pd.Series, values_read: bool) -> pd.Series:
+    """A table column for the row batch: its values as a categorical when a rule reads
+    them (code lists, ranges), else only whether it is recorded. GX filters the whole
+    batch once per column rule, and categoricals are cheap to filter."""
+    col = col.reset_index(drop=True)
+    if values_read:
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            return col
+        return col.astype("category")
+    codes = np.where(col.isna().to_numpy(), -1, 0).astype(np.int8)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=["recorded"]))
+
+
+def _row_frame(
+    table: pd.DataFrame, active: list[Expectation], derived: dict, wanted: list[str], name: str
+) -> pd.DataFrame:
+    """The row batch: derived check columns plus the table columns a row rule reads."""
+    missing = [c for c in wanted if c not in derived]
+    if missing:
+        raise RuntimeError(f"{name}: derivations do not produce {missing} that the suite reads")
+    value_types = {"expect_column_values_to_be_in_set", "expect_column_values_to_be_between"}
+    read: dict[str, bool] = {}
+    for e in active:
+        c = e.column
+        if e.meta.get("batch") == "rows" and c and c in table.columns:
+            read[c] = read.get(c, False) or e.type in value_types
+    columns = {c: _encode(table[c], v) for c, v in read.items()}
+    columns.update({c: derived[c].reset_index(drop=True) for c in wanted})
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(table)))
+
+
+def _active(expectations: list[Expectation], present: set[str]) -> list[Expectation]:
+    return [e for e in expectations if all(i in present for i in e.inputs)]
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
+def _breach(rr: RuleRun, rows: int, params: dict, kind: str) -> dict:
+    e = rr.expectation
+    res = rr.result
+    if rr.error:
+        return {"rule": e.rule, "count": 0, "detail": f"could not be evaluated ({rr.error})"}
+    if e.type == "expect_table_columns_to_match_set":
+        observed = set(res.get("observed_value") or [])
+        expected = set(e.kwargs["column_set"])
+        missing = sorted(expected - observed)
+        extra = sorted(observed - expected)
+        parts = []
+        if missing:
+            parts.append(f"missing or renamed column(s): {', '.join(missing)}")
+        if extra:
+            parts.append(f"unexpected column(s): {', '.join(extra)}")
+        return {
+            "rule": e.rule,
+            "count": len(missing) + len(extra),
+            "detail": "schema drift against the contract; " + "; ".join(parts),
+        }
+    if e.type == "expect_column_type_to_be":
+        return {
+            "rule": e.rule,
+            "count": 1,
+            "detail": f"column {e.column} is {res.get('observed_value')}, expected text "
+            "(retyped: schema drift)",
+        }
+    if e.type == "expect_table_row_count_to_be_between":
+        return {
+            "rule": e.rule,
+            "count": rows,
+            "detail": f"{rows:,} rows; at least {params.get('min_rows', 0):,} expected",
+        }
+    considered = int(res.get("element_count") or rows) - int(res.get("missing_count") or 0)
+    if e.type == "expect_column_values_to_not_be_null":
+        considered = int(res.get("element_count") or rows)
+    mostly = params.get(e.mostly_parameter) if e.mostly_parameter else None
+    if mostly is not None:
+        small = " (small-batch threshold)" if rows < SMALL_BATCH_ROWS else ""
+        detail = (
+            f"{rr.unexpected:,} of {considered:,} rows ({_pct(rr.unexpected, considered)}) "
+            f"miss the mark; at least {mostly:.0%} must meet it{small}. {e.description}"
+        )
+    else:
+        sample = [] if rr.mask is None else [int(i) for i in np.flatnonzero(rr.mask)[:5]]
+        where = f"; first row positions {sample}" if sample and kind == "output" else ""
+        detail = f"{rr.unexpected:,} of {considered:,} rows fail{where}. {e.description}"
+    return {"rule": e.rule, "count": rr.unexpected, "detail": detail}
+
+
+def _rows(
+    name: str,
+    run_id: str,
+    work: pd.DataFrame,
+    keys: list[str],
+    rr: RuleRun,
+) -> pd.DataFrame:
+    idx = np.flatnonzero(rr.mask)
+    key_parts = [work[k].to_numpy(dtype=object, na_value=None)[idx] for k in keys]
+    record_ids = [
+        None if any(p is None for p in parts) else ":".join(parts)
+        for parts in zip(*key_parts, strict=True)
+    ]
+    e = rr.expectation
+    return pd.DataFrame(
+        {
+            "run_id": run_id,
+            "source": name.split("_", 1)[0],
+            "table_name": name,
+            "source_record_id": pd.Series(record_ids, dtype=object),
+            "source_file": pd.Series(
+                work["_source_file"].to_numpy(dtype=object, na_value=None)[idx], dtype=object
+            ),
+            "source_row": pd.Series(
+                work["_source_row"].to_numpy(dtype=object, na_value=None)[idx], dtype=object
+            ),
+            "rule": e.rule,
+            "severity": e.severity,
+            "description": e.description,
+        },
+        columns=QUARANTINE_COLUMNS,
+    )
+
+
+def _frame_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame({c: pd.Series([], dtype=object) for c in QUARANTINE_COLUMNS})
+    return pd.concat(parts, ignore_index=True).astype(object)
+
+
+def validate_source_table(
+    name: str,
+    df: pd.DataFrame,
+    *,
+    run_id: str,
+    docs_dir: Path | str,
+    context: dict | None = None,
+) -> ValidationOutcome:
+    """Run the ``name`` source suite over a landing frame (every column text, plus
+    ``_source_file``/``_source_row``).
+
+    ``context``: ``person_ids`` (set) for event tables; ``death_dates`` (Series by
+    ``la_person_id``) for ``dcc_event``; ``referral_dates`` (Series by
+    ``service_request_id``) for ``dchs_care_contact``; optionally ``as_of`` (the date
+    "in the future" is judged against; default today), ``expect_rows`` / ``min_rows``
+    (an empty or small batch is then a breach).
+    """
+    if name not in SOURCE_SUITES:
+        raise KeyError(f"no source suite {name!r}; source suites are {SOURCE_SUITES}")
+    started = time.monotonic()
+    context = context or {}
+    suite = load_suite(name)
+    expectations = expectations_of(suite)
+    columns = [*SOURCE_COLUMNS[name], *PROVENANCE]
+    rows = len(df)
+    original = df.reset_index(drop=True)
+    active = _active(expectations, set(original.columns))
+    work = _work_frame(original, columns)
+    derived = derive_source(name, work, context)
+    wanted = [c for c in derived_columns_of(expectations) if c != "ok_row"]
+    row_frame = _row_frame(original, active, derived, wanted, name)
+
+    masks: dict[int, np.ndarray] = {}
+    error_any = np.zeros(rows, dtype=bool)
+    for e in active:
+        if e.severity in ROW_SEVERITIES:
+            mask = unexpected_mask(row_frame, e)
+            masks[e.position] = mask
+            if e.severity == "error" and mask is not None:
+                error_any |= mask
+    row_frame["ok_row"] = X.flag(~error_any).array
+    for e in active:
+        if e.position not in masks and e.meta.get("batch") == "rows":
+            masks[e.position] = unexpected_mask(row_frame, e)
+
+    params = _parameters(active, rows, context)
+    runs = run_suite(
+        docs_dir,
+        name,
+        suite.get("meta", {}),
+        active,
+        {"schema": _schema_frame(original), "rows": row_frame},
+        params,
+        run_id,
+    )
+    for rr in runs:
+        rr.mask = masks.get(rr.expectation.position)
+    check_against_masks(name, runs)
+
+    keys = SOURCE_KEYS[name]
+    quarantine, findings, breaches = [], [], []
+    by_rule_q: dict[str, int] = {}
+    by_rule_w: dict[str, int] = {}
+    warned = np.zeros(rows, dtype=bool)
+    for rr in runs:
+        e = rr.expectation
+        if e.severity == "batch" or rr.error:
+            if not rr.success:
+                breaches.append(_breach(rr, rows, params, "source"))
+            continue
+        if rr.mask is None or not rr.mask.any():
+            continue
+        part = _rows(name, run_id, work, keys, rr)
+        if e.severity == "error":
+            quarantine.append(part)
+            by_rule_q[e.rule] = len(part)
+        else:
+            findings.append(part)
+            by_rule_w[e.rule] = len(part)
+            warned |= rr.mask
+    skipped = sorted({e.rule for e in expectations if e not in active})
+    clean = df.iloc[np.flatnonzero(~error_any)].reset_index(drop=True)
+    summary = {
+        "suite": name,
+        "kind": "source",
+        "rows_in": rows,
+        "rows_quarantined": int(error_any.sum()),
+        "rows_warned": int(warned.sum()),
+        "rows_clean": len(clean),
+        "success": not breaches,
+        "rules_evaluated": len(runs),
+        "rules_skipped": skipped,
+        "breaches": [b["rule"] for b in breaches],
+        "quarantined_by_rule": by_rule_q,
+        "warnings_by_rule": by_rule_w,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    log.info(
+        "validated %s: %d rows, %d quarantined, %d warned, %d breach(es) in %.1fs",
+        name,
+        rows,
+        summary["rows_quarantined"],
+        summary["rows_warned"],
+        len(breaches),
+        summary["seconds"],
+    )
+    return ValidationOutcome(
+        suite=name,
+        clean=clean,
+        quarantine=_frame_of(quarantine),
+        findings=_frame_of(findings),
+        batch_breaches=breaches,
+        summary=summary,
+    )
+
+
+def validate_output_table(
+    name: str,
+    df: pd.DataFrame,
+    *,
+    run_id: str,
+    docs_dir: Path | str,
+    context: dict | None = None,
+) -> ValidationOutcome:
+    """Run the ``name`` output suite over a built table. Every failed rule is a batch
+    breach (nothing is published); ``context``: ``person_keys`` (set), optionally
+    ``min_rows`` / ``expect_rows``."""
+    if name not in OUTPUT_SUITES:
+        raise KeyError(f"no output suite {name!r}; output suites are {OUTPUT_SUITES}")
+    started = time.monotonic()
+    context = context or {}
+    suite = load_suite(name)
+    expectations = expectations_of(suite)
+    rows = len(df)
+    frame = df.reset_index(drop=True)
+    meta = suite.get("meta", {})
+    found: dict[str, int] = {}
+    derived = derive_output(name, frame, context, found, list(meta.get("date_columns", [])))
+    present = set(frame.columns) & set(meta.get("columns", frame.columns))
+    active = _active(expectations, present)
+    row_frame = _row_frame(frame, active, derived, derived_columns_of(expectations), name)
+    masks = {e.position: unexpected_mask(row_frame, e) for e in active}
+    params = _parameters(active, rows, context)
+    runs = run_suite(
+        docs_dir,
+        name,
+        suite.get("meta", {}),
+        active,
+        {"schema": _schema_frame(frame), "rows": row_frame},
+        params,
+        run_id,
+    )
+    for rr in runs:
+        rr.mask = masks.get(rr.expectation.position)
+    check_against_masks(name, runs)
+
+    breaches = []
+    for rr in runs:
+        if rr.success:
+            continue
+        b = _breach(rr, rows, params, "output")
+        if rr.expectation.rule == "no_clear_identifiers" and found:
+            b["detail"] += f" Columns: {', '.join(sorted(found))}."
+        breaches.append(b)
+    skipped = sorted({e.rule for e in expectations if e not in active})
+    summary = {
+        "suite": name,
+        "kind": "output",
+        "rows_in": rows,
+        "rows_quarantined": 0,
+        "rows_warned": 0,
+        "rows_failing": int(
+            np.logical_or.reduce(
+                [m for m in masks.values() if m is not None] or [np.zeros(rows, bool)]
+            ).sum()
+        ),
+        "success": not breaches,
+        "rules_evaluated": len(runs),
+        "rules_skipped": skipped,
+        "breaches": [b["rule"] for b in breaches],
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    log.info(
+        "validated output %s: %d rows, %d breach(es) in %.1fs",
+        name,
+        rows,
+        len(breaches),
+        summary["seconds"],
+    )
+    return ValidationOutcome(
+        suite=name,
+        clean=df,
+        batch_breaches=breaches,
+        summary=summary,
+    )
