@@ -36,3 +36,15 @@ def test_each_kind_is_found(text, kind):
 def test_innocent_text_is_clean():
     text = "run 2026-11-02 published 943476 rows; district DE22; Margaret Street; 12 Acacia"
     assert scan_text(text, IDENTIFIERS) == []
+
+
+def test_warehouse_cells():
+    from tests.e2e.leaks import scan_cells
+
+    assert scan_cells({"MARGARET"}, IDENTIFIERS) == ["name"]
+    assert scan_cells({"X9434765919"}, IDENTIFIERS) == []  # an id with digits in it
+    assert scan_cells({"9434765919"}, IDENTIFIERS) == ["nhs_number"]
+    assert scan_cells({"NOTE 9434765919 SEEN"}, IDENTIFIERS) == ["nhs_number (embedded)"]
+    assert scan_cells({"1941-03-07 00:00:00"}, IDENTIFIERS) == ["dob"]
+    assert scan_cells({"WHITE"}, {**IDENTIFIERS, "name": {"WHITE"}}) == []
+    assert scan_cells({"ABCDEF"}, {**IDENTIFIERS, "key": {"ABCDEF"}}) == ["key"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from transforms.vocabulary import ETHNIC_CATEGORY
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.publish import read_frame
 
@@ -89,6 +90,31 @@ def scan_text(text: str, identifiers: dict[str, set[str]]) -> list[str]:
     return found
 
 
+#: Published code labels that are also surnames ("White"): a label, not a leak.
+VOCABULARY = {v.upper() for v in ETHNIC_CATEGORY.values()} | {"OTHER", "UNKNOWN"}
+#: A run of ten digits inside a source id ("EV0012345678") is the id, not an NHS number.
+BARE_TEN_DIGITS = re.compile(r"(?<![A-Z0-9])\d{10}(?![A-Z0-9])")
+
+
+def scan_cells(cells: set[str], identifiers: dict[str, set[str]]) -> list[str]:
+    """Kinds of clear identifier among one column's distinct values (upper-cased)."""
+    found = []
+    for kind, values in identifiers.items():
+        if kind == "dob":
+            continue  # below: a date cell may be an event date, never a birth date
+        hits = cells & values
+        if kind == "name":
+            hits -= VOCABULARY
+        if hits:
+            found.append(kind)
+    embedded = {m for c in cells for m in BARE_TEN_DIGITS.findall(c)}
+    if embedded & identifiers.get("nhs_number", set()) and "nhs_number" not in found:
+        found.append("nhs_number (embedded)")
+    if {c[:10] for c in cells if c[:10] < EVENT_ERA} & identifiers.get("dob", set()):
+        found.append("dob")
+    return found
+
+
 def scan_warehouse(url: str, identifiers: dict[str, set[str]]) -> list[str]:
     """``schema.table.column: kind`` for every column holding a clear identifier."""
     engine = make_engine(url)
@@ -103,25 +129,7 @@ def scan_warehouse(url: str, identifiers: dict[str, set[str]]) -> list[str]:
             frame = read_frame(engine, f"select * from {schema}.{table}")
             for column in frame.columns:
                 cells = {str(v).strip().upper() for v in frame[column].dropna()}
-                for kind, values in identifiers.items():
-                    if kind == "dob":
-                        continue  # dates are checked per person below, not as free text
-                    if cells & values:
-                        found.append(f"{schema}.{table}.{column}: {kind}")
-                text = " ".join(cells)
-                if re.search(r"(?<!\d)\d{10}(?!\d)", text) and any(
-                    n in text for n in identifiers["nhs_number"]
-                ):
-                    found.append(f"{schema}.{table}.{column}: nhs_number (embedded)")
-                if cells & identifiers["dob"] and column not in DATE_COLUMNS_ALLOWED:
-                    found.append(f"{schema}.{table}.{column}: dob")
+                found += [f"{schema}.{table}.{column}: {k}" for k in scan_cells(cells, identifiers)]
     finally:
         engine.dispose()
     return found
-
-
-#: Event dates are not dates of birth; a coincidence with someone's birthday is not a leak.
-DATE_COLUMNS_ALLOWED = {
-    "start_date", "end_date", "episode_start", "episode_end", "period_start", "period_end",
-    "first_seen", "last_seen", "as_of", "night", "detected_on",
-}  # fmt: skip

@@ -229,6 +229,22 @@ def _death_dates(frame, id_col, death_col, prev_people, source) -> pd.Series:
     return now.dropna()
 
 
+def batch_expectations(ctx: RunContext, name: str) -> dict:
+    """What tonight's batch of ``name`` must hold, for the batch-level rules.
+
+    The first night and a full refresh read every source row, so no table may be empty.
+    A DCHS drop always carries referrals and care contacts (a community provider of
+    this size has thousands a day), so an accepted drop without them is an empty drop:
+    a breach. Quiet incremental nights may legitimately bring no DCC changes.
+    """
+    state = _state(ctx)
+    full = bool(state["full_refresh"]) or state.get("last_run_id") is None
+    expect = full and name in ("dcc_person", "dcc_event", "dchs_patient")
+    if name in ("dchs_referral", "dchs_care_contact"):
+        expect = bool(ctx.read_json("extract_dchs.json")["drops"])
+    return {"as_of": ctx.night, "expect_rows": expect}
+
+
 @timed("validate_sources")
 def validate_sources_step(ctx: RunContext) -> dict:
     """Source suites over landing: quarantine bad rows, stop the night on a batch breach."""
@@ -244,7 +260,10 @@ def validate_sources_step(ctx: RunContext) -> dict:
             frame,
             run_id=ctx.run_id,
             docs_dir=ctx.data_docs_dir,
-            context=_validation_context(name, clean, prev_people, prev_events),
+            context={
+                **_validation_context(name, clean, prev_people, prev_events),
+                **batch_expectations(ctx, name),
+            },
         )
         clean[name] = outcome.clean
         outcomes.append(outcome)
