@@ -10,13 +10,20 @@ from __future__ import annotations
 
 
 def permanent_error_types() -> tuple[type[BaseException], ...]:
-    from transforms.extract.dchs import SchemaDriftError
+    from transforms.extract.dchs import DropIntegrityError, SchemaDriftError
     from transforms.keys import KeyError_
     from transforms.nightly.accounting import AccountingError
     from transforms.validation import BatchValidationError
     from transforms.warehouse.bulk import ContractError
 
-    return (SchemaDriftError, KeyError_, AccountingError, BatchValidationError, ContractError)
+    return (
+        SchemaDriftError,
+        DropIntegrityError,
+        KeyError_,
+        AccountingError,
+        BatchValidationError,
+        ContractError,
+    )
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,0 +1,179 @@
+"""The bad-input catalogue (docs/bad_input.md): each case has a defined behaviour and a
+test. Cases proven elsewhere are listed in the catalogue with their test; this file holds
+the rest, and checks that every test the catalogue names exists."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import re
+import secrets
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT
+from tests.extract.test_dchs_drops import patient, run, write_drop
+from tests.validation import factory as F
+from transforms.contracts import DCHS_PATIENT
+from transforms.extract.dchs import DropIntegrityError, SchemaDriftError
+from transforms.validation import validate_source_table
+
+
+def rewrite(folder: Path, name: str, frame: pd.DataFrame | None = None, raw: bytes | None = None):
+    """Replace one file of a drop and keep its manifest consistent (a well-formed drop)."""
+    path = folder / name
+    if raw is None:
+        frame.to_csv(path, index=False)
+    else:
+        path.write_bytes(raw)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    text = path.read_bytes()
+    manifest["files"][name] = {
+        "rows": max(0, len(text.splitlines()) - 1),
+        "sha256": hashlib.sha256(text).hexdigest(),
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.fixture
+def docs_dir(tmp_path) -> Path:
+    return tmp_path / "data_docs"
+
+
+def landed_patients(tmp_path) -> pd.DataFrame:
+    return pd.read_parquet(tmp_path / "landing" / "dchs_patient.parquet")
+
+
+def test_extra_column_is_ignored_and_the_rest_lands(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    frame = pd.read_csv(folder / "patient.csv", dtype=str).assign(favourite_colour="blue")
+    rewrite(folder, "patient.csv", frame)
+    run(tmp_path / "dchs", tmp_path)
+    landed = landed_patients(tmp_path)
+    assert list(landed.columns) == [*DCHS_PATIENT, "_source_file", "_source_row"]
+    assert landed.local_patient_id.tolist() == ["S1"]
+
+
+def test_renamed_column_is_schema_drift_naming_file_and_column(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    frame = pd.read_csv(folder / "patient.csv", dtype=str).rename(columns={"postcode": "post_code"})
+    rewrite(folder, "patient.csv", frame)
+    with pytest.raises(SchemaDriftError, match=r"patient.csv: missing .*\['postcode'\]"):
+        run(tmp_path / "dchs", tmp_path)
+
+
+def test_reordered_columns_land_in_contract_order_with_values_aligned(tmp_path):
+    folder = write_drop(
+        tmp_path / "dchs",
+        "2026-11-01",
+        [patient("S1", postcode="DE4 3AG", nhs_number="9434765919")],
+    )
+    frame = pd.read_csv(folder / "patient.csv", dtype=str)
+    rewrite(folder, "patient.csv", frame[list(reversed(frame.columns))])
+    run(tmp_path / "dchs", tmp_path)
+    row = landed_patients(tmp_path).iloc[0]
+    assert (row.local_patient_id, row.postcode, row.nhs_number) == ("S1", "DE4 3AG", "9434765919")
+
+
+def test_an_empty_file_rejects_its_drop_naming_the_file(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    rewrite(folder, "referral.csv", raw=b"")
+    result = run(tmp_path / "dchs", tmp_path)
+    assert result["drops"] == []
+    assert "referral.csv: empty file" in result["rejected"][0]["reason"]
+    assert landed_patients(tmp_path).empty
+
+
+def test_a_header_only_drop_lands_nothing_and_is_an_empty_batch_breach(tmp_path, docs_dir):
+    write_drop(tmp_path / "dchs", "2026-11-01", [])
+    result = run(tmp_path / "dchs", tmp_path)
+    assert [d["rows_total"] for d in result["drops"]] == [0]
+    contacts = pd.read_parquet(tmp_path / "landing" / "dchs_care_contact.parquet")
+    outcome = validate_source_table(
+        "dchs_care_contact",
+        contacts,
+        run_id="r",
+        docs_dir=docs_dir,
+        context={"person_ids": set(), "referral_dates": pd.Series(dtype="datetime64[ns]"),
+                 "expect_rows": True},
+    )  # fmt: skip
+    assert [b["rule"] for b in outcome.batch_breaches] == ["row_count"]
+
+
+def test_a_manifest_row_count_mismatch_rejects_the_drop(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["patient.csv"]["rows"] = 2
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    result = run(tmp_path / "dchs", tmp_path)
+    assert result["drops"] == []
+    assert "1 data rows, manifest says 2" in result["rejected"][0]["reason"]
+
+
+def test_a_huge_field_lands_whole(tmp_path):
+    huge = "A" * 1_000_000
+    write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1", address_line_1=huge)])
+    run(tmp_path / "dchs", tmp_path)
+    assert landed_patients(tmp_path).address_line_1.iloc[0] == huge
+
+
+def test_quoted_newlines_and_commas_stay_in_their_field(tmp_path):
+    write_drop(
+        tmp_path / "dchs", "2026-11-01", [patient("S1", address_line_1="Flat 2,\n3 High St")]
+    )
+    run(tmp_path / "dchs", tmp_path)
+    assert landed_patients(tmp_path).address_line_1.iloc[0] == "Flat 2,\n3 High St"
+
+
+def test_a_hostile_name_is_quarantined_nowhere_and_published_nowhere(docs_dir):
+    """Formula and SQL text in a name is data: the row passes validation (names are not
+    validated for content) and only its keyed token leaves the edge."""
+    from transforms.keys import key_from_material
+    from transforms.pseudonymise import pseudonymise_persons
+    from transforms.standardise import standardise_dchs_patient
+
+    frame = F.dchs_patient(600)
+    frame.loc[3, "given_name"] = "=cmd|' /C calc'!A0"
+    frame.loc[4, "family_name"] = "Robert'); DROP TABLE person;--"
+    outcome = validate_source_table("dchs_patient", frame, run_id="r", docs_dir=docs_dir,
+                                    context={})  # fmt: skip
+    assert outcome.quarantine.empty and len(outcome.clean) == 600
+    tokens = pseudonymise_persons(
+        standardise_dchs_patient(outcome.clean), key_from_material(secrets.token_hex(32))
+    )
+    text = tokens.select_dtypes(exclude="object").astype(str).to_string() + str(
+        tokens.select_dtypes(include="object").to_numpy().tolist()
+    )
+    assert "cmd" not in text.lower() and "drop table" not in text.lower()
+    assert tokens.loc[3, "tok_given_name"] is not None
+
+
+CATALOGUE = ROOT / "docs" / "bad_input.md"
+
+
+def catalogue_rows() -> list[list[str]]:
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in CATALOGUE.read_text().splitlines()
+        if re.match(r"^\|\s*\d+\s*\|", line)
+    ]
+    return rows
+
+
+def test_the_catalogue_has_at_least_25_cases_each_with_a_behaviour():
+    rows = catalogue_rows()
+    assert len(rows) >= 25
+    for number, _case, behaviour, _how, _test in rows:
+        assert behaviour in {"normalise", "quarantine", "reject", "warn"}, number
+
+
+def test_every_test_the_catalogue_names_exists():
+    for *_, proof in catalogue_rows():
+        for ref in re.findall(r"`([\w/.]+\.py)::(\w+)`", proof):
+            path, name = ref
+            tree = ast.parse((ROOT / path).read_text())
+            names = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+            assert name in names, f"{path}::{name} named in docs/bad_input.md does not exist"
