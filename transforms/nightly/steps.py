@@ -365,11 +365,19 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     events = upsert(prev_events, events, ["source", "source_event_id"])
     births = people.set_index(["source", "source_record_id"])[["birth_year", "birth_month"]]
     at = births.reindex(pd.MultiIndex.from_frame(events[["source", "source_record_id"]]))
-    events["age_at_event"] = age_from_birth_parts(
+    ages = age_from_birth_parts(
         at["birth_year"].reset_index(drop=True),
         at["birth_month"].reset_index(drop=True),
         events["start_date"],
-    ).to_numpy()
+    )
+    # an event before birth or at 116+ means a wrong date somewhere: no age, not a wrong one
+    implausible = ages.notna() & ~ages.between(0, 115)
+    if implausible.any():
+        log.warning(
+            "%d events get no age: their date is before birth or 116+ years after it",
+            int(implausible.sum()),
+        )
+    events["age_at_event"] = ages.mask(implausible).to_numpy()
 
     out = ctx.tokens_dir
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,166 @@
+"""Smoke tests of the benchmark code paths at tiny scale (fast; figures are not checked
+against targets, only that every path runs and produces real, sensible output).
+
+* the clear-text Splink baseline and our model on the same records, each in its child;
+* the pipeline bench: a full night then an incremental night through ``run_night``;
+* the Spark demo (skipped when pyspark is not installed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+
+PEOPLE = 1000
+
+pytestmark = pytest.mark.slow  # about a minute: run by make test, not by plain pytest
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> Path:
+    """1,000 synthetic people over two nights (about a second to generate)."""
+    out = tmp_path_factory.mktemp("bench_smoke") / f"syn{PEOPLE}"
+    subprocess.run(
+        [sys.executable, "-m", "transforms.synthetic", "--people", str(PEOPLE), "--days", "2",
+         "--seed", "3", "--out", str(out), "--workers", "1"],
+        check=True, cwd=ROOT, capture_output=True,
+    )  # fmt: skip
+    return out
+
+
+@pytest.mark.timeout(120)
+def test_cleartext_baseline_and_ours_on_the_same_records(sources, tmp_path):
+    import cleartext_baseline as cb
+
+    std = cb.standardised_persons(sources)
+    truth = pd.read_parquet(sources / "truth.parquet")
+    result = cb.compare(std, truth, tmp_path / "compare")
+
+    active = cb.active(std)
+    assert result["records"] == len(active) > 500
+    # the clear values written for the children are removed again
+    assert not list((tmp_path / "compare").glob("std_*.parquet"))
+    base, ours = result["baseline"], result["ours"]
+    for side in (base, ours):
+        assert side["train_s"] > 0 and side["predict_s"] > 0 and side["peak_rss_mb"] > 50
+    # real linkage happened: both find most true pairs, with few false ones
+    assert base["f1"]["tp"] > 50 and base["f1"]["f1"] > 0.8
+    assert ours["f1"]["tp"] > 50 and ours["f1"]["f1"] > 0.9
+    assert result["time_ratio"] == pytest.approx(ours["wall_s"] / base["wall_s"])
+    assert ours["pseudonymise_records"] == len(std)
+    assert ours["pseudonymise_records_per_s"] > 0
+    pairs = pd.read_parquet(tmp_path / "compare" / "baseline_pairs.parquet")
+    assert {"source_l", "source_record_id_l", "match_probability"} <= set(pairs.columns)
+    assert pairs["match_probability"].between(0.5, 1.0).all()
+
+
+def test_clear_frame_keeps_only_valid_nhs_numbers():
+    import cleartext_baseline as cb
+
+    std = pd.DataFrame(
+        {
+            "source": ["dcc", "dchs"],
+            "source_record_id": ["MOS1", "S1"],
+            "given_name": ["ANN", None],
+            "family_name": ["LEE", "LEE"],
+            "date_of_birth": pd.to_datetime(["1950-02-03", None]),
+            "postcode": ["DE4 3AG", None],
+            "postcode_district": ["DE4", None],
+            "nhs_number": ["9434765919", "1111111111"],
+            "nhs_number_valid": [True, False],
+        }
+    )
+    frame = cb.clear_frame(std)
+    assert frame["uid"].tolist() == ["dcc:MOS1", "dchs:S1"]
+    # missing is a real null (pandas 3 strings: NaN), so DuckDB sees NULL, not 'None'
+    assert frame["nhs_number"].iloc[0] == "9434765919" and pd.isna(frame["nhs_number"].iloc[1])
+    assert frame["date_of_birth"].iloc[0] == "1950-02-03"
+    assert frame["birth_year"].iloc[0] == "1950"
+    assert frame[["date_of_birth", "birth_year"]].iloc[1].isna().all()
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("f", frame)
+    assert con.execute("select count(*) from f where nhs_number is null").fetchall() == [(1,)]
+
+
+@pytest.mark.timeout(180)
+def test_pipeline_bench_full_then_incremental_night(sources, tmp_path):
+    import bench_pipeline
+
+    out = tmp_path / "figures.json"
+    code = bench_pipeline.main(
+        ["--people", str(PEOPLE), "--nights", "2", "--sources", str(sources), "--work",
+         str(tmp_path / "work"), "--no-baseline", "--json", str(out)]
+    )  # fmt: skip
+    report = json.loads(out.read_text())
+    (scale,) = report["scales"]
+    failures = [
+        f"{n['night']} {n['failed_stage']}: {n['error']}"
+        for n in scale["nights"]
+        if n["failed_stage"]
+    ]
+    assert not failures, failures
+    assert code == 0
+    full, inc = scale["nights"]
+    assert (full["kind"], inc["kind"]) == ("full", "incremental")
+    for night in (full, inc):
+        assert night["failed_stage"] is None, night["error"]
+        assert [s["stage"] for s in night["stages"]] == bench_pipeline.STAGES
+        assert all(s["wall_s"] > 0 and s["peak_rss_mb"] > 0 for s in night["stages"])
+    published = next(s for s in full["stages"] if s["stage"] == "publish")
+    assert published["rows"] > PEOPLE and published["rows_per_s"] > 0
+    assert full["link_summary"]["incremental_linkage"] == 0
+    assert inc["link_summary"]["incremental_linkage"] == 1
+    change = inc["change"]
+    assert 0 < change["person_records_changed"] < change["person_records"]
+    assert 0 < change["person_change_fraction"] < 0.2
+    names = [t["target"] for t in scale["targets"]]
+    assert "full night wall" in names and "incremental night wall (slowest)" in names
+    assert next(t for t in scale["targets"] if t["target"] == "full night wall")["status"] in (
+        "met",
+        "NOT met",
+    )
+
+
+def test_scaling_exponent():
+    import bench_pipeline
+
+    assert bench_pipeline.exponent(10.0, 40.0, 200_000, 800_000) == pytest.approx(1.0)
+    assert bench_pipeline.exponent(10.0, 160.0, 200_000, 800_000) == pytest.approx(2.0)
+    assert bench_pipeline.exponent(None, 1.0, 1, 2) is None
+
+
+@pytest.mark.slow  # a JVM start alone is ~20 s
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark not installed")
+def test_spark_backend_gives_the_same_pairs(sources, tmp_path):
+    import spark_linkage_demo as demo
+
+    from transforms.link.splink_model import predict_pairs, train_model
+
+    records = demo.load_person_records(sources)
+    model = train_model(records)
+
+    duck = predict_pairs(records, model=model, threshold=0.5)
+    spark = demo.spark_session(tmp_path)
+    try:
+        on_spark = demo.predict_on_spark(records, model, spark, 0.5)
+    finally:
+        spark.stop()
+    result = demo.compare_pairs(duck, on_spark)
+    assert result["duckdb_pairs"] > 20
+    assert result["only_duckdb"] == result["only_spark"] == 0
+    assert result["max_abs_probability_diff"] < 1e-9
+    assert result["gamma_mismatches"] == 0
