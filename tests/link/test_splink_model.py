@@ -253,3 +253,12 @@ def test_dice_sql_matches_python(sample):
         [py_dice(clks[i], clks[i + 1]) for i in range(len(clks) - 1)],
         atol=1e-9,
     )
+
+
+def test_clk_words_of_no_records_are_an_empty_matrix():
+    from transforms.link.dice import add_clk_word_columns
+
+    out, n_words = add_clk_word_columns(
+        pd.DataFrame({"clk_name": pd.Series([], dtype=object)}), "clk_name"
+    )
+    assert len(out) == 0 and n_words == 16

@@ -34,7 +34,9 @@ def clk_matrix_from_bytes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(n, n_words) int64 words and a presence mask for a Series of CLK ``bytes``/None."""
     arr = values.to_numpy(dtype=object)
-    present = np.array([isinstance(v, bytes | bytearray | memoryview) and len(v) > 0 for v in arr])
+    present = np.array(
+        [isinstance(v, bytes | bytearray | memoryview) and len(v) > 0 for v in arr], dtype=bool
+    )
     if n_words is None:
         first = next((arr[i] for i in np.flatnonzero(present[:1_000_000])), None)
         n_words = DEFAULT_WORDS if first is None else len(first) // 8

@@ -54,7 +54,10 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
             )
         if plan.ingested_drops is not None and not plan.ingested_drops.empty:
             drops = plan.ingested_drops.assign(run_id=plan.run_id)
+            # a full refresh ingests drops again: the latest ingestion of a drop is kept
             conn.execute(text("delete from audit.dchs_drop where run_id = :r"), {"r": plan.run_id})
+            for day in drops["drop_date"].astype(str).unique():
+                conn.execute(text("delete from audit.dchs_drop where drop_date = :d"), {"d": day})
             written["audit.dchs_drop"] = insert_frame(conn, "audit.dchs_drop", drops)
     log.info(
         "published run %s in %.1fs: %s",
