@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 from tests.extract.test_dchs_drops import patient, run, write_drop
 from tests.validation import factory as F
 from transforms.contracts import DCHS_PATIENT
-from transforms.extract.dchs import DropIntegrityError, SchemaDriftError
+from transforms.extract.dchs import SchemaDriftError
 from transforms.validation import validate_source_table
 
 
