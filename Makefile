@@ -23,7 +23,7 @@ run: setup
 
 ## make test: every test, including PostgreSQL, the Airflow end to end and the heavier suites
 test: setup system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "slow or not slow"
 
 ## make distributed: the Celery topology from real processes, one run through the REST API
 distributed: setup

@@ -1,6 +1,7 @@
 """Operations tests: compose file, notifications, the Celery topology and the browser.
 
-Every test here carries the ``ops`` marker; the heavy ones are also ``slow``. Plain ``pytest`` (``make test``) runs them all.
+Every test here carries the ``ops`` marker; the heavy ones are also ``slow``, which
+plain ``pytest`` leaves out and ``make test`` (and so CI) runs.
 """
 
 from __future__ import annotations
