@@ -222,3 +222,16 @@ def test_quarantine_descriptions_hold_no_identifiers(docs_dir):
     assert reported.groupby("rule").description.nunique().max() == 1
     # the record is named by its source key, file and row only
     assert set(reported.source_record_id) <= set(frame.local_patient_id)
+
+
+def test_share_rules_do_not_judge_a_tiny_batch(docs_dir):
+    from transforms.validation.suites import TINY_BATCH_ROWS
+
+    frame = F.dcc_person(TINY_BATCH_ROWS - 1)
+    frame["nhs_number"] = None  # every row: 100% missing, but of a handful of rows
+    outcome = validate_source_table("dcc_person", frame, run_id="tiny", docs_dir=docs_dir)
+    assert _breached(outcome) == set()
+    frame = F.dcc_person(TINY_BATCH_ROWS)
+    frame["nhs_number"] = None
+    outcome = validate_source_table("dcc_person", frame, run_id="small", docs_dir=docs_dir)
+    assert _breached(outcome) == {"nhs_number_populated_share"}

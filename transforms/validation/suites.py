@@ -46,6 +46,9 @@ from transforms.build import definitions as B
 #: incremental night) use the looser ``small_batch_threshold``, so that a handful of
 #: rows cannot stop the night by chance.
 SMALL_BATCH_ROWS = 500
+#: Below this many rows a share says nothing (one row without an NHS number is 100%):
+#: share rules are not applied; row rules and the quarantine still are.
+TINY_BATCH_ROWS = 20
 #: A batch breaches when more than this share of its rows fail error rules.
 MAX_FAILING_SHARE = 0.05
 MAX_FAILING_SHARE_SMALL = 0.5

@@ -26,6 +26,7 @@ from transforms.validation.outcome import QUARANTINE_COLUMNS, ValidationOutcome
 from transforms.validation.suites import (
     OUTPUT_SUITES,
     SMALL_BATCH_ROWS,
+    TINY_BATCH_ROWS,
     SOURCE_COLUMNS,
     SOURCE_KEYS,
     SOURCE_SUITES,
@@ -46,6 +47,8 @@ def _parameters(expectations: list[Expectation], rows: int, context: dict) -> di
         if name:
             small = rows < SMALL_BATCH_ROWS
             params[name] = float(e.meta["small_batch_threshold" if small else "threshold"])
+            if rows < TINY_BATCH_ROWS:
+                params[name] = 0.0
     return params
 
 
