@@ -26,10 +26,10 @@ from transforms.validation.outcome import QUARANTINE_COLUMNS, ValidationOutcome
 from transforms.validation.suites import (
     OUTPUT_SUITES,
     SMALL_BATCH_ROWS,
-    TINY_BATCH_ROWS,
     SOURCE_COLUMNS,
     SOURCE_KEYS,
     SOURCE_SUITES,
+    TINY_BATCH_ROWS,
 )
 
 log = logging.getLogger(__name__)
