@@ -52,6 +52,24 @@ def _parameters(expectations: list[Expectation], rows: int, context: dict) -> di
     return params
 
 
+def _run_checked(docs_dir, name, suite, active, schema, row_frame, params, run_id, masks):
+    """Run the suite through GX and attach each rule's row mask, which must agree with
+    GX's own count of unexpected rows (``check_against_masks`` raises if not)."""
+    runs = run_suite(
+        docs_dir,
+        name,
+        suite.get("meta", {}),
+        active,
+        {"schema": schema, "rows": row_frame},
+        params,
+        run_id,
+    )
+    for rr in runs:
+        rr.mask = masks.get(rr.expectation.position)
+    check_against_masks(name, runs)
+    return runs
+
+
 def _is_text(series: pd.Series) -> bool:
     dtype = series.dtype
     if isinstance(dtype, pd.StringDtype):
@@ -256,18 +274,9 @@ def validate_source_table(
             masks[e.position] = unexpected_mask(row_frame, e)
 
     params = _parameters(active, rows, context)
-    runs = run_suite(
-        docs_dir,
-        name,
-        suite.get("meta", {}),
-        active,
-        {"schema": _schema_frame(original), "rows": row_frame},
-        params,
-        run_id,
+    runs = _run_checked(
+        docs_dir, name, suite, active, _schema_frame(original), row_frame, params, run_id, masks
     )
-    for rr in runs:
-        rr.mask = masks.get(rr.expectation.position)
-    check_against_masks(name, runs)
 
     keys = SOURCE_KEYS[name]
     quarantine, findings, breaches = [], [], []
@@ -353,18 +362,9 @@ def validate_output_table(
     row_frame = _row_frame(frame, active, derived, derived_columns_of(expectations), name)
     masks = {e.position: unexpected_mask(row_frame, e) for e in active}
     params = _parameters(active, rows, context)
-    runs = run_suite(
-        docs_dir,
-        name,
-        suite.get("meta", {}),
-        active,
-        {"schema": _schema_frame(frame), "rows": row_frame},
-        params,
-        run_id,
+    runs = _run_checked(
+        docs_dir, name, suite, active, _schema_frame(frame), row_frame, params, run_id, masks
     )
-    for rr in runs:
-        rr.mask = masks.get(rr.expectation.position)
-    check_against_masks(name, runs)
 
     breaches = []
     for rr in runs:
