@@ -11,10 +11,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# A failing task fails the run at once (the DAG reads these when parsed); the outage
-# tests exercise the retry path, with one retry and no delay.
-os.environ["CARE_TASK_RETRIES"] = "0"
-os.environ["CARE_RETRY_DELAY_SECONDS"] = "0"
+#: The DAG as the end-to-end tests parse it: a failing task fails the run at once, and
+#: tasks that retry outages (extract.dcc, publish) retry once without delay.
+FAST_RETRIES = {"CARE_TASK_RETRIES": "0", "CARE_RETRY_DELAY_SECONDS": "0"}
+
+
+def parse_dag():
+    """``shared_care_record`` parsed with ``FAST_RETRIES`` (read at parse time only)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in FAST_RETRIES.items():
+            mp.setenv(name, value)
+        bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.import_errors == {}
+    return bag.dags["shared_care_record"]
+
+
 E2E_PEOPLE = int(os.environ.get("CARE_E2E_PEOPLE", "1500"))
 E2E_NIGHTS = 2
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
+from tests.e2e.conftest import parse_dag
 from tests.e2e.leaks import clear_identifiers, scan_warehouse
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.publish import read_frame
@@ -17,13 +18,7 @@ PUBLISHED = ["person", "person_conflict", "care_event", "pathway2_stay", "metric
 
 @pytest.fixture(scope="module")
 def dag():
-    from airflow.dag_processing.dagbag import DagBag
-
-    from tests.conftest import ROOT
-
-    bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert bag.import_errors == {}
-    return bag.dags["shared_care_record"]
+    return parse_dag()
 
 
 def run_night(dag, night: str, **conf):

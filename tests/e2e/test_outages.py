@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.e2e.conftest import parse_dag
 from transforms.config import Settings
 from transforms.nightly.context import RunContext
 from transforms.nightly.steps import publish_step
@@ -27,17 +28,8 @@ UNREACHABLE_DCC = "postgresql+psycopg://postgres@127.0.0.1:9/dcc?connect_timeout
 
 @pytest.fixture(scope="module")
 def dag():
-    """The DAG parsed with one retry and no retry delay."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    from tests.conftest import ROOT
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CARE_TASK_RETRIES", "0")
-        mp.setenv("CARE_RETRY_DELAY_SECONDS", "0")
-        bag = DagBag(dag_folder=str(ROOT / "dags"))
-    assert bag.import_errors == {}
-    return bag.dags["shared_care_record"]
+    """The DAG parsed with no retries, so outage tasks retry exactly once, at once."""
+    return parse_dag()
 
 
 def logical(night: str) -> datetime:

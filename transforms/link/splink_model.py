@@ -287,8 +287,23 @@ def _db_api(duckdb_con=None):
     if duckdb_con is None:
         import duckdb
 
-        duckdb_con = duckdb.connect()
+        duckdb_con = duckdb.connect(config=duckdb_limits())
     return DuckDBAPI(connection=duckdb_con)
+
+
+def duckdb_limits(env: dict | None = None) -> dict[str, str]:
+    """DuckDB settings for linkage: a memory ceiling, and where to spill beyond it.
+
+    ``CARE_LINK_MEMORY_LIMIT`` (default 6GB, so the night stays under its 8 GB budget
+    beside pandas) and ``CARE_LINK_TEMP_DIR`` (default: DuckDB's own, beside the
+    process's working directory)."""
+    import os
+
+    env = os.environ if env is None else env
+    config = {"memory_limit": env.get("CARE_LINK_MEMORY_LIMIT", "6GB")}
+    if env.get("CARE_LINK_TEMP_DIR"):
+        config["temp_directory"] = env["CARE_LINK_TEMP_DIR"]
+    return config
 
 
 def _linker(db_api, frame: pd.DataFrame, settings: dict, name: str = "person_record"):
