@@ -9,6 +9,10 @@ stops before publish if the three do not add up to what was extracted.
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.frames import isin
 
 #: landing table -> (key columns in landing, how to spell the published key)
 EVENT_KEYS = {
@@ -22,6 +26,25 @@ EVENT_KEYS = {
     ),
 }
 PERSON_KEYS = {"dcc_person": ("dcc", "la_person_id"), "dchs_patient": ("dchs", "local_patient_id")}
+PROVENANCE = ["_source_file", "_source_row"]
+#: The landing columns accounting reads, per table (the rest need not be loaded).
+COLUMNS = {
+    "dcc_person": [*PROVENANCE, "la_person_id"],
+    "dchs_patient": [*PROVENANCE, "local_patient_id"],
+    "dcc_event": [*PROVENANCE, "event_reference"],
+    "dchs_referral": [*PROVENANCE, "service_request_id"],
+    "dchs_care_contact": [*PROVENANCE, "service_request_id", "care_contact_id"],
+    "dchs_inpatient_spell": [*PROVENANCE, "hospital_provider_spell_number"],
+}
+
+
+def _provenance(file, row) -> pa.Array:
+    """``file \x1f row`` per row, joined in Arrow."""
+    as_text = [
+        pa.array(pd.Series(v).astype("str"), from_pandas=True).cast(pa.large_string())
+        for v in (file, row)
+    ]
+    return pc.binary_join_element_wise(*as_text, pa.scalar("\x1f", pa.large_string()))
 
 
 class AccountingError(RuntimeError):
@@ -37,26 +60,17 @@ def account(
     run_id: str,
 ) -> pd.DataFrame:
     """One row per landing table: extracted, published, quarantined, merged, balanced."""
-    q_keys = set(
-        zip(
-            quarantine["table_name"].astype(str),
-            quarantine["source_file"].astype(str),
-            quarantine["source_row"].astype(str),
-            strict=True,
-        )
-    )
     index = person_index.set_index(["source", "source_record_id"])["record_status"]
-    event_ids = set(care_event_ids)
+    event_ids = pd.Series(care_event_ids).astype(str).unique()
     rows = []
     for name, frame in landing.items():
-        quarantined = pd.Series(
-            [
-                (name, f, r) in q_keys
-                for f, r in zip(frame["_source_file"], frame["_source_row"], strict=True)
-            ],
-            index=frame.index,
-            dtype=bool,
-        )
+        q = quarantine[quarantine["table_name"].astype(str) == name]
+        if q.empty:
+            quarantined = pd.Series(False, index=frame.index)
+        else:
+            here = _provenance(frame["_source_file"], frame["_source_row"])
+            named = _provenance(q["source_file"], q["source_row"])
+            quarantined = pd.Series(isin(here, named), index=frame.index)
         if name in PERSON_KEYS:
             source, col = PERSON_KEYS[name]
             status = index.reindex(pd.MultiIndex.from_arrays([[source] * len(frame), frame[col]]))
@@ -66,7 +80,7 @@ def account(
         else:
             keys = EVENT_KEYS[name](frame)
             merged = pd.Series(False, index=frame.index)
-            published = ~quarantined & keys.isin(event_ids)
+            published = ~quarantined & isin(keys, event_ids)
         extracted = len(frame)
         counts = {
             "extracted": extracted,

@@ -174,11 +174,11 @@ SUITE_ORDER = [
 ]
 
 
-def read_landing(ctx: RunContext, name: str) -> pd.DataFrame:
+def read_landing(ctx: RunContext, name: str, columns: list[str] | None = None) -> pd.DataFrame:
     path = ctx.landing_dir / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} missing: did the extract step run?")
-    return pd.read_parquet(path)
+    return pd.read_parquet(path, columns=columns)
 
 
 def _validation_context(
@@ -441,6 +441,7 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
     tonight's new and changed records against the rest (``predict_between``) and
     against each other (``predict_within``).
     """
+    from transforms.frames import isin
     from transforms.link.edges import ordered, pair_uid
     from transforms.link.splink_model import (
         REVIEW_BAND,
@@ -455,26 +456,25 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
         pairs, mode = predict_pairs(active, model=model, threshold=REVIEW_BAND[0]), "full"
     else:
         changed = pd.read_parquet(ctx.tokens_dir / "changed.parquet")
-        changed_uid = set(changed["source"] + ":" + changed["source_record_id"])
+        changed_uid = (changed["source"] + ":" + changed["source_record_id"]).unique()
         uid = active["source"] + ":" + active["source_record_id"]
-        active_uid = set(uid)
         keep = previous[
-            ~previous["uid_l"].isin(changed_uid)
-            & ~previous["uid_r"].isin(changed_uid)
-            & previous["uid_l"].isin(active_uid)
-            & previous["uid_r"].isin(active_uid)
+            ~isin(previous["uid_l"], changed_uid)
+            & ~isin(previous["uid_r"], changed_uid)
+            & isin(previous["uid_l"], uid)
+            & isin(previous["uid_r"], uid)
         ].drop(columns=["uid_l", "uid_r"])
-        new = active[uid.isin(changed_uid)]
+        is_new = isin(uid, changed_uid)
         scored = predict_new_against_existing(
-            new, active[~uid.isin(changed_uid)], model=model, threshold=REVIEW_BAND[0]
+            active[is_new], active[~is_new], model=model, threshold=REVIEW_BAND[0]
         )
         pairs = pd.concat([keep, scored], ignore_index=True) if len(scored) else keep
         mode = "incremental"
         log.info(
             "incremental linkage: %d new or changed records scored against %d; "
             "%d earlier pairs kept, %d new pairs",
-            len(new),
-            len(active) - len(new),
+            int(is_new.sum()),
+            len(active) - int(is_new.sum()),
             len(keep),
             len(scored),
         )
@@ -594,7 +594,7 @@ def build_step(ctx: RunContext) -> dict:
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.person import build_person, person_internal
-    from transforms.nightly.accounting import account, check_balanced
+    from transforms.nightly.accounting import COLUMNS, account, check_balanced
     from transforms.validation import build_data_docs, raise_for_breaches, validate_output_table
 
     people = pd.read_parquet(ctx.tokens_dir / "person_record.parquet")
@@ -638,7 +638,7 @@ def build_step(ctx: RunContext) -> dict:
         for name in OUTPUT_SUITES
     ]
     docs_index = build_data_docs(ctx.data_docs_dir)
-    landing = {name: read_landing(ctx, name) for name in LANDING_TABLES}
+    landing = {name: read_landing(ctx, name, COLUMNS[name]) for name in LANDING_TABLES}
     quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
     accounting = account(
         landing, quarantine, index, tables["care_event"]["event_id"], run_id=ctx.run_id

@@ -1,0 +1,22 @@
+"""transforms.frames.isin agrees with pandas' own isin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from transforms.frames import isin
+
+
+def test_isin_matches_pandas_for_every_kind_of_input():
+    values = pd.Series(["a", "b", None, "c", "a"], dtype="str")
+    want = values.isin(["a", "c"]).to_numpy()
+    for candidates in (["a", "c"], {"a", "c"}, pd.Index(["c", "a"]), pa.array(["a", "c"])):
+        assert isin(values, candidates).tolist() == want.tolist()
+    assert isin(values, []).tolist() == [False] * 5
+    assert isin(pd.Index(["x", "a"]), np.array(["a"], dtype=object)).tolist() == [False, True]
+
+
+def test_nulls_are_never_in():
+    assert isin(pd.Series([None, "a"], dtype="str"), [None, "a"]).tolist() == [False, True]
