@@ -59,6 +59,8 @@ def test_same_input_same_token_and_across_sources():
         "clk_address",
     ):
         assert a[col].iloc[0] == a[col].iloc[1] == b[col].iloc[0], col
+    for col in ("tok_given_name", "clk_name", "clk_given"):
+        assert a[col].iloc[0] == a[col].iloc[1], col
 
 
 def test_different_key_gives_different_tokens():
@@ -151,6 +153,24 @@ def test_clk_name_dice_typo_high_unrelated_low_and_swap_tolerant():
     assert dice(clk[0], clk[2]) < 0.4
     assert dice(clk[0], clk[3]) == 1.0
     assert out["tok_given_name"].iloc[0] != out["tok_given_name"].iloc[3]
+
+
+def test_clk_given_tells_a_typed_name_from_a_different_one():
+    out = tokens(
+        dcc_person(given_name="Mark", family_name="Thompson"),
+        dcc_person(given_name="Makr", family_name="Begum"),  # transposed, other family
+        dcc_person(given_name="Jmes Arthur", family_name="Smith"),
+        dcc_person(given_name="James", family_name="Smith"),
+        dcc_person(given_name="John", family_name="Smith"),
+        dcc_person(given_name=None, family_name="Smith"),
+    )
+    clk = out["clk_given"]
+    assert all(isinstance(c, bytes) and len(c) == 128 for c in clk[:5])
+    assert clk[5] is None
+    assert dice(clk[0], clk[1]) >= 0.75  # one transposition; family names play no part
+    assert dice(clk[2], clk[3]) >= 0.75  # first given name only: middle names ignored
+    assert dice(clk[3], clk[4]) < 0.5
+    assert clk[0] != out["clk_name"].iloc[0]
 
 
 def test_clk_address_moves_and_partial_postcodes():

@@ -152,6 +152,51 @@ def test_fuzzy_given_name_in_one_family_goes_to_review_not_link(sample, model):
     assert sm.REVIEW_BAND[0] <= p < sm.MATCH_THRESHOLD
 
 
+def test_typed_given_name_links_unless_the_recorded_sex_differs(sample, model):
+    """One transposed letter in a given name (Mark / Makr), same family name, date of
+    birth and home, no NHS number: the given-name filter says typo, not twin, so it
+    links; the same pair with different recorded sexes is left to review."""
+    home = {"postcode": "DE45 1AB", "address": "3 Church Street"}
+    left = [
+        {"record_id": "M1", "given_name": "Mark", "family_name": "Brocklehurst",
+         "date_of_birth": "1961-10-02", "sex": "M", **home},
+        {"record_id": "M3", "given_name": "Paul", "family_name": "Wainwright",
+         "date_of_birth": "1947-01-19", "sex": "M", **home},
+    ]  # fmt: skip
+    right = [
+        {"record_id": "M2", "given_name": "Makr", "family_name": "Brocklehurst",
+         "date_of_birth": "1961-10-02", "sex": "M", **home},
+        {"record_id": "M4", "given_name": "Pual", "family_name": "Wainwright",
+         "date_of_birth": "1947-01-19", "sex": "F", **home},
+    ]  # fmt: skip
+    pairs = score(sample, model, left, right)
+    assert prob(pairs, "M1", "M2") >= sm.MATCH_THRESHOLD, pairs
+    assert sm.REVIEW_BAND[0] <= prob(pairs, "M3", "M4") < sm.MATCH_THRESHOLD, pairs
+
+
+def test_guard_reads_given_dice_and_sex():
+    model = {"comparisons": sm.comparisons()}
+
+    def gamma(comparison, label):
+        return sm._gamma(model, comparison, label)
+
+    same, differ = gamma("sex", "equal"), gamma("sex", "else")
+    pairs = pd.DataFrame(
+        {
+            "gamma_given_name": gamma("given_name", "else"),
+            "gamma_family_name": gamma("family_name", "exact"),
+            "gamma_dob": gamma("dob", "exact"),
+            "gamma_address": gamma("address", "exact address"),
+            "gamma_nhs_number": -1,
+            "gamma_sex": [same, same, differ, -1, same],
+            "given_dice": [0.9, 0.5, 0.9, 0.8, np.nan],
+        }
+    )
+    # a typo with equal or unknown sex is not a twin; a different name, a typo with
+    # different recorded sexes, or no given-name filter at all (older records) is
+    assert sm.lookalike_guard(pairs, model).tolist() == [False, True, True, False, True]
+
+
 def test_lookalikes_stay_apart(sample, model):
     home = {"postcode": "DE45 1AB", "address": "3 Church Street"}
     left = [

@@ -45,7 +45,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from transforms.link.dice import DEFAULT_WORDS, add_clk_word_columns, dice_sql, null_sql
+from transforms.link.dice import (
+    DEFAULT_WORDS,
+    add_clk_word_columns,
+    dice_sql,
+    null_sql,
+    word_columns,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,12 @@ TOKEN_COLUMNS = [
     "tok_postcode_sector", "tok_postcode_district", "tok_street_number",
 ]  # fmt: skip
 CLK_COLUMNS = ["clk_name", "clk_address"]
+#: Read by the look-alike guard only (not a model comparison), so a model trained before
+#: it existed still applies; records encoded before it existed have none (null Dice).
+GUARD_CLK = "clk_given"
+#: Given-name-only Dice (bigrams + letters) at or above which two different given names
+#: read as one name typed twice rather than two people's names (see lookalike_guard).
+GIVEN_TYPO_DICE = 0.75
 OUTPUT_COLUMNS = [
     "source_l", "source_record_id_l", "source_r", "source_record_id_r",
     "match_probability", "match_weight",
@@ -254,6 +266,7 @@ def prepare_records(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if missing:
         raise ValueError(f"person records lack columns {missing}")
     df = records[cols].reset_index(drop=True)
+    df[GUARD_CLK] = records[GUARD_CLK].reset_index(drop=True) if GUARD_CLK in records else None
     out = pd.DataFrame(
         {
             "uid": (df["source"].astype(str) + ":" + df["source_record_id"].astype(str)).array,
@@ -266,9 +279,9 @@ def prepare_records(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if out["uid"].duplicated().any():
         dup = out.loc[out["uid"].duplicated(), "uid"].iloc[0]
         raise ValueError(f"duplicate person record id {dup!r}")
-    n_words = DEFAULT_WORDS
-    for c in CLK_COLUMNS:
-        words_df, n_words = add_clk_word_columns(df[[c]], c)
+    n_words = None  # from the first filter found; every CLK has the same size
+    for c in [*CLK_COLUMNS, GUARD_CLK]:
+        words_df, n_words = add_clk_word_columns(df[[c]], c, n_words=n_words)
         out = pd.concat([out, words_df], axis=1)
     return out, n_words
 
@@ -449,7 +462,12 @@ def _splink_settings(model: dict) -> dict:
     settings.pop("linker_uid", None)
     settings["retain_matching_columns"] = True
     settings["retain_intermediate_calculation_columns"] = False
-    settings["additional_columns_to_retain"] = ["source", "source_record_id"]
+    settings["additional_columns_to_retain"] = [
+        "source",
+        "source_record_id",
+        *word_columns(GUARD_CLK, _n_words(model)),
+        f"{GUARD_CLK}_pc",
+    ]
     return settings
 
 
@@ -473,6 +491,12 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict) -> pd.Series:
       matches and 7 twins, the Dice 0.8 level about 60 and 50);
     * parent/child-like: same family name, equal given names and the same address,
       dates of birth sharing at most the year.
+
+    A given name typed differently is not a twin's name: when the first given names'
+    own filter (``clk_given``, bigrams + letters) has Dice >= ``GIVEN_TYPO_DICE`` and
+    the recorded sexes do not differ, the given names count as close. Twins' names
+    score below it (JAMES/JAMIE 0.72, JOHN/JOAN 0.73, JAMES/JOHN 0.37); one typo,
+    dropped letter or transposition scores above (JMES 0.86, MAKR 0.80, KEBIN 0.80).
 
     The independence assumption of the model overcounts family evidence (family name,
     date of birth and address agree because people share a family and a home), so
@@ -507,8 +531,21 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict) -> pd.Series:
         ],
     )
     nhs_equal = g["nhs_number"] == _gamma(model, "nhs_number", "equal")
-    given_close = given_strong | (
-        g["given_name"] == _gamma(model, "given_name", "name Dice >= 0.9")
+    given_dice = (
+        pairs["given_dice"].to_numpy(dtype=float, na_value=np.nan)
+        if "given_dice" in pairs
+        else np.full(len(pairs), np.nan)
+    )
+    sex_differs = (
+        pairs["gamma_sex"].to_numpy() == _gamma(model, "sex", "else")
+        if "gamma_sex" in pairs
+        else np.zeros(len(pairs), dtype=bool)
+    )
+    given_typo = (given_dice >= GIVEN_TYPO_DICE) & ~sex_differs
+    given_close = (
+        given_strong
+        | (g["given_name"] == _gamma(model, "given_name", "name Dice >= 0.9"))
+        | given_typo
     )
     twin_like = family_close & dob_same & ~given_close
     parent_child_like = family & given_strong & same_home & dob_weak
@@ -538,6 +575,9 @@ def _fetch(db_api, splink_df) -> pd.DataFrame:
     """The output columns of a Splink predictions table, then drop the table."""
     cols = [c.unquote().name for c in splink_df.columns]
     keep = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
+    if f"{GUARD_CLK}_pc_l" in cols:
+        n_words = sum(1 for c in cols if c.startswith(f"{GUARD_CLK}_w") and c.endswith("_l"))
+        keep.append(f"{dice_sql(GUARD_CLK, n_words)} AS given_dice")
     sql = f"SELECT {', '.join(keep)} FROM {splink_df.physical_name}"
     df = db_api.duckdb_con.sql(sql).df()
     splink_df.drop_table_from_database_and_remove_from_cache()
