@@ -82,3 +82,52 @@ def test_a_failure_part_way_leaves_the_previous_night_untouched(warehouse_url):
     wm = read_frame(engine, "select watermark from audit.watermark")
     assert str(wm.watermark.iloc[0]) == "2026-10-31 00:00:00"
     engine.dispose()
+
+
+def person_index(n: int, run: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": "dchs",
+            "source_record_id": [f"S{i}" for i in range(n)],
+            "person_key": [f"P{i}" for i in range(n)],
+            "record_status": "active",
+            "link_route": "singleton",
+            "link_probability": None,
+            "first_seen_run": run,
+            "last_changed_run": run,
+        }
+    )
+
+
+def test_reloaded_tables_keep_their_keys_and_comments(warehouse_url):
+    """DuckDB reloads a replaced table by re-creating it (a delete keeps every old key in
+    the primary-key index); what the DDL and the data dictionary put on it stays."""
+    from sqlalchemy import text
+
+    from transforms.build.dictionary import apply_comments
+
+    table = "identity.person_index"
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    apply_comments(engine)
+    comment_sql = (
+        f"select obj_description('{table}'::regclass, 'pg_class')"
+        if engine.dialect.name == "postgresql"
+        else "select comment from duckdb_tables() "
+        "where schema_name = 'identity' and table_name = 'person_index'"
+    )
+    with engine.connect() as conn:
+        before = conn.execute(text(comment_sql)).scalar()
+    assert before
+    for run in ("run-1", "run-2"):
+        publish(engine, PublishPlan(run, replace={table: person_index(3, run)}))
+    rows = read_frame(engine, f"select first_seen_run from {table}")
+    assert rows["first_seen_run"].tolist() == ["run-2"] * 3
+    with engine.connect() as conn:
+        assert conn.execute(text(comment_sql)).scalar() == before
+    twice = pd.concat([person_index(1, "dup"), person_index(1, "dup")], ignore_index=True)
+    with pytest.raises(Exception, match="(?i)duplicate|unique|primary key"):
+        publish(engine, PublishPlan("dup", replace={table: twice}))
+    rows = read_frame(engine, f"select first_seen_run from {table}")
+    assert rows["first_seen_run"].tolist() == ["run-2"] * 3
+    engine.dispose()

@@ -183,7 +183,14 @@ def link_files(
     )
     if model is None:
         model = train_model(records, model_out=model_out, seed=seed)
-    scored = predict_pairs(records, model=model, threshold=min(threshold, 0.5))
+    # one-to-one: a twin's own record outscores their sibling's, so the look-alike guard
+    # may read a close given name as a typo (see lookalike_guard)
+    scored = predict_pairs(
+        records,
+        model=model,
+        threshold=min(threshold, 0.5),
+        typo_tolerant_guard=one_to_one_links,
+    )
     links = cross_file_pairs(scored[scored["match_probability"] >= threshold])
     if one_to_one_links:
         links = one_to_one(links)

@@ -7,6 +7,7 @@ path inserts row by row.
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 import pandas as pd
@@ -50,8 +51,13 @@ def insert_frame(conn: Connection, qualified: str, df: pd.DataFrame) -> int:
         raw.register(view, table)
         try:
             raw.execute(f"insert into {qualified} ({collist}) select {collist} from {view}")
-        finally:
-            raw.unregister(view)
+        except Exception:
+            # the failed insert aborts the transaction, and unregistering would then
+            # raise "transaction is aborted" over the error that says what went wrong
+            with contextlib.suppress(Exception):
+                raw.unregister(view)
+            raise
+        raw.unregister(view)
     elif backend == "postgresql":
         sql = f"copy {qualified} ({collist}) from stdin with (format csv, header false)"
         with raw.cursor() as cur, cur.copy(sql) as copy:

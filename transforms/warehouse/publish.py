@@ -41,7 +41,7 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
     written: dict[str, int] = {}
     with engine.begin() as conn:
         for table, frame in plan.replace.items():
-            conn.execute(text(f"delete from {table}"))
+            empty_table(conn, table)
             written[table] = insert_frame(conn, table, frame)
         for table, frame in plan.run_scoped.items():
             conn.execute(text(f"delete from {table} where run_id = :r"), {"r": plan.run_id})
@@ -66,6 +66,54 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
         ", ".join(f"{t}={n}" for t, n in written.items()),
     )
     return written
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def empty_table(conn, table: str) -> None:
+    """Empty ``table`` inside the caller's transaction.
+
+    PostgreSQL: ``delete`` (MVCC: readers keep last night's rows until commit). DuckDB:
+    the table is dropped and re-created from its own catalogue entry, with its indexes
+    and comments. A ``delete`` there keeps every deleted key in the primary-key index
+    until commit, so delete-all + re-insert of 2.7 M events took 32.9 s against 2.6 s
+    (``bench/README.md``). DuckDB's DDL is transactional: a failed publish rolls back
+    to the old table, rows and all."""
+    if conn.dialect.name != "duckdb":
+        conn.execute(text(f"delete from {table}"))
+        return
+    schema, name = table.split(".", 1)
+    where = {"s": schema, "t": name}
+    ddl, comment = conn.execute(
+        text("select sql, comment from duckdb_tables() where schema_name = :s and table_name = :t"),
+        where,
+    ).one()
+    indexes = (
+        conn.execute(
+            text("select sql from duckdb_indexes() where schema_name = :s and table_name = :t"),
+            where,
+        )
+        .scalars()
+        .all()
+    )
+    columns = conn.execute(
+        text(
+            "select column_name, comment from duckdb_columns() "
+            "where schema_name = :s and table_name = :t and comment is not null"
+        ),
+        where,
+    ).all()
+    statements = [f"drop table {table}", ddl, *[i for i in indexes if i]]
+    if comment:
+        statements.append(f"comment on table {table} is {_quote(comment)}")
+    statements += [
+        f'comment on column {table}."{col}" is {_quote(text_)}' for col, text_ in columns
+    ]
+    raw = conn.connection.driver_connection
+    for statement in statements:
+        raw.execute(statement)
 
 
 def _timestamp(value: object) -> datetime | None:
