@@ -482,9 +482,7 @@ def _gamma(model: dict, comparison: str, label: str) -> int:
     raise KeyError(f"{comparison}/{label}")
 
 
-def lookalike_guard(
-    pairs: pd.DataFrame, model: dict, *, typo_tolerant: bool = False
-) -> pd.Series:
+def lookalike_guard(pairs: pd.DataFrame, model: dict, *, typo_tolerant: bool = False) -> pd.Series:
     """Pairs that look like two members of one family, with no shared NHS number:
 
     * twin-like: same (or phonetically equal) family name and the same date of birth
