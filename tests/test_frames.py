@@ -20,3 +20,26 @@ def test_isin_matches_pandas_for_every_kind_of_input():
 
 def test_nulls_are_never_in():
     assert isin(pd.Series([None, "a"], dtype="str"), [None, "a"]).tolist() == [False, True]
+
+
+def test_key_strings_tell_composite_keys_apart():
+    from transforms.frames import key_strings
+
+    frame = pd.DataFrame({"a": ["x", "x", "xy", None], "b": ["yz", "y", "z", "q"]})
+    keys = key_strings(frame, ["a", "b"]).to_pylist()
+    assert len(set(keys)) == 4  # x|yz and xy|z differ
+
+
+def test_upsert_replaces_by_key_and_keeps_everything_else():
+    from transforms.nightly.steps import upsert
+
+    before = pd.DataFrame({"s": ["a", "a", "b"], "k": ["1", "2", "1"], "v": [1, 2, 3]})
+    tonight = pd.DataFrame({"s": ["a", "c", "c"], "k": ["2", "9", "9"], "v": [20, 8, 9]})
+    out = upsert(before, tonight, ["s", "k"])
+    assert sorted(zip(out.s, out.k, out.v, strict=True)) == [
+        ("a", "1", 1),
+        ("a", "2", 20),
+        ("b", "1", 3),
+        ("c", "9", 9),
+    ]
+    assert len(upsert(None, tonight, ["s", "k"])) == 2

@@ -30,3 +30,12 @@ def isin(values, candidates) -> np.ndarray:
         return np.zeros(len(left), dtype=bool)
     hit = pc.is_in(left, value_set=right, skip_nulls=True).fill_null(False)
     return hit.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def key_strings(frame: pd.DataFrame, columns: list[str]) -> pa.Array:
+    """One string per row joining ``columns`` with a unit separator (nulls as empty), for
+    hashing composite keys in Arrow."""
+    parts = [_arrow_str(frame[c]).fill_null("") for c in columns]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))

@@ -308,15 +308,17 @@ def duckdb_limits(env: dict | None = None) -> dict[str, str]:
     """DuckDB settings for linkage: a memory ceiling, and where to spill beyond it.
 
     ``CARE_LINK_MEMORY_LIMIT`` (default 6GB, so the night stays under its 8 GB budget
-    beside pandas) and ``CARE_LINK_TEMP_DIR`` (default: DuckDB's own, beside the
-    process's working directory)."""
+    beside pandas) and ``CARE_LINK_TEMP_DIR`` (default ``$CARE_DATA_DIR/tmp/duckdb``;
+    DuckDB's own default is ``.tmp`` in whatever the working directory is)."""
     import os
 
+    from transforms.config import data_dir
+
     env = os.environ if env is None else env
-    config = {"memory_limit": env.get("CARE_LINK_MEMORY_LIMIT", "6GB")}
-    if env.get("CARE_LINK_TEMP_DIR"):
-        config["temp_directory"] = env["CARE_LINK_TEMP_DIR"]
-    return config
+    return {
+        "memory_limit": env.get("CARE_LINK_MEMORY_LIMIT", "6GB"),
+        "temp_directory": env.get("CARE_LINK_TEMP_DIR") or str(data_dir(env) / "tmp" / "duckdb"),
+    }
 
 
 def _linker(db_api, frame: pd.DataFrame, settings: dict, name: str = "person_record"):

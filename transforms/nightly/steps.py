@@ -310,9 +310,17 @@ def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.S
 
 
 def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Tonight's rows replace earlier versions with the same key; the last one wins."""
-    combined = tonight if previous is None else pd.concat([previous, tonight], ignore_index=True)
-    return combined.drop_duplicates(keys, keep="last").sort_values(keys).reset_index(drop=True)
+    """Tonight's rows replace earlier versions with the same key; the last one wins.
+
+    The earlier rows keep their order and tonight's follow (no sort: re-sorting the
+    whole state by string keys was most of an incremental night's pseudonymise step)."""
+    from transforms.frames import isin, key_strings
+
+    tonight = tonight.drop_duplicates(keys, keep="last")
+    if previous is None or previous.empty:
+        return tonight.reset_index(drop=True)
+    stale = isin(key_strings(previous, keys), key_strings(tonight, keys))
+    return pd.concat([previous[~stale], tonight], ignore_index=True)
 
 
 @timed("pseudonymise")

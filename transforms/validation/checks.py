@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from transforms.codes import DUMMY_NHS_NUMBERS
+from transforms.frames import isin
 
 #: GOV.UK Data Standards Authority postcode pattern (with the space optional).
 POSTCODE = (
@@ -23,6 +24,14 @@ _MIDNIGHT = ["", " 00:00:00", "T00:00:00"]
 _NHS_SHAPED = r"(?<![0-9A-Za-z])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9A-Za-z])"
 _POSTCODE_SHAPED = rf"(?<![0-9A-Za-z]){POSTCODE}(?![0-9A-Za-z])"
 _DATE_SHAPED = r"(?<![0-9])(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})(?![0-9])"
+#: The shapes without their look-arounds: what Arrow's RE2 engine can screen a whole
+#: column with, so that Python's ``re`` (pandas' fallback for look-arounds, one call per
+#: value) only sees the few values that could match.
+_SCREEN = {
+    _NHS_SHAPED: r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}",
+    _POSTCODE_SHAPED: POSTCODE,
+    _DATE_SHAPED: r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}",
+}
 
 
 def text(series: pd.Series) -> pd.Series:
@@ -51,14 +60,7 @@ def is_in(series: pd.Series, values) -> np.ndarray:
     values = values if isinstance(values, (list, tuple)) else list(values)
     if len(values) <= 1000:
         return series.isin(values).to_numpy(dtype=bool, na_value=False)
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = pa.array(series.astype("str"), from_pandas=True)
-    kind = pa.large_string() if pa.types.is_large_string(array.type) else pa.string()
-    keys = pa.array([v for v in values if isinstance(v, str)], type=kind)
-    found = pc.fill_null(pc.is_in(array, value_set=keys), False)
-    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    return isin(series, [v for v in values if isinstance(v, str)])
 
 
 def matches(series: pd.Series, pattern: str) -> np.ndarray:
@@ -222,16 +224,28 @@ def _text_hits(col: pd.Series, check_dates: bool) -> np.ndarray:
         uniques = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
     if len(uniques) == 0:
         return np.zeros(n, dtype=bool)
-    bad = _nhs_in_text(uniques) | uniques.str.upper().str.contains(
-        _POSTCODE_SHAPED, regex=True
-    ).to_numpy(dtype=bool, na_value=False)
+    bad = _nhs_in_text(uniques) | _contains(uniques.str.upper(), _POSTCODE_SHAPED)
     if check_dates:
-        bad |= uniques.str.contains(_DATE_SHAPED, regex=True).to_numpy(dtype=bool, na_value=False)
+        bad |= _contains(uniques, _DATE_SHAPED)
     return np.append(bad, False)[codes]
 
 
+def _contains(values: pd.Series, shape: str) -> np.ndarray:
+    """``values.str.contains(shape)``, screened in Arrow first (see ``_SCREEN``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    screen = pc.match_substring_regex(pa.array(values, from_pandas=True), _SCREEN[shape])
+    out = np.asarray(screen.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+    idx = np.flatnonzero(out)
+    if len(idx):
+        found = values.iloc[idx].str.contains(shape, regex=True)
+        out[idx] = found.to_numpy(dtype=bool, na_value=False)
+    return out
+
+
 def _nhs_in_text(uniques: pd.Series) -> np.ndarray:
-    candidates = uniques.str.contains(_NHS_SHAPED, regex=True).to_numpy(dtype=bool, na_value=False)
+    candidates = _contains(uniques, _NHS_SHAPED)
     out = np.zeros(len(uniques), dtype=bool)
     for i in np.flatnonzero(candidates):
         found = pd.Series([uniques.iloc[i]]).str.findall(_NHS_SHAPED).iloc[0]
