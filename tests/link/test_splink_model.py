@@ -170,7 +170,7 @@ def test_typed_given_name_links_one_to_one_unless_the_recorded_sex_differs(sampl
         {"record_id": "M4", "given_name": "Pual", "family_name": "Wainwright",
          "date_of_birth": "1947-01-19", "sex": "F", **home},
     ]  # fmt: skip
-    tolerant = score(sample, model, left, right, typo_tolerant_guard=True)
+    tolerant = score(sample, model, left, right, one_to_one=True)
     assert prob(tolerant, "M1", "M2") >= sm.MATCH_THRESHOLD, tolerant
     assert sm.REVIEW_BAND[0] <= prob(tolerant, "M3", "M4") < sm.MATCH_THRESHOLD, tolerant
     strict = score(sample, model, left, right)
@@ -198,7 +198,7 @@ def test_guard_reads_given_dice_and_sex():
     )
     # a typo with equal or unknown sex is not a twin; a different name, a typo with
     # different recorded sexes, or no given-name filter at all (older records) is
-    tolerant = sm.lookalike_guard(pairs, model, typo_tolerant=True)
+    tolerant = sm.lookalike_guard(pairs, model, one_to_one=True)
     assert tolerant.tolist() == [False, True, True, False, True]
     assert sm.lookalike_guard(pairs, model).all()  # nightly clustering: strict
 
@@ -313,3 +313,33 @@ def test_clk_words_of_no_records_are_an_empty_matrix():
         pd.DataFrame({"clk_name": pd.Series([], dtype=object)}), "clk_name"
     )
     assert len(out) == 0 and n_words == 16
+
+
+def test_guard_caps_different_nhs_numbers_and_namesakes_far_apart():
+    model = {"comparisons": sm.comparisons()}
+
+    def gamma(comparison, label):
+        return sm._gamma(model, comparison, label)
+
+    pairs = pd.DataFrame(
+        {
+            "gamma_given_name": gamma("given_name", "exact"),
+            "gamma_family_name": [
+                gamma("family_name", "exact"),  # valid NHS numbers differ
+                gamma("family_name", "name Dice >= 0.8"),  # namesake, other district
+                gamma("family_name", "name Dice >= 0.8"),  # the same, same postcode
+                gamma("family_name", "exact"),  # exact names, moved away: a mover
+            ],
+            "gamma_dob": gamma("dob", "exact"),
+            "gamma_address": [
+                gamma("address", "exact address"),
+                gamma("address", "else"),
+                gamma("address", "same postcode"),
+                gamma("address", "else"),
+            ],
+            "gamma_nhs_number": [gamma("nhs_number", "else"), -1, -1, -1],
+            "gamma_sex": gamma("sex", "equal"),
+        }
+    )
+    assert sm.lookalike_guard(pairs, model).tolist() == [True, True, False, False]
+    assert sm.lookalike_guard(pairs, model, one_to_one=True).tolist() == [True, False, False, False]

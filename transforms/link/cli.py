@@ -183,13 +183,10 @@ def link_files(
     )
     if model is None:
         model = train_model(records, model_out=model_out, seed=seed)
-    # one-to-one: a twin's own record outscores their sibling's, so the look-alike guard
-    # may read a close given name as a typo (see lookalike_guard)
+    # one-to-one: a twin's or namesake's own record competes for the link, so the
+    # look-alike guard reads close given names as typos (see lookalike_guard)
     scored = predict_pairs(
-        records,
-        model=model,
-        threshold=min(threshold, 0.5),
-        typo_tolerant_guard=one_to_one_links,
+        records, model=model, threshold=min(threshold, 0.5), one_to_one=one_to_one_links
     )
     links = cross_file_pairs(scored[scored["match_probability"] >= threshold])
     if one_to_one_links:

@@ -81,18 +81,29 @@ OUTPUT_COLUMNS = [
 ]  # fmt: skip
 
 #: Blocking rules that generate candidate pairs (an OR: a pair is scored once).
+#: Every rule is narrow enough that its blocks stay small as the population grows (a
+#: pair count of n^2 / cardinality): on 200,000 synthetic people these give 2.2 M
+#: candidate pairs and hold 34,077 of the 34,078 true pairs (bench/README.md); the
+#: wider "family phonetic + birth year" and "canonical given + postcode district" they
+#: replace gave 12.6 M pairs for one more true pair, and 16x that at 800,000 people.
 BLOCKING_RULES = [
     "l.tok_nhs_number = r.tok_nhs_number",
     "l.tok_dob = r.tok_dob",
-    "l.tok_family_name_phonetic = r.tok_family_name_phonetic AND l.tok_dob_year = r.tok_dob_year",
-    "l.tok_given_name_canonical = r.tok_given_name_canonical "
-    "AND l.tok_postcode_district = r.tok_postcode_district",
     "l.tok_postcode = r.tok_postcode AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
     "l.tok_dob_swapped = r.tok_dob",
     "l.tok_street_number = r.tok_street_number AND l.tok_dob_year = r.tok_dob_year",
     "l.tok_given_name_canonical = r.tok_given_name_canonical "
     "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic "
     "AND l.tok_dob_md = r.tok_dob_md",
+    "l.tok_family_name_phonetic = r.tok_family_name_phonetic AND l.tok_dob_ym = r.tok_dob_ym",
+    "l.tok_given_name_canonical = r.tok_given_name_canonical "
+    "AND l.tok_postcode_sector = r.tok_postcode_sector",
+    "l.tok_given_name_canonical = r.tok_given_name_canonical "
+    "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic "
+    "AND l.tok_dob_year = r.tok_dob_year",
+    "l.tok_given_name_canonical = r.tok_given_name_canonical "
+    "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic "
+    "AND l.tok_postcode_district = r.tok_postcode_district",
 ]
 #: EM sessions. Neither admits twins (different given names) or parent/child pairs
 #: (different dates of birth) in numbers, which would otherwise teach EM that
@@ -462,6 +473,11 @@ def load_model(path: Path) -> dict:
 def _splink_settings(model: dict) -> dict:
     settings = {k: v for k, v in model.items() if not k.startswith("_")}
     settings.pop("linker_uid", None)
+    # blocking is how candidates are found, not part of what was learned: a model saved
+    # under earlier rules is applied with today's
+    settings["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": br} for br in BLOCKING_RULES
+    ]
     settings["retain_matching_columns"] = True
     settings["retain_intermediate_calculation_columns"] = False
     settings["additional_columns_to_retain"] = [
@@ -484,24 +500,32 @@ def _gamma(model: dict, comparison: str, label: str) -> int:
     raise KeyError(f"{comparison}/{label}")
 
 
-def lookalike_guard(pairs: pd.DataFrame, model: dict, *, typo_tolerant: bool = False) -> pd.Series:
-    """Pairs that look like two members of one family, with no shared NHS number:
+def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = False) -> pd.Series:
+    """Pairs that look like two members of one family, or two strangers, with no shared
+    NHS number:
 
     * twin-like: same (or phonetically equal) family name and the same date of birth
       (or its day/month swap), given names not equal, nickname-equivalent or within
       whole-name Dice 0.9 (on 200,000 synthetic people the phonetic level held 58 true
       matches and 7 twins, the Dice 0.8 level about 60 and 50);
     * parent/child-like: same family name, equal given names and the same address,
-      dates of birth sharing at most the year.
+      dates of birth sharing at most the year;
+    * two valid NHS numbers that differ: the spine says two people (a mistyped number
+      that still passes Modulus 11 is rare, and review will find it);
+    * a namesake (not with ``one_to_one``): family names not exactly equal and homes no
+      closer than the postcode district. Given name and date of birth with a similar
+      family name are what two strangers in a county share by chance (on 200,000
+      synthetic people: 3 of the 6 within-system false links above the threshold, for
+      15 of 33,868 true ones, 0.04% of recall).
 
-    ``typo_tolerant`` (one-to-one linkage only): a given name typed differently is not
-    a twin's name when the first given names' own filter (``clk_given``, bigrams +
-    letters) has Dice >= ``GIVEN_TYPO_DICE`` and the recorded sexes do not differ. One
-    typo, dropped letter or transposition scores above it (JMES 0.86, MAKR 0.80, KEBIN
-    0.80), most different names below (JAMES/JAMIE 0.72, JOHN/JOAN 0.73, JAMES/JOHN
-    0.37), but twins with near-identical names (the synthetic sources' JULIE/JULIIE)
-    score like typos. When both files are de-duplicated and each record links at most
-    once, a twin's own record outscores their sibling's and takes the link; in the
+    ``one_to_one`` (two de-duplicated files, each record linked at most once): a twin's
+    or namesake's own record competes for the link and outscores theirs, so the
+    namesake rule is off and a given name typed differently is not a twin's name when
+    the first given names' own filter (``clk_given``, bigrams + letters) has Dice >=
+    ``GIVEN_TYPO_DICE`` and the recorded sexes do not differ. One typo, dropped letter
+    or transposition scores above it (JMES 0.86, MAKR 0.80, KEBIN 0.80), most different
+    names below (JAMES/JAMIE 0.72, JOHN/JOAN 0.73, JAMES/JOHN 0.37), but twins with
+    near-identical names (the synthetic sources' JULIE/JULIIE) score like typos. In the
     nightly clustering nothing competes, so there the guard stays strict and such pairs
     go to clerical review (on 200,000 synthetic people the tolerant guard merged 12
     twin pairs).
@@ -549,7 +573,7 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, typo_tolerant: bool = F
         if "gamma_sex" in pairs
         else np.zeros(len(pairs), dtype=bool)
     )
-    given_typo = (given_dice >= GIVEN_TYPO_DICE) & ~sex_differs & typo_tolerant
+    given_typo = (given_dice >= GIVEN_TYPO_DICE) & ~sex_differs & one_to_one
     given_close = (
         given_strong
         | (g["given_name"] == _gamma(model, "given_name", "name Dice >= 0.9"))
@@ -557,15 +581,22 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, typo_tolerant: bool = F
     )
     twin_like = family_close & dob_same & ~given_close
     parent_child_like = family & given_strong & same_home & dob_weak
-    return pd.Series((twin_like | parent_child_like) & ~nhs_equal, index=pairs.index)
+    nhs_differs = g["nhs_number"] == _gamma(model, "nhs_number", "else")
+    far_apart = np.isin(
+        g["address"], [_gamma(model, "address", "same district"), _gamma(model, "address", "else")]
+    )
+    namesake = far_apart & ~family & (not one_to_one)
+    return pd.Series(
+        (twin_like | parent_child_like | namesake | nhs_differs) & ~nhs_equal, index=pairs.index
+    )
 
 
 def _apply_guard(
-    df: pd.DataFrame, model: dict, threshold: float, typo_tolerant: bool = False
+    df: pd.DataFrame, model: dict, threshold: float, one_to_one: bool = False
 ) -> pd.DataFrame:
     if df.empty or "gamma_given_name" not in df:
         return df
-    guarded = lookalike_guard(df, model, typo_tolerant=typo_tolerant).to_numpy()
+    guarded = lookalike_guard(df, model, one_to_one=one_to_one).to_numpy()
     if guarded.any():
         p = df["match_probability"].to_numpy(dtype=float)
         capped = np.where(guarded, np.minimum(p, GUARD_CAP), p)
@@ -620,7 +651,7 @@ def predict_pairs(
     model: dict,
     threshold: float = 0.5,
     duckdb_con=None,
-    typo_tolerant_guard: bool = False,
+    one_to_one: bool = False,
 ) -> pd.DataFrame:
     """Scored candidate pairs (cross-system and within-system) at or above ``threshold``.
 
@@ -634,7 +665,7 @@ def predict_pairs(
     db_api = _db_api(duckdb_con)
     linker, _ = _linker(db_api, frame, _splink_settings(model))
     pred = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    df = _apply_guard(_fetch(db_api, pred), model, threshold, typo_tolerant_guard)
+    df = _apply_guard(_fetch(db_api, pred), model, threshold, one_to_one)
     return _finish(df) if len(df) else _empty(model)
 
 
