@@ -188,41 +188,15 @@ def stage_rows(stage: str, result: dict, landed: int) -> int | None:
     return None
 
 
-def run_one_night(ctx, key) -> tuple[list, str | None, str | None]:
+def run_one_night(ctx, key, isolate: bool = True) -> tuple[list, str | None, str | None]:
     """``run_night`` with the figures of the stages that finished, if one fails."""
     from transforms.nightly import runner
 
-    done: list = []
-    original = runner.measure
-
-    def recording(stage, fn):
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        try:
-            figures = original(stage, fn)
-        except BaseException:  # the failing stage's time so far, marked as failed
-            done.append(
-                runner.StageFigures(
-                    stage=stage,
-                    wall_s=time.perf_counter() - wall0,
-                    cpu_s=time.process_time() - cpu0,
-                    peak_rss_mb=runner._rss_mb(),
-                    result={"failed": True},
-                )
-            )
-            raise
-        done.append(figures)
-        return figures
-
-    runner.measure = recording
     try:
-        runner.run_night(ctx, key)
-        return done, None, None
-    except Exception as exc:  # noqa: BLE001 - the bench reports the failure and goes on
-        failed = done[-1].stage if done and done[-1].result.get("failed") else "?"
-        log.exception("night %s failed in stage %s", ctx.night, failed)
-        return done, failed, f"{type(exc).__name__}: {exc}"
-    finally:
-        runner.measure = original
+        return runner.run_night(ctx, key, isolate=isolate), None, None
+    except runner.NightFailed as exc:  # the bench reports the failure and goes on
+        log.error("night %s failed in stage %s: %s", ctx.night, exc.stage, exc.error)
+        return exc.figures, exc.stage, exc.error
 
 
 def night_figures(figs: list) -> list[dict]:
@@ -359,7 +333,7 @@ def run_scale(args: dict) -> dict:
             contexts.append(ctx)
             kind = "full" if i == 0 else "incremental"
             print(f"--- night {i} ({night}, {kind}) ---", flush=True)
-            figs, failed, error = run_one_night(ctx, key)
+            figs, failed, error = run_one_night(ctx, key, isolate=not args.get("one_process"))
             rows = night_figures(figs)
             entry = {
                 "night": night,
@@ -688,6 +662,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit of the baseline")
     ap.add_argument("--no-baseline", action="store_true", help="skip the linkage comparison")
     ap.add_argument("--keep", action="store_true", help="keep run folders and PG databases")
+    ap.add_argument(
+        "--one-process",
+        action="store_true",
+        help="run every stage in the scale's process (default: each in its own, as Airflow does)",
+    )
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--scale-child", type=Path, default=None, help=argparse.SUPPRESS)
@@ -728,6 +707,7 @@ def main(argv: list[str] | None = None) -> int:
             "memory_limit": args.memory_limit,
             "no_baseline": args.no_baseline,
             "keep": args.keep,
+            "one_process": args.one_process,
             "out": str(work / f"scale_{people}.json"),
         }
         cfg_path = work / f"scale_{people}.config.json"

@@ -43,3 +43,27 @@ def test_upsert_replaces_by_key_and_keeps_everything_else():
         ("c", "9", 9),
     ]
     assert len(upsert(None, tonight, ["s", "k"])) == 2
+
+
+def test_ages_at_events_come_from_each_events_own_person():
+    from transforms.nightly.steps import ages_at_events
+
+    people = pd.DataFrame(
+        {
+            "source": ["dcc", "dchs"],
+            "source_record_id": ["P1", "P1"],
+            "birth_year": pd.array([1950, 2000], dtype="Int64"),
+            "birth_month": pd.array([6, None], dtype="Int64"),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "source": ["dchs", "dcc", "dcc", "dcc"],
+            "source_record_id": ["P1", "P1", "P1", "P9"],
+            "start_date": pd.to_datetime(["2026-01-01", "2026-05-31", "2026-06-01", "2026-06-01"]),
+        }
+    )
+    ages = ages_at_events(people, events)
+    assert ages.isna().tolist() == [True, False, False, True]  # no month; unknown person
+    assert ages[1:3].tolist() == [75, 76]
+    assert ages_at_events(people.iloc[:0], events).isna().all()

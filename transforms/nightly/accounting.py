@@ -9,10 +9,8 @@ stops before publish if the three do not add up to what was extracted.
 from __future__ import annotations
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from transforms.frames import isin
+from transforms.frames import isin, key_strings
 
 #: landing table -> (key columns in landing, how to spell the published key)
 EVENT_KEYS = {
@@ -27,6 +25,7 @@ EVENT_KEYS = {
 }
 PERSON_KEYS = {"dcc_person": ("dcc", "la_person_id"), "dchs_patient": ("dchs", "local_patient_id")}
 PROVENANCE = ["_source_file", "_source_row"]
+RENAME = {"source_file": "_source_file", "source_row": "_source_row"}
 #: The landing columns accounting reads, per table (the rest need not be loaded).
 COLUMNS = {
     "dcc_person": [*PROVENANCE, "la_person_id"],
@@ -36,15 +35,6 @@ COLUMNS = {
     "dchs_care_contact": [*PROVENANCE, "service_request_id", "care_contact_id"],
     "dchs_inpatient_spell": [*PROVENANCE, "hospital_provider_spell_number"],
 }
-
-
-def _provenance(file, row) -> pa.Array:
-    """``file \x1f row`` per row, joined in Arrow."""
-    as_text = [
-        pa.array(pd.Series(v).astype("str"), from_pandas=True).cast(pa.large_string())
-        for v in (file, row)
-    ]
-    return pc.binary_join_element_wise(*as_text, pa.scalar("\x1f", pa.large_string()))
 
 
 class AccountingError(RuntimeError):
@@ -68,8 +58,8 @@ def account(
         if q.empty:
             quarantined = pd.Series(False, index=frame.index)
         else:
-            here = _provenance(frame["_source_file"], frame["_source_row"])
-            named = _provenance(q["source_file"], q["source_row"])
+            named = key_strings(q.rename(columns=RENAME), PROVENANCE)
+            here = key_strings(frame, PROVENANCE)
             quarantined = pd.Series(isin(here, named), index=frame.index)
         if name in PERSON_KEYS:
             source, col = PERSON_KEYS[name]

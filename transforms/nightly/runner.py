@@ -102,8 +102,52 @@ def night_context(
     )
 
 
-def run_night(ctx: RunContext, key) -> list[StageFigures]:
-    """prepare → extract → validate → pseudonymise → link → build → publish."""
+class NightFailed(RuntimeError):
+    """A stage failed: ``figures`` holds the stages before it and the failed one (its
+    time until the failure, ``result = {"failed": True}``)."""
+
+    def __init__(self, stage: str, error: str, figures: list[StageFigures]):
+        super().__init__(f"stage {stage} failed: {error}")
+        self.stage, self.error, self.figures = stage, error, figures
+
+
+def _child(stage: str, fn: Callable[[], dict], conn) -> None:
+    try:
+        conn.send(("ok", measure(stage, fn)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, then exit
+        log.exception("stage %s failed", stage)
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def measure_in_child(stage: str, fn: Callable[[], dict]) -> StageFigures:
+    """``measure`` in a forked child process, as Airflow runs each task in a process of
+    its own: the stage's peak memory is its own, not what earlier stages left behind."""
+    import multiprocessing
+
+    mp = multiprocessing.get_context("fork")
+    parent, child = mp.Pipe(duplex=False)
+    started = time.perf_counter()
+    proc = mp.Process(target=_child, args=(stage, fn, child), name=f"stage-{stage}")
+    proc.start()
+    child.close()
+    try:
+        status, payload = parent.recv()
+    except EOFError:  # killed (e.g. out of memory) before it could report
+        status, payload = "error", "the stage's process died without a result"
+    proc.join()
+    if status == "error" or proc.exitcode:
+        figures = StageFigures(stage, time.perf_counter() - started, 0.0, 0.0, {"failed": True})
+        raise NightFailed(stage, f"{payload} (exit code {proc.exitcode})", [figures])
+    return payload
+
+
+def run_night(ctx: RunContext, key, *, isolate: bool = False) -> list[StageFigures]:
+    """prepare → extract → validate → pseudonymise → link → build → publish.
+
+    ``isolate``: each stage in a process of its own (as the DAG's tasks run). A failed
+    stage raises :class:`NightFailed` with the figures so far."""
     plan: list[tuple[str, Callable[[], dict]]] = [
         ("prepare", lambda: steps.prepare(ctx, key)),
         ("extract_dcc", lambda: steps.extract_dcc_step(ctx)),
@@ -114,7 +158,27 @@ def run_night(ctx: RunContext, key) -> list[StageFigures]:
         ("build", lambda: steps.build_step(ctx)),
         ("publish", lambda: steps.publish_step(ctx)),
     ]
-    return [measure(name, fn) for name, fn in plan]
+    figures: list[StageFigures] = []
+    for name, fn in plan:
+        if isolate:
+            try:
+                figures.append(measure_in_child(name, fn))
+            except NightFailed as exc:
+                raise NightFailed(exc.stage, exc.error, figures + exc.figures) from None
+            continue
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        try:
+            figures.append(measure(name, fn))
+        except Exception as exc:
+            failed = StageFigures(
+                name,
+                time.perf_counter() - wall0,
+                time.process_time() - cpu0,
+                _rss_mb(),
+                {"failed": True},
+            )
+            raise NightFailed(name, f"{type(exc).__name__}: {exc}", [*figures, failed]) from exc
+    return figures
 
 
 def figures_table(figures: list[StageFigures]) -> list[dict]:

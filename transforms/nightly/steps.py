@@ -7,8 +7,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from transforms.contracts import PERSON_RECORD
 from transforms.nightly.context import RunContext, safe_name
 from transforms.nightly.state import PublishedState, read_state
 from transforms.warehouse.db import describe, ensure_schema, make_engine
@@ -292,12 +294,14 @@ def clean_landing(ctx: RunContext, name: str, quarantine: pd.DataFrame) -> pd.Da
     frame = read_landing(ctx, name)
     if quarantine.empty:
         return frame
+    from transforms.frames import isin, key_strings
+
     bad = quarantine.loc[quarantine["table_name"] == name, ["source_file", "source_row"]]
-    keys = set(zip(bad["source_file"].astype(str), bad["source_row"].astype(str), strict=True))
-    keep = [
-        (f, r) not in keys for f, r in zip(frame["_source_file"], frame["_source_row"], strict=True)
-    ]
-    return frame.loc[keep].reset_index(drop=True)
+    if bad.empty:
+        return frame
+    provenance = ["_source_file", "_source_row"]
+    named = key_strings(bad.set_axis(provenance, axis=1), provenance)
+    return frame[~isin(key_strings(frame, provenance), named)].reset_index(drop=True)
 
 
 def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.Series) -> pd.Series:
@@ -307,6 +311,25 @@ def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.S
     years = on.dt.year - pd.to_numeric(birth_year, errors="coerce")
     before = on.dt.month < pd.to_numeric(birth_month, errors="coerce")
     return (years - before.astype("Int64")).astype("Int64")
+
+
+def ages_at_events(people: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """Each event's person's age at its start (from year and month of birth)."""
+    import pyarrow.compute as pc
+
+    from transforms.frames import key_strings
+
+    record = ["source", "source_record_id"]
+    at = pc.index_in(key_strings(events, record), value_set=key_strings(people, record))
+    pos = at.fill_null(-1).to_numpy(zero_copy_only=False)
+    found = pos >= 0
+
+    def parts(col: str) -> pd.Series:
+        values = pd.to_numeric(people[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        values = np.append(values, np.nan)  # position -1: no such person
+        return pd.Series(pd.array(values[np.where(found, pos, -1)], dtype="Float64"))
+
+    return age_from_birth_parts(parts("birth_year"), parts("birth_month"), events["start_date"])
 
 
 def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -326,7 +349,7 @@ def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]
 @timed("pseudonymise")
 def pseudonymise_step(ctx: RunContext, key) -> dict:
     """Standardise clean rows, tokenise them, and fold them into the tokens-zone state."""
-    from transforms.contracts import PERSON_RECORD, SOURCE_EVENT
+    from transforms.contracts import SOURCE_EVENT
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import (
         standardise_dcc_events,
@@ -342,42 +365,38 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
             "re-run the night"
         )
     quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
-    landing = {name: clean_landing(ctx, name, quarantine) for name in LANDING_TABLES}
+
+    def clean(name: str) -> pd.DataFrame:  # read each landing table only when it is used
+        return clean_landing(ctx, name, quarantine)
 
     std_people = pd.concat(
         [
-            standardise_dcc_person(landing["dcc_person"]),
-            standardise_dchs_patient(landing["dchs_patient"]),
+            standardise_dcc_person(clean("dcc_person")),
+            standardise_dchs_patient(clean("dchs_patient")),
         ],
         ignore_index=True,
     )
     people = pseudonymise_persons(std_people, key)[PERSON_RECORD]
     prev_people, prev_events = previous_tokens(ctx)
-    events = pd.concat(
-        [
-            standardise_dcc_events(landing["dcc_event"], std_people),
-            standardise_dchs_events(
-                landing["dchs_referral"],
-                landing["dchs_care_contact"],
-                landing["dchs_inpatient_spell"],
-                std_people,
-                previous_events=prev_events,
-            ),
-        ],
-        ignore_index=True,
-    )[SOURCE_EVENT]
-    del std_people, landing  # clear values stop here
+    parts = [standardise_dcc_events(clean("dcc_event"), std_people)]
+    parts.append(
+        standardise_dchs_events(
+            clean("dchs_referral"),
+            clean("dchs_care_contact"),
+            clean("dchs_inpatient_spell"),
+            std_people,
+            previous_events=prev_events,
+        )
+    )
+    del std_people  # clear values stop here
+    events = pd.concat(parts, ignore_index=True)[SOURCE_EVENT]
+    del parts
 
     tonight = people
     people = upsert(prev_people, people, ["source", "source_record_id"])
     events = upsert(prev_events, events, ["source", "source_event_id"])
-    births = people.set_index(["source", "source_record_id"])[["birth_year", "birth_month"]]
-    at = births.reindex(pd.MultiIndex.from_frame(events[["source", "source_record_id"]]))
-    ages = age_from_birth_parts(
-        at["birth_year"].reset_index(drop=True),
-        at["birth_month"].reset_index(drop=True),
-        events["start_date"],
-    )
+    del prev_people, prev_events
+    ages = ages_at_events(people, events)
     # an event before birth or at 116+ means a wrong date somewhere: no age, not a wrong one
     implausible = ages.notna() & ~ages.between(0, 115)
     if implausible.any():
@@ -595,6 +614,10 @@ def _parquet(ctx: RunContext, qualified: str) -> Path:
     return ctx.build_dir / f"{qualified}.parquet"
 
 
+#: The tokens-state columns the build reads (tokens and CLKs are the linkage's).
+BUILD_COLUMNS = [c for c in PERSON_RECORD if not c.startswith(("tok_", "clk_")) or c == "tok_dob"]
+
+
 @timed("build")
 def build_step(ctx: RunContext) -> dict:
     """Unified tables and measures; output suites and row accounting gate the publish."""
@@ -605,7 +628,8 @@ def build_step(ctx: RunContext) -> dict:
     from transforms.nightly.accounting import COLUMNS, account, check_balanced
     from transforms.validation import build_data_docs, raise_for_breaches, validate_output_table
 
-    people = pd.read_parquet(ctx.tokens_dir / "person_record.parquet")
+    # the build needs no token but the date of birth's (for conflicts), and no CLK
+    people = pd.read_parquet(ctx.tokens_dir / "person_record.parquet", columns=BUILD_COLUMNS)
     events = pd.read_parquet(ctx.tokens_dir / "source_event.parquet")
     index = pd.read_parquet(_parquet(ctx, "identity.person_index"))
     keyed = people.merge(
@@ -617,7 +641,7 @@ def build_step(ctx: RunContext) -> dict:
     linked = keyed[keyed.record_status != "Merged"].reset_index(drop=True)
     tables: dict[str, pd.DataFrame] = {}
     # events of records DCC merged into another count towards the survivor's activity
-    keyed_events = events.merge(
+    keyed_events = events[["source", "source_record_id", "start_date"]].merge(
         keyed[["source", "source_record_id", "person_key"]],
         on=["source", "source_record_id"],
         how="left",
@@ -625,7 +649,9 @@ def build_step(ctx: RunContext) -> dict:
     tables["person"], tables["person_conflict"] = build_person(
         linked, keyed_events, as_of=ctx.night
     )
+    del keyed_events
     tables["care_event"] = build_care_event(keyed, events)
+    del events, keyed, people
     tables["pathway2_stay"] = build_pathway2_stays(tables["care_event"])
     tables["metric"] = compute_measures(
         person_internal(linked, tables["person"]),
