@@ -170,7 +170,8 @@ def spaced_letters(name: str) -> str:
 def _factorize(series) -> tuple[np.ndarray, list]:
     """Codes (-1 for null) and the distinct non-null values as Python objects."""
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64), list(uniques)
+    # tolist(), not list(): iterating an Arrow-backed index builds one scalar at a time
+    return np.asarray(codes, dtype=np.int64), uniques.tolist()
 
 
 def _strings(values: list, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
