@@ -17,11 +17,13 @@ from transforms.contracts import (
 )
 from transforms.standardise import (
     STD_PERSON,
+    dchs_referral_table,
     normalise_name,
     parse_address_line,
     parse_postcode,
     standardise_dcc_events,
     standardise_dcc_person,
+    standardise_dchs_contacts,
     standardise_dchs_events,
     standardise_dchs_patient,
 )
@@ -397,6 +399,14 @@ def test_dchs_events_vocabulary_ids_and_contact_category_from_referral():
     )  # fmt: skip
     out = standardise_dchs_events(referrals, contacts, spells, people, previous_events=previous)
     assert list(out.columns) == SOURCE_EVENT and len(out) == 7 + 3 + 3
+    # the nightly step standardises contacts in batches: the same rows, batch by batch
+    table = dchs_referral_table(referrals, previous)
+    batches = pd.concat(
+        [standardise_dchs_contacts(contacts.iloc[i : i + 2], table, people) for i in (0, 2)],
+        ignore_index=True,
+    )
+    whole = out[out["event_type"] == "contact"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(batches, whole)
     by_id = out.set_index("source_event_id")
     assert by_id.loc["ref:SR1", "service_category"] == "reablement"
     assert by_id.loc["ref:SR1", "route_of_access"] == "discharge_from_hospital"

@@ -71,13 +71,14 @@ def _objects(series: pd.Series) -> np.ndarray:
 
 
 def _apply(series: pd.Series, func) -> pd.Series:
-    """``func`` per non-null value, as an object Series with None (pandas 3's ``map``
-    would infer a string dtype and turn None into NaN)."""
-    return pd.Series(
-        [None if v is None else func(v) for v in _objects(series)],
-        index=series.index,
-        dtype=object,
-    )
+    """``func`` (pure) once per distinct non-null value, as an object Series with None
+    (pandas 3's ``map`` would infer a string dtype and turn None into NaN)."""
+    values = _objects(series)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]
+    mapped[-1] = None
+    return pd.Series(mapped[codes], index=series.index, dtype=object)
 
 
 def _lookup(series: pd.Series, table: dict, default=None) -> pd.Series:
@@ -92,7 +93,18 @@ def _clean(value) -> str | None:
 
 
 def _str(series: pd.Series) -> pd.Series:
-    """As object strings with None for missing/blank (whatever the input dtype)."""
+    """As object strings with None for missing/blank (whatever the input dtype).
+
+    Text columns (the landing zone's) are trimmed in Arrow, not value by value in
+    Python: a night's 9 M care contacts pass through here several times."""
+    if isinstance(series.dtype, pd.StringDtype):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        trimmed = pc.utf8_trim_whitespace(pa.array(series, from_pandas=True))
+        blank = pc.equal(pc.utf8_length(trimmed), 0)
+        trimmed = pc.if_else(blank, pa.scalar(None, trimmed.type), trimmed)
+        return pd.Series(trimmed.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
     return pd.Series([_clean(v) for v in _objects(series)], index=series.index, dtype=object)
 
 
@@ -513,11 +525,26 @@ def standardise_dchs_events(
     missing) from its referral: tonight's, else ``previous_events`` (the tokens-zone
     ``source_event`` state), since a contact can arrive in a later drop than its referral.
     """
+    referrals = dchs_referral_table(referral_df, previous_events)
     frames = [
         _dchs_referrals(referral_df.reset_index(drop=True)),
-        _dchs_contacts(contact_df.reset_index(drop=True), referral_df, previous_events),
+        _dchs_contacts(contact_df.reset_index(drop=True), referrals),
         _dchs_spells(spell_df.reset_index(drop=True)),
     ]
+    return _finish_dchs(frames, std_person_df)
+
+
+def standardise_dchs_contacts(
+    contact_df: pd.DataFrame, referrals: pd.DataFrame, std_person_df: pd.DataFrame
+) -> pd.DataFrame:
+    """DCHS care contacts alone -> ``SOURCE_EVENT``, with ``referrals`` from
+    :func:`dchs_referral_table` (so a night's contacts can be standardised in batches)."""
+    return _finish_dchs(
+        [_dchs_contacts(contact_df.reset_index(drop=True), referrals)], std_person_df
+    )
+
+
+def _finish_dchs(frames: list[pd.DataFrame], std_person_df: pd.DataFrame) -> pd.DataFrame:
     out = pd.concat(frames, ignore_index=True)
     out["source"] = "dchs"
     out["organisation"] = "DCHS"
@@ -548,45 +575,68 @@ def _dchs_referrals(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _referral_lookup(referral_df: pd.DataFrame, previous_events: pd.DataFrame | None):
-    """service_request_id -> (service_category, setting) from tonight and earlier nights."""
-    table: dict[str, tuple[str, str]] = {}
+def dchs_referral_table(referral_df: pd.DataFrame, previous_events: pd.DataFrame | None):
+    """service_request_id -> service_category, setting, from earlier nights and tonight
+    (tonight wins)."""
+    parts = []
     if previous_events is not None and len(previous_events):
         prev = previous_events[
             (previous_events["source"] == "dchs")
             & previous_events["source_event_id"].astype(str).str.startswith("ref:")
         ]
-        for sid, cat, setting in zip(
-            prev["source_event_id"].astype(str).str.removeprefix("ref:"),
-            prev["service_category"],
-            prev["setting"],
-            strict=True,
-        ):
-            table[sid] = (cat, setting)
-    ids = _str(referral_df["service_request_id"])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sid": _objects(prev["source_event_id"].astype(str).str.removeprefix("ref:")),
+                    "service_category": _objects(prev["service_category"]),
+                    "setting": _objects(prev["setting"]),
+                }
+            )
+        )
     team = _apply(_str(referral_df["team_type_code"]), str.upper)
-    for sid, t in zip(ids, team, strict=True):
-        if sid is not None:
-            table[sid] = (V.TEAM_SERVICE_CATEGORY.get(t, "other"), V.TEAM_SETTING.get(t, "other"))
-    return table
+    parts.append(
+        pd.DataFrame(
+            {
+                "sid": _objects(_str(referral_df["service_request_id"])),
+                "service_category": _lookup(team, V.TEAM_SERVICE_CATEGORY, "other")
+                .fillna("other")
+                .to_numpy(dtype=object),
+                "setting": _lookup(team, V.TEAM_SETTING, "other")
+                .fillna("other")
+                .to_numpy(dtype=object),
+            }
+        )
+    )
+    table = pd.concat(parts, ignore_index=True)
+    return table[table["sid"].notna()].drop_duplicates("sid", keep="last")
 
 
-def _dchs_contacts(df, referral_df, previous_events) -> pd.DataFrame:
+def _dchs_contacts(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     out = _events_frame(len(df))
     sid = _str(df["service_request_id"])
     cid = _str(df["care_contact_id"])
     out["source_event_id"] = ("con:" + sid.astype(str) + ":" + cid.astype(str)).to_numpy()
     out["source_record_id"] = _str(df["local_patient_id"]).to_numpy()
     out["event_type"] = "contact"
-    lookup = _referral_lookup(referral_df, previous_events)
-    ref = [lookup.get(s, ("other", "other")) for s in _objects(sid)]
+    at = pc.index_in(
+        pa.array(sid, type=pa.string(), from_pandas=True),
+        value_set=pa.array(table["sid"], type=pa.string()),
+    )
+    pos = at.fill_null(-1).to_numpy(zero_copy_only=False)  # -1: no referral known
+
+    def from_referral(col: str) -> np.ndarray:
+        return np.append(table[col].to_numpy(dtype=object), "other")[pos]
+
     location = _apply(
         _str(_col(df, "activity_location_type_code")),
         lambda v: V.ACTIVITY_LOCATION_SETTING.get(v.upper(), "other"),
-    )
-    out["setting"] = [loc or r[1] for loc, r in zip(_objects(location), ref, strict=True)]
+    ).to_numpy(dtype=object)
+    out["setting"] = np.where(pd.notna(location), location, from_referral("setting"))
     out["pathway"] = None
-    out["service_category"] = [r[0] for r in ref]
+    out["service_category"] = from_referral("service_category")
     date = parse_dates(df["care_contact_date"]).to_numpy()
     out["start_date"] = date
     out["end_date"] = date

@@ -291,7 +291,38 @@ def validate_sources_step(ctx: RunContext) -> dict:
 # -------------------------------------------------------------------------- pseudonymise
 def clean_landing(ctx: RunContext, name: str, quarantine: pd.DataFrame) -> pd.DataFrame:
     """Landing rows of ``name`` minus those quarantined (matched on file and row)."""
-    frame = read_landing(ctx, name)
+    return drop_quarantined(read_landing(ctx, name), name, quarantine)
+
+
+#: Rows per batch when a landing table is read in batches.
+BATCH_ROWS = 500_000
+
+
+def landing_batches(ctx: RunContext, name: str, quarantine: pd.DataFrame, rows: int = BATCH_ROWS):
+    """``clean_landing`` a batch of rows at a time (bounded memory for big tables)."""
+    import pyarrow.parquet as pq
+
+    path = ctx.landing_dir / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: did the extract step run?")
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+        yield drop_quarantined(batch.to_pandas(), name, quarantine)
+
+
+def empty_landing(ctx: RunContext, name: str) -> pd.DataFrame:
+    """No rows, but the columns of a landing table."""
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(ctx.landing_dir / f"{name}.parquet").empty_table().to_pandas()
+
+
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object (Python string) columns as pandas ``str`` (Arrow): a fraction of the memory."""
+    text = [c for c in frame.columns if frame[c].dtype == object]
+    return frame.astype(dict.fromkeys(text, "str")) if text else frame
+
+
+def drop_quarantined(frame: pd.DataFrame, name: str, quarantine: pd.DataFrame) -> pd.DataFrame:
     if quarantine.empty:
         return frame
     from transforms.frames import isin, key_strings
@@ -352,8 +383,10 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     from transforms.contracts import SOURCE_EVENT
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import (
+        dchs_referral_table,
         standardise_dcc_events,
         standardise_dcc_person,
+        standardise_dchs_contacts,
         standardise_dchs_events,
         standardise_dchs_patient,
     )
@@ -378,17 +411,24 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     )
     people = pseudonymise_persons(std_people, key)[PERSON_RECORD]
     prev_people, prev_events = previous_tokens(ctx)
-    parts = [standardise_dcc_events(clean("dcc_event"), std_people)]
+    parts = [compact(standardise_dcc_events(clean("dcc_event"), std_people))]
+    referral = clean("dchs_referral")
     parts.append(
-        standardise_dchs_events(
-            clean("dchs_referral"),
-            clean("dchs_care_contact"),
-            clean("dchs_inpatient_spell"),
-            std_people,
-            previous_events=prev_events,
+        compact(
+            standardise_dchs_events(
+                referral,
+                empty_landing(ctx, "dchs_care_contact"),
+                clean("dchs_inpatient_spell"),
+                std_people,
+                previous_events=prev_events,
+            )
         )
     )
-    del std_people  # clear values stop here
+    # care contacts are most of a night's rows: a batch at a time, each kept compact
+    referrals = dchs_referral_table(referral, prev_events)
+    for batch in landing_batches(ctx, "dchs_care_contact", quarantine):
+        parts.append(compact(standardise_dchs_contacts(batch, referrals, std_people)))
+    del std_people, referral, referrals  # clear values stop here
     events = pd.concat(parts, ignore_index=True)[SOURCE_EVENT]
     del parts
 
