@@ -281,3 +281,22 @@ def test_empty_frame():
 def test_wrong_key_type_refused():
     with pytest.raises(TypeError):
         pseudonymise_persons(std(dcc_person()), b"raw bytes")  # type: ignore[arg-type]
+
+
+def test_a_tokens_state_from_before_clk_given_still_upserts_and_links(tmp_path):
+    """Records encoded before ``clk_given`` existed keep a null filter (the guard then
+    treats them strictly); tonight's records carry one."""
+    from transforms.link.splink_model import prepare_records
+    from transforms.nightly.steps import upsert
+
+    tonight = tokens(dcc_person(), dcc_person(la_person_id="MOS2"))
+    older = tonight.drop(columns=["clk_given"]).assign(source_record_id=["OLD1", "OLD2"])
+    older.to_parquet(tmp_path / "old.parquet")
+    state = upsert(
+        pd.read_parquet(tmp_path / "old.parquet"), tonight, ["source", "source_record_id"]
+    )
+    state.to_parquet(tmp_path / "state.parquet")
+    back = pd.read_parquet(tmp_path / "state.parquet")
+    assert [v is None for v in back["clk_given"]] == [True, True, False, False]
+    frame, _ = prepare_records(back)
+    assert frame["clk_given_pc"].isna().tolist() == [True, True, False, False]
