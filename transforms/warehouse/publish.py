@@ -126,8 +126,8 @@ def read_frame(engine: Engine, sql: str, **params) -> pd.DataFrame:
     """A query's result as a DataFrame (state reads: watermark, index, decisions)."""
     with engine.connect() as conn:
         if conn.dialect.name == "duckdb" and not params:
-            # Arrow straight from DuckDB: a 750,000-row person index in well under a
-            # second, where fetching Python rows took ~15 s
+            # Arrow straight from DuckDB: fetching Python rows took ~1 s per 50,000
+            # person-index rows, Arrow 0.15 s
             return conn.connection.driver_connection.sql(sql).to_arrow_table().to_pandas()
         result = conn.execute(text(sql), params)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
