@@ -129,8 +129,13 @@ def _published_fields(state: dict) -> dict:
     return {k: v for k, v in state.items() if k in fields}
 
 
-def previous_tokens(ctx: RunContext) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The pseudonymised state the last published night left, or ``(None, None)``."""
+def previous_tokens(
+    ctx: RunContext,
+    person_columns: list[str] | None = None,
+    event_columns: list[str] | None = None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """The pseudonymised state the last published night left, or ``(None, None)``
+    (only the columns named, when they are)."""
     path = _state(ctx).get("tokens_path")
     if not path:
         return None, None
@@ -141,8 +146,8 @@ def previous_tokens(ctx: RunContext) -> tuple[pd.DataFrame | None, pd.DataFrame 
             "re-run with full_refresh=true to rebuild it from the sources"
         )
     return (
-        pd.read_parquet(folder / "person_record.parquet"),
-        pd.read_parquet(folder / "source_event.parquet"),
+        pd.read_parquet(folder / "person_record.parquet", columns=person_columns),
+        pd.read_parquet(folder / "source_event.parquet", columns=event_columns),
     )
 
 
@@ -252,7 +257,12 @@ def validate_sources_step(ctx: RunContext) -> dict:
     """Source suites over landing: quarantine bad rows, stop the night on a batch breach."""
     from transforms.validation import build_data_docs, raise_for_breaches, validate_source_table
 
-    prev_people, prev_events = previous_tokens(ctx)
+    # the suites need known ids, death dates and referral dates, not the whole state
+    prev_people, prev_events = previous_tokens(
+        ctx,
+        person_columns=["source", "source_record_id", "date_of_death"],
+        event_columns=["source", "source_event_id", "start_date"],
+    )
     clean: dict[str, pd.DataFrame] = {}
     outcomes = []
     for name in SUITE_ORDER:
