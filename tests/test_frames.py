@@ -67,3 +67,10 @@ def test_ages_at_events_come_from_each_events_own_person():
     assert ages.isna().tolist() == [True, False, False, True]  # no month; unknown person
     assert ages[1:3].tolist() == [75, 76]
     assert ages_at_events(people.iloc[:0], events).isna().all()
+
+
+def test_index_of_gives_positions_and_minus_one_for_the_missing():
+    from transforms.frames import index_of
+
+    got = index_of(pd.Series(["b", None, "z", "a"], dtype="str"), ["a", "b", "b"])
+    assert got.tolist() == [1, -1, -1, 0]

@@ -32,6 +32,13 @@ def isin(values, candidates) -> np.ndarray:
     return hit.to_numpy(zero_copy_only=False).astype(bool)
 
 
+def index_of(values, candidates) -> np.ndarray:
+    """For each value, its position in ``candidates`` (the first, if repeated), or -1:
+    an Arrow hash lookup, for picking a column of ``candidates``' frame per row."""
+    at = pc.index_in(_arrow_str(values), value_set=_arrow_str(candidates))
+    return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def key_strings(frame: pd.DataFrame, columns: list[str]) -> pa.Array:
     """One string per row joining ``columns`` with a unit separator (nulls as empty), for
     hashing composite keys in Arrow."""

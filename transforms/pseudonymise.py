@@ -386,7 +386,9 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
         k,
     )
 
-    first_codes, first_uniques = _factorize(pd.Series(_strings(firsts, g_codes)))
+    # first names of the distinct given names, then per row through the same codes
+    first_of_given, first_uniques = _factorize(pd.Series(firsts, dtype=object))
+    first_codes = np.append(first_of_given, -1)[g_codes]
     cols["clk_given"] = composite_clks(
         [
             (first_codes, first_uniques, "clk_given"),

@@ -73,12 +73,7 @@ def _objects(series: pd.Series) -> np.ndarray:
 def _apply(series: pd.Series, func) -> pd.Series:
     """``func`` (pure) once per distinct non-null value, as an object Series with None
     (pandas 3's ``map`` would infer a string dtype and turn None into NaN)."""
-    values = _objects(series)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    mapped[:-1] = [func(u) for u in uniques]
-    mapped[-1] = None
-    return pd.Series(mapped[codes], index=series.index, dtype=object)
+    return map_unique(series, func)
 
 
 def _lookup(series: pd.Series, table: dict, default=None) -> pd.Series:
@@ -518,14 +513,17 @@ def standardise_dchs_events(
     spell_df: pd.DataFrame,
     std_person_df: pd.DataFrame,
     previous_events: pd.DataFrame | None = None,
+    referrals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """DCHS referral, care contact and inpatient spell rows -> ``SOURCE_EVENT``.
 
     A contact takes its service category (and its setting, when the location code is
     missing) from its referral: tonight's, else ``previous_events`` (the tokens-zone
     ``source_event`` state), since a contact can arrive in a later drop than its referral.
+    ``referrals``: that lookup, when the caller already built it (:func:`dchs_referral_table`).
     """
-    referrals = dchs_referral_table(referral_df, previous_events)
+    if referrals is None:
+        referrals = dchs_referral_table(referral_df, previous_events)
     frames = [
         _dchs_referrals(referral_df.reset_index(drop=True)),
         _dchs_contacts(contact_df.reset_index(drop=True), referrals),
@@ -612,8 +610,7 @@ def dchs_referral_table(referral_df: pd.DataFrame, previous_events: pd.DataFrame
 
 
 def _dchs_contacts(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    from transforms.frames import index_of
 
     out = _events_frame(len(df))
     sid = _str(df["service_request_id"])
@@ -621,11 +618,7 @@ def _dchs_contacts(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     out["source_event_id"] = ("con:" + sid.astype(str) + ":" + cid.astype(str)).to_numpy()
     out["source_record_id"] = _str(df["local_patient_id"]).to_numpy()
     out["event_type"] = "contact"
-    at = pc.index_in(
-        pa.array(sid, type=pa.string(), from_pandas=True),
-        value_set=pa.array(table["sid"], type=pa.string()),
-    )
-    pos = at.fill_null(-1).to_numpy(zero_copy_only=False)  # -1: no referral known
+    pos = index_of(sid, table["sid"])  # -1: no referral known
 
     def from_referral(col: str) -> np.ndarray:
         return np.append(table[col].to_numpy(dtype=object), "other")[pos]

@@ -536,7 +536,7 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
     """
     g = {
         c: pairs[f"gamma_{c}"].to_numpy() if f"gamma_{c}" in pairs else np.full(len(pairs), -1)
-        for c in ("given_name", "family_name", "dob", "address", "nhs_number")
+        for c in ("given_name", "family_name", "dob", "address", "nhs_number", "sex")
     }
     given_strong = np.isin(
         g["given_name"],
@@ -568,11 +568,7 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
         if "given_dice" in pairs
         else np.full(len(pairs), np.nan)
     )
-    sex_differs = (
-        pairs["gamma_sex"].to_numpy() == _gamma(model, "sex", "else")
-        if "gamma_sex" in pairs
-        else np.zeros(len(pairs), dtype=bool)
-    )
+    sex_differs = g["sex"] == _gamma(model, "sex", "else")
     given_typo = (given_dice >= GIVEN_TYPO_DICE) & ~sex_differs & one_to_one
     given_close = (
         given_strong

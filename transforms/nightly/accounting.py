@@ -8,6 +8,7 @@ stops before publish if the three do not add up to what was extracted.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from transforms.frames import isin, key_strings
@@ -37,6 +38,14 @@ COLUMNS = {
 }
 
 
+def quarantined_mask(frame: pd.DataFrame, name: str, quarantine: pd.DataFrame) -> np.ndarray:
+    """Rows of landing table ``name`` the quarantine names (by file and row)."""
+    q = quarantine[quarantine["table_name"].astype(str) == name] if len(quarantine) else quarantine
+    if q.empty:
+        return np.zeros(len(frame), dtype=bool)
+    return isin(key_strings(frame, PROVENANCE), key_strings(q.rename(columns=RENAME), PROVENANCE))
+
+
 class AccountingError(RuntimeError):
     """Extracted rows are unaccounted for: nothing is published."""
 
@@ -54,13 +63,7 @@ def account(
     event_ids = pd.Series(care_event_ids).astype(str).unique()
     rows = []
     for name, frame in landing.items():
-        q = quarantine[quarantine["table_name"].astype(str) == name]
-        if q.empty:
-            quarantined = pd.Series(False, index=frame.index)
-        else:
-            named = key_strings(q.rename(columns=RENAME), PROVENANCE)
-            here = key_strings(frame, PROVENANCE)
-            quarantined = pd.Series(isin(here, named), index=frame.index)
+        quarantined = pd.Series(quarantined_mask(frame, name, quarantine), index=frame.index)
         if name in PERSON_KEYS:
             source, col = PERSON_KEYS[name]
             status = index.reindex(pd.MultiIndex.from_arrays([[source] * len(frame), frame[col]]))

@@ -181,11 +181,15 @@ SUITE_ORDER = [
 ]
 
 
-def read_landing(ctx: RunContext, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+def _landing_path(ctx: RunContext, name: str) -> Path:
     path = ctx.landing_dir / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} missing: did the extract step run?")
-    return pd.read_parquet(path, columns=columns)
+    return path
+
+
+def read_landing(ctx: RunContext, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    return pd.read_parquet(_landing_path(ctx, name), columns=columns)
 
 
 def _validation_context(
@@ -312,10 +316,7 @@ def landing_batches(ctx: RunContext, name: str, quarantine: pd.DataFrame, rows: 
     """``clean_landing`` a batch of rows at a time (bounded memory for big tables)."""
     import pyarrow.parquet as pq
 
-    path = ctx.landing_dir / f"{name}.parquet"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} missing: did the extract step run?")
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+    for batch in pq.ParquetFile(_landing_path(ctx, name)).iter_batches(batch_size=rows):
         yield drop_quarantined(batch.to_pandas(), name, quarantine)
 
 
@@ -323,7 +324,7 @@ def empty_landing(ctx: RunContext, name: str) -> pd.DataFrame:
     """No rows, but the columns of a landing table."""
     import pyarrow.parquet as pq
 
-    return pq.read_schema(ctx.landing_dir / f"{name}.parquet").empty_table().to_pandas()
+    return pq.read_schema(_landing_path(ctx, name)).empty_table().to_pandas()
 
 
 def compact(frame: pd.DataFrame) -> pd.DataFrame:
@@ -333,16 +334,10 @@ def compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def drop_quarantined(frame: pd.DataFrame, name: str, quarantine: pd.DataFrame) -> pd.DataFrame:
-    if quarantine.empty:
-        return frame
-    from transforms.frames import isin, key_strings
+    from transforms.nightly.accounting import quarantined_mask
 
-    bad = quarantine.loc[quarantine["table_name"] == name, ["source_file", "source_row"]]
-    if bad.empty:
-        return frame
-    provenance = ["_source_file", "_source_row"]
-    named = key_strings(bad.set_axis(provenance, axis=1), provenance)
-    return frame[~isin(key_strings(frame, provenance), named)].reset_index(drop=True)
+    bad = quarantined_mask(frame, name, quarantine)
+    return frame[~bad].reset_index(drop=True) if bad.any() else frame
 
 
 def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.Series) -> pd.Series:
@@ -356,19 +351,15 @@ def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.S
 
 def ages_at_events(people: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     """Each event's person's age at its start (from year and month of birth)."""
-    import pyarrow.compute as pc
-
-    from transforms.frames import key_strings
+    from transforms.frames import index_of, key_strings
 
     record = ["source", "source_record_id"]
-    at = pc.index_in(key_strings(events, record), value_set=key_strings(people, record))
-    pos = at.fill_null(-1).to_numpy(zero_copy_only=False)
-    found = pos >= 0
+    pos = index_of(key_strings(events, record), key_strings(people, record))
 
     def parts(col: str) -> pd.Series:
         values = pd.to_numeric(people[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         values = np.append(values, np.nan)  # position -1: no such person
-        return pd.Series(pd.array(values[np.where(found, pos, -1)], dtype="Float64"))
+        return pd.Series(pd.array(values[pos], dtype="Float64"))
 
     return age_from_birth_parts(parts("birth_year"), parts("birth_month"), events["start_date"])
 
@@ -423,6 +414,7 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     prev_people, prev_events = previous_tokens(ctx)
     parts = [compact(standardise_dcc_events(clean("dcc_event"), std_people))]
     referral = clean("dchs_referral")
+    referrals = dchs_referral_table(referral, prev_events)
     parts.append(
         compact(
             standardise_dchs_events(
@@ -430,12 +422,11 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
                 empty_landing(ctx, "dchs_care_contact"),
                 clean("dchs_inpatient_spell"),
                 std_people,
-                previous_events=prev_events,
+                referrals=referrals,
             )
         )
     )
     # care contacts are most of a night's rows: a batch at a time, each kept compact
-    referrals = dchs_referral_table(referral, prev_events)
     for batch in landing_batches(ctx, "dchs_care_contact", quarantine):
         parts.append(compact(standardise_dchs_contacts(batch, referrals, std_people)))
     del std_people, referral, referrals  # clear values stop here
