@@ -84,3 +84,26 @@ def test_bad_parameters_refused():
         clk_matrix(["A"], SECRET, "d", n_bits=100)
     with pytest.raises(ValueError):
         clk_matrix(["A"], SECRET, "d", k=0)
+
+
+def test_composite_matrix_ors_each_rows_parts():
+    from transforms.bloom import composite_matrix, matrix_to_arrow
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 2**63, (4, 16)).astype(np.uint64)
+    b = rng.integers(0, 2**63, (3, 16)).astype(np.uint64)
+    codes_a = np.array([0, 3, -1, -1, 2])
+    codes_b = np.array([1, -1, 2, -1, 0])
+    got = composite_matrix([(a, codes_a), (b, codes_b)])
+    want = np.zeros((5, 16), dtype=np.uint64)
+    for r in range(5):
+        if codes_a[r] >= 0:
+            want[r] |= a[codes_a[r]]
+        if codes_b[r] >= 0:
+            want[r] |= b[codes_b[r]]
+    assert (got == want).all()
+    arr = matrix_to_arrow(got)
+    values = arr.to_pylist()
+    assert values[3] is None  # no part: a null, not 128 zero bytes
+    assert values[0] == want[0].astype("<u8").tobytes()
+    assert [v is None for v in values] == [False, False, False, True, False]

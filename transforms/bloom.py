@@ -33,6 +33,8 @@ import hmac
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from numba import njit
 
 DEFAULT_BITS = 1024
 DEFAULT_K = 20
@@ -139,6 +141,52 @@ def matrix_to_bytes(matrix: np.ndarray) -> list[bytes]:
     width = raw.shape[1]
     blob = raw.tobytes()
     return [blob[i : i + width] for i in range(0, len(blob), width)]
+
+
+@njit(cache=True, nogil=True)
+def _or_rows(table, rows, out):
+    """``out[r] = OR over p of table[rows[r, p]]``, rows in parallel."""
+    n, parts = rows.shape
+    for r in range(n):
+        for w in range(table.shape[1]):
+            acc = np.uint64(0)
+            for p in range(parts):
+                acc |= table[rows[r, p], w]
+            out[r, w] = acc
+
+
+def composite_matrix(parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """(n, words) uint64: per row the OR of ``matrix[code]`` over the (matrix, codes)
+    parts, where code -1 means the row has no value for that part."""
+    sizes = [len(m) for m, _ in parts]
+    table = np.vstack([m for m, _ in parts] + [np.zeros((1, parts[0][0].shape[1]), np.uint64)])
+    starts = np.cumsum([0, *sizes[:-1]])
+    rows = np.column_stack(
+        [np.where(c < 0, len(table) - 1, c + s) for (_, c), s in zip(parts, starts, strict=True)]
+    )
+    out = np.empty((len(rows), table.shape[1]), dtype=np.uint64)
+    _or_rows(np.ascontiguousarray(table), np.ascontiguousarray(rows), out)
+    return out
+
+
+def matrix_to_arrow(matrix: np.ndarray) -> pa.LargeBinaryArray:
+    """One binary value per row (little-endian words), null where no bit is set.
+
+    The matrix itself becomes the array's data buffer, with no Python object per row; a
+    null row keeps its (zero) bytes, as Arrow allows a null slot a positive length.
+    """
+    present = matrix.any(axis=1)
+    width = matrix.shape[1] * 8
+    data = np.ascontiguousarray(matrix.astype("<u8", copy=False)).view(np.uint8)
+    offsets = np.arange(0, (len(matrix) + 1) * width, width, dtype=np.int64)
+    n_null = int(len(matrix) - present.sum())
+    validity = pa.array(present, pa.bool_()).buffers()[1] if n_null else None
+    return pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(),
+        len(matrix),
+        [validity, pa.py_buffer(offsets), pa.py_buffer(data)],
+        n_null,
+    )
 
 
 def encode_clks(

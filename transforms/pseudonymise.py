@@ -40,19 +40,23 @@ CLKs (see :mod:`transforms.bloom`, 1024 bits, k=20):
   one-field filter is easier to attack by frequency than the composite ones; like
   every CLK it stays in the tokens zone and is never published.
 
-Performance: every token is computed once per *distinct* value (``pd.factorize``), with
-the HMAC inner/outer SHA-256 states prepared once per domain; derived values (date
-parts, canonical and phonetic names) are computed from the distinct base values and
-mapped back through the same codes. Only counts are logged.
+Performance: every token is computed once per *distinct* value (``pd.factorize``; NHS
+numbers, nearly all distinct, are hashed as they come), by the compiled batch HMAC of
+:mod:`transforms.hmac_batch`; derived values (date parts, canonical and phonetic names)
+are computed from the distinct base values and mapped back through the same codes with
+Arrow's ``take``. The filters of distinct values are OR-ed per row by a compiled loop and
+handed to Arrow as one buffer (Arrow-backed ``large_binary`` columns: no Python object
+per row). Groups of columns are built on two threads, as most of that work releases the
+GIL. Only counts are logged.
 """
 
 from __future__ import annotations
 
 import csv
 import gc
-import hashlib
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -62,7 +66,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.bloom import DEFAULT_BITS, DEFAULT_K, clk_matrix
+from transforms.bloom import DEFAULT_BITS, DEFAULT_K, clk_matrix, composite_matrix, matrix_to_arrow
 from transforms.contracts import PERSON_RECORD
 from transforms.keys import PseudonymKey
 
@@ -75,34 +79,41 @@ _NOT_AZ = re.compile(r"[^A-Z]")
 #: Large column buffers come from the system allocator: with many live 10-100 MB
 #: buffers, pyarrow's default mimalloc pool slowed ``take`` ~5x here (page-fault churn).
 _POOL = pa.system_memory_pool()
+POSTCODE_COLUMNS = ("postcode", "postcode_sector", "postcode_district")
+#: source columns copied as they are (none identifies a person)
+PASSED_THROUGH = (
+    "source", "source_record_id", "record_status", "merged_into_record_id", "sex",
+    "ethnicity_group", "district", "communication_need", "interpreter_language",
+)  # fmt: skip
+#: token column, domain, part of the date (the swapped date shares the dob domain)
+DOB_TOKENS = (
+    ("tok_dob", "dob", "full"),
+    ("tok_dob_swapped", "dob", "swapped"),
+    ("tok_dob_ym", "dob_ym", "ym"),
+    ("tok_dob_yd", "dob_yd", "yd"),
+    ("tok_dob_md", "dob_md", "md"),
+    ("tok_dob_year", "dob_year", "year"),
+)
 _FEMALE_ENDINGS = ("A", "INE", "ETTE", "OTTE", "ELLE", "IE", "Y")
 
 
 # ------------------------------------------------------------------------------ tokens
 class Tokeniser:
-    """HMAC-SHA256 tokens under one key, domain-separated, over distinct values."""
+    """HMAC-SHA256 tokens under one key, domain-separated (``domain + 0x1f + value``)."""
 
     def __init__(self, secret: bytes):
-        block = 64
-        key = hashlib.sha256(secret).digest() if len(secret) > block else secret
-        key = key.ljust(block, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+        self._secret = secret
 
-    def tokens(self, domain: str, values) -> list[str]:
-        """Token per value (values are non-null strings)."""
-        inner = self._inner.copy()
-        inner.update(domain.encode("utf-8") + SEP)
-        icopy, ocopy = inner.copy, self._outer.copy
-        out = []
-        append = out.append
-        for v in values:
-            i = icopy()
-            i.update(v.encode("utf-8"))
-            o = ocopy()
-            o.update(i.digest())
-            append(o.hexdigest()[:TOKEN_HEX])
-        return out
+    def token_array(self, domain: str, values: pa.Array) -> pa.Array:
+        """Token per value of an Arrow string array (null stays null)."""
+        from transforms.hmac_batch import hmac_hex_tokens
+
+        prefix = domain.encode("utf-8") + SEP
+        return hmac_hex_tokens(self._secret, prefix, values, TOKEN_HEX)
+
+    def tokens(self, domain: str, values) -> list[str | None]:
+        """Token per value of a sequence of strings or None."""
+        return self.token_array(domain, pa.array(list(values), pa.string())).to_pylist()
 
     def token(self, domain: str, value: str | None) -> str | None:
         return None if value is None else self.tokens(domain, [value])[0]
@@ -174,9 +185,12 @@ def _factorize(series) -> tuple[np.ndarray, list]:
     return np.asarray(codes, dtype=np.int64), uniques.tolist()
 
 
-def _strings(values: list, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """``values[code]`` per row as a pandas ``str`` array (null for code -1 or None)."""
-    table = pa.array(values, type=pa.string(), memory_pool=_POOL)
+def _strings(values, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values[code]`` per row as a pandas ``str`` array (null for code -1 or None);
+    ``values`` a list or an Arrow string array."""
+    if not isinstance(values, pa.Array):
+        values = pa.array(values, pa.large_string(), memory_pool=_POOL)
+    table = values.cast(pa.large_string())  # take is ~4x faster on large_string here
     if not len(codes):
         return pd.array(table[:0], dtype="str")
     taken = pc.take(table, pa.array(codes, mask=codes < 0), memory_pool=_POOL)
@@ -235,34 +249,15 @@ def _ints(values: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionA
 
 def composite_clks(
     parts: list[tuple[np.ndarray, list, str]], secret: bytes, n_bits: int, k: int
-) -> pd.Series:
-    """OR of per-part CLKs (each part: codes, distinct values, domain) as ``bytes``;
-    None where every part is null. Each distinct value and each distinct combination is
-    encoded once."""
-    words = n_bits // 64
-    mats = []
-    for codes, uniques, domain in parts:
-        mat = np.zeros((len(uniques) + 1, words), dtype=np.uint64)  # last row: null
-        mat[:-1] = clk_matrix(np.asarray(uniques, dtype=object), secret, domain, n_bits, k)
-        mats.append((mat, np.where(codes < 0, len(uniques), codes)))
-    combo, first = _combine(*(c for _, c in mats))
-    acc = np.empty((len(first), words), dtype=np.uint64)
-    step = 32_768  # blocks keep the temporaries small and cache-resident
-    for lo in range(0, len(first), step):
-        rows = first[lo : lo + step]
-        block = acc[lo : lo + step]
-        block[:] = mats[0][0][mats[0][1][rows]]
-        for mat, codes in mats[1:]:
-            block |= mat[codes[rows]]
-    raw = np.ascontiguousarray(acc.astype("<u8", copy=False)).view(np.uint8)
-    fixed = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(n_bits // 8), len(acc), [None, pa.py_buffer(raw)]
-    )
-    table = np.empty(len(acc) + 1, dtype=object)
-    table[:-1] = fixed.to_numpy(zero_copy_only=False)  # bytes objects, made in C++
-    table[-1] = None
-    table[:-1][~acc.any(axis=1)] = None
-    return pd.Series(table[np.where(combo < 0, len(acc), combo)], dtype=object)
+) -> pd.api.extensions.ExtensionArray:
+    """OR of per-part CLKs (each part: codes, distinct values, domain) as an Arrow-backed
+    ``binary`` column; null where every part is null. Each distinct value is encoded once.
+    """
+    mats = [
+        (clk_matrix(np.asarray(uniques, dtype=object), secret, domain, n_bits, k), codes)
+        for codes, uniques, domain in parts
+    ]
+    return pd.arrays.ArrowExtensionArray(matrix_to_arrow(composite_matrix(mats)))
 
 
 # ------------------------------------------------------------------------ main entry
@@ -300,114 +295,112 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
         return values.astype("str").array
 
     def tok(domain: str, codes: np.ndarray, values: list):
-        present = [i for i, v in enumerate(values) if v is not None]
-        table: list = [None] * len(values)
-        for i, t in zip(present, tk.tokens(domain, [values[i] for i in present]), strict=True):
-            table[i] = t
-        return _strings(table, codes)
+        return _strings(tk.token_array(domain, pa.array(values, pa.string())), codes)
 
-    for col in ("source", "source_record_id", "record_status"):
-        cols[col] = passthrough(col)
-    cols["merged_into_record_id"] = passthrough("merged_into_record_id")
+    def clks(parts: list[tuple[np.ndarray, list, str]]):
+        return composite_clks(parts, key.secret, n_bits, k)
+
+    # the codes that several columns share, single-threaded
     valid = df["nhs_number_valid"].fillna(False).astype(bool).to_numpy()
-    cols["nhs_number_valid"] = valid
-    codes, uniques = _factorize(df["nhs_number"].where(valid))
-    cols["tok_nhs_number"] = tok("nhs_number", codes, uniques)
-
-    # dates of birth: every part from the distinct dates; swapped dates in the dob domain
-    codes, parts = _date_parts(df["date_of_birth"])
-    union = sorted(set(parts["full"]) | {x for x in parts["swapped"] if x is not None})
-    dob_tok = dict(zip(union, tk.tokens("dob", union), strict=True))
-    cols["tok_dob"] = _strings([dob_tok[v] for v in parts["full"]], codes)
-    cols["tok_dob_swapped"] = _strings(
-        [dob_tok[v] if v is not None else None for v in parts["swapped"]], codes
-    )
-    for name, domain in (("ym", "dob_ym"), ("yd", "dob_yd"), ("md", "dob_md")):
-        cols[f"tok_{domain}"] = tok(domain, codes, parts[name])
-    cols["tok_dob_year"] = tok("dob_year", codes, parts["year"])
-    birth_year = _ints(parts["y"], codes)
-    birth_month = _ints(parts["m"], codes)
-
-    # names: exact, phonetic, canonical (first given name + sex)
     g_codes, g_uniques = _factorize(df["given_name"])
     f_codes, f_uniques = _factorize(df["family_name"])
-    cols["tok_given_name"] = tok("given_name", g_codes, g_uniques)
-    cols["tok_family_name"] = tok("family_name", f_codes, f_uniques)
     firsts = [first_name(u) for u in g_uniques]
-    cols["tok_given_name_phonetic"] = tok(
-        "given_name_phonetic", g_codes, [phonetic(x) for x in firsts]
-    )
-    cols["tok_family_name_phonetic"] = tok(
-        "family_name_phonetic", f_codes, [phonetic(x) for x in f_uniques]
-    )
-    s_codes, s_uniques = _factorize(df["sex"]) if "sex" in df else (np.full(n, -1), [])
-    combo, first = _combine(g_codes, s_codes)
-    canon = [
-        canonical_given(
-            firsts[g_codes[r]] if g_codes[r] >= 0 else None,
-            s_uniques[s_codes[r]] if s_codes[r] >= 0 else None,
-        )
-        for r in first
-    ]
-    cols["tok_given_name_canonical"] = tok("given_name_canonical", combo, canon)
-
-    # postcode and street
-    for col in ("postcode", "postcode_sector", "postcode_district"):
-        codes, uniques = _factorize(df[col])
-        cols[f"tok_{col}"] = tok(col, codes, uniques)
     n_codes, n_uniques = _factorize(df["street_number"])
     st_codes, st_uniques = _factorize(df["street"])
-    combo, first = _combine(n_codes, st_codes)
-    both = [
-        f"{n_uniques[n_codes[r]]}|{st_uniques[st_codes[r]]}"
-        if n_codes[r] >= 0 and st_codes[r] >= 0
-        else None
-        for r in first
-    ]
-    cols["tok_street_number"] = tok("street_number", combo, both)
 
-    # Bloom filters
-    cols["clk_name"] = composite_clks(
-        [(g_codes, g_uniques, "clk_name"), (f_codes, f_uniques, "clk_name")],
-        key.secret,
-        n_bits,
-        k,
-    )
-    best_pc = df["postcode"].fillna(df["postcode_sector"]).fillna(df["postcode_district"])
-    pc_codes, pc_uniques = _factorize(best_pc)
-    cols["clk_address"] = composite_clks(
-        [
+    # then groups of columns. Hashing, Arrow's take and the filters' ORs release the GIL,
+    # so two threads keep both cores busy; each group makes its own distinct values.
+    def nhs_number():
+        nhs = pa.array(df["nhs_number"].where(valid).astype("str").array, pa.string())
+        return {"tok_nhs_number": pd.array(tk.token_array("nhs_number", nhs), dtype="str")}
+
+    def dates_of_birth():
+        codes, dob = _date_parts(df["date_of_birth"])
+        out = {"birth_year": _ints(dob["y"], codes), "birth_month": _ints(dob["m"], codes)}
+        for col, domain, part in DOB_TOKENS:
+            out[col] = tok(domain, codes, dob[part])
+        return out
+
+    def names():
+        s_codes, s_uniques = _factorize(df["sex"]) if "sex" in df else (np.full(n, -1), [])
+        gs_codes, gs_first = _combine(g_codes, s_codes)
+        canon = [
+            canonical_given(
+                firsts[g_codes[r]] if g_codes[r] >= 0 else None,
+                s_uniques[s_codes[r]] if s_codes[r] >= 0 else None,
+            )
+            for r in gs_first
+        ]
+        return {
+            "tok_given_name": tok("given_name", g_codes, g_uniques),
+            "tok_family_name": tok("family_name", f_codes, f_uniques),
+            "tok_given_name_phonetic": tok(
+                "given_name_phonetic", g_codes, [phonetic(x) for x in firsts]
+            ),
+            "tok_family_name_phonetic": tok(
+                "family_name_phonetic", f_codes, [phonetic(x) for x in f_uniques]
+            ),
+            "tok_given_name_canonical": tok("given_name_canonical", gs_codes, canon),
+            "clk_name": clks([(g_codes, g_uniques, "clk_name"), (f_codes, f_uniques, "clk_name")]),
+        }
+
+    def first_given_name():
+        # first names of the distinct given names, then per row through the same codes
+        first_of_given, uniques = _factorize(pd.Series(firsts, dtype=object))
+        codes = np.append(first_of_given, -1)[g_codes]
+        letters = [spaced_letters(x) for x in uniques]
+        return {
+            "clk_given": clks(
+                [(codes, uniques, "clk_given"), (codes, letters, "clk_given/letters")]
+            )
+        }
+
+    def postcodes():
+        return {f"tok_{col}": tok(col, *_factorize(df[col])) for col in POSTCODE_COLUMNS}
+
+    def street_number():
+        combo, first = _combine(n_codes, st_codes)
+        both = [
+            f"{n_uniques[n_codes[r]]}|{st_uniques[st_codes[r]]}"
+            if n_codes[r] >= 0 and st_codes[r] >= 0
+            else None
+            for r in first
+        ]
+        return {"tok_street_number": tok("street_number", combo, both)}
+
+    def address():
+        best = df["postcode"].fillna(df["postcode_sector"]).fillna(df["postcode_district"])
+        pc_codes, pc_uniques = _factorize(best)
+        parts = [
             (n_codes, n_uniques, "clk_address/number"),
             (st_codes, st_uniques, "clk_address/street"),
             (pc_codes, pc_uniques, "clk_address/postcode"),
-        ],
-        key.secret,
-        n_bits,
-        k,
-    )
+        ]
+        return {"clk_address": clks(parts)}
 
-    # first names of the distinct given names, then per row through the same codes
-    first_of_given, first_uniques = _factorize(pd.Series(firsts, dtype=object))
-    first_codes = np.append(first_of_given, -1)[g_codes]
-    cols["clk_given"] = composite_clks(
-        [
-            (first_codes, first_uniques, "clk_given"),
-            (first_codes, [spaced_letters(x) for x in first_uniques], "clk_given/letters"),
-        ],
-        key.secret,
-        n_bits,
-        k,
-    )
+    def attributes():
+        out = {col: passthrough(col) for col in PASSED_THROUGH}
+        out["nhs_number_valid"] = valid
+        out["date_of_death"] = pd.to_datetime(df["date_of_death"], errors="coerce").to_numpy()
+        out["unpaid_carer"] = df["unpaid_carer"].astype("boolean").array
+        version = pa.repeat(pa.scalar(key.version, pa.large_string()), n)
+        out["key_version"] = pd.array(version, dtype="str")
+        return out
 
-    # non-identifying attributes
-    cols["sex"] = passthrough("sex")
-    cols["birth_year"] = birth_year
-    cols["birth_month"] = birth_month
-    for col in ("ethnicity_group", "district", "communication_need", "interpreter_language"):
-        cols[col] = passthrough(col)
-    cols["date_of_death"] = pd.to_datetime(df["date_of_death"], errors="coerce").to_numpy()
-    cols["unpaid_carer"] = df["unpaid_carer"].astype("boolean").array
-    cols["key_version"] = pd.array([key.version] * n, dtype="str")
+    groups = (
+        address,
+        dates_of_birth,
+        names,
+        nhs_number,
+        street_number,
+        postcodes,
+        first_given_name,
+        attributes,
+    )
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pseudonymise") as pool:
+        for future in [pool.submit(group) for group in groups]:
+            cols.update(future.result())
+
     out = pd.DataFrame({c: cols[c] for c in PERSON_RECORD}, index=pd.RangeIndex(n))
     log.info(
         "pseudonymised %d person records (%d with a valid NHS number) under key %s",
