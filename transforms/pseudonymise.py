@@ -185,16 +185,20 @@ def _factorize(series) -> tuple[np.ndarray, list]:
     return np.asarray(codes, dtype=np.int64), uniques.tolist()
 
 
-def _strings(values, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """``values[code]`` per row as a pandas ``str`` array (null for code -1 or None);
-    ``values`` a list or an Arrow string array."""
+def _take(values, codes: np.ndarray) -> pa.Array:
+    """``values[code]`` per row as an Arrow ``large_string`` array (null for code -1 or
+    None); ``values`` a list or an Arrow string array."""
     if not isinstance(values, pa.Array):
         values = pa.array(values, pa.large_string(), memory_pool=_POOL)
     table = values.cast(pa.large_string())  # take is ~4x faster on large_string here
     if not len(codes):
-        return pd.array(table[:0], dtype="str")
-    taken = pc.take(table, pa.array(codes, mask=codes < 0), memory_pool=_POOL)
-    return pd.array(taken, dtype="str")
+        return table[:0]
+    return pc.take(table, pa.array(codes, mask=codes < 0), memory_pool=_POOL)
+
+
+def _strings(values, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """:func:`_take` as a pandas ``str`` array."""
+    return pd.array(_take(values, codes), dtype="str")
 
 
 def _combine(*codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -222,14 +226,14 @@ def _date_parts(dob: pd.Series):
     ms = [f"{v:02d}" for v in m]
     ds = [f"{v:02d}" for v in d]
     full = [f"{a}-{b}-{c}" for a, b, c in zip(ys, ms, ds, strict=True)]
-    swapped = []
-    for a, mm, dd in zip(y, m, d, strict=True):
-        try:
-            pd.Timestamp(year=int(a), month=int(dd), day=int(mm))
-        except ValueError:
-            swapped.append(None)
-        else:
-            swapped.append(f"{a:04d}-{dd:02d}-{mm:02d}")
+    # the swap is a real date when the day is a month and the month fits in that month
+    month_days = pd.DatetimeIndex(
+        pd.to_datetime({"year": y, "month": np.clip(d, 1, 12), "day": 1})
+    ).days_in_month.to_numpy()
+    real = (d <= 12) & (m <= month_days)
+    swapped = [
+        f"{a}-{dd}-{mm}" if ok else None for a, mm, dd, ok in zip(ys, ms, ds, real, strict=True)
+    ]
     return np.asarray(codes, dtype=np.int64), {
         "full": full,
         "swapped": swapped,
@@ -294,8 +298,9 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
             return values.array  # already pandas 3 ``str``
         return values.astype("str").array
 
-    def tok(domain: str, codes: np.ndarray, values: list):
-        return _strings(tk.token_array(domain, pa.array(values, pa.string())), codes)
+    def tok(domain: str, codes: np.ndarray, values):
+        arr = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+        return _strings(tk.token_array(domain, arr), codes)
 
     def clks(parts: list[tuple[np.ndarray, list, str]]):
         return composite_clks(parts, key.secret, n_bits, k)
@@ -360,12 +365,9 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
 
     def street_number():
         combo, first = _combine(n_codes, st_codes)
-        both = [
-            f"{n_uniques[n_codes[r]]}|{st_uniques[st_codes[r]]}"
-            if n_codes[r] >= 0 and st_codes[r] >= 0
-            else None
-            for r in first
-        ]
+        number = _take(n_uniques, n_codes[first])
+        street = _take(st_uniques, st_codes[first])
+        both = pc.binary_join_element_wise(number, street, pa.scalar("|", pa.large_string()))
         return {"tok_street_number": tok("street_number", combo, both)}
 
     def address():
