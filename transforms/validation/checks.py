@@ -24,13 +24,17 @@ _MIDNIGHT = ["", " 00:00:00", "T00:00:00"]
 _NHS_SHAPED = r"(?<![0-9A-Za-z])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9A-Za-z])"
 _POSTCODE_SHAPED = rf"(?<![0-9A-Za-z]){POSTCODE}(?![0-9A-Za-z])"
 _DATE_SHAPED = r"(?<![0-9])(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})(?![0-9])"
-#: The shapes without their look-arounds: what Arrow's RE2 engine can screen a whole
-#: column with, so that Python's ``re`` (pandas' fallback for look-arounds, one call per
-#: value) only sees the few values that could match.
-_SCREEN = {
-    _NHS_SHAPED: r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}",
-    _POSTCODE_SHAPED: POSTCODE,
-    _DATE_SHAPED: r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}",
+#: The same shapes for Arrow's RE2 engine, which has no look-arounds: a boundary group
+#: that consumes the neighbouring character (or meets the end of the text) finds exactly
+#: the values the look-around pattern finds, as only "contains" is asked. A whole column's
+#: distinct values are screened in C++; Python's ``re`` sees only values that match.
+_BEFORE, _AFTER = r"(?:^|[^0-9A-Za-z])", r"(?:$|[^0-9A-Za-z])"
+_RE2 = {
+    _NHS_SHAPED: rf"{_BEFORE}[0-9]{{3}}[ -]?[0-9]{{3}}[ -]?[0-9]{{4}}{_AFTER}",
+    _POSTCODE_SHAPED: rf"{_BEFORE}{POSTCODE}{_AFTER}",
+    _DATE_SHAPED: (
+        r"(?:^|[^0-9])(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})(?:$|[^0-9])"
+    ),
 }
 
 
@@ -209,46 +213,48 @@ def _numeric_nhs(col: pd.Series) -> np.ndarray:
 
 
 def _text_hits(col: pd.Series, check_dates: bool) -> np.ndarray:
-    """Rows whose text is identifier-shaped; each distinct value is checked once."""
-    n = len(col)
-    if isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) in (
-        "string",
-        "empty",
-    ):
-        codes, uniques = pd.factorize(col.astype("str"), use_na_sentinel=True)
-        uniques = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    else:  # mixed objects (dates, numbers...): only the strings among them
-        values = col.to_numpy(dtype=object, na_value=None)
-        text = pd.Series([v if isinstance(v, str) else None for v in values], dtype="str")
-        codes, uniques = pd.factorize(text, use_na_sentinel=True)
-        uniques = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
-    if len(uniques) == 0:
-        return np.zeros(n, dtype=bool)
-    bad = _nhs_in_text(uniques) | _contains(uniques.str.upper(), _POSTCODE_SHAPED)
-    if check_dates:
-        bad |= _contains(uniques, _DATE_SHAPED)
-    return np.append(bad, False)[codes]
-
-
-def _contains(values: pd.Series, shape: str) -> np.ndarray:
-    """``values.str.contains(shape)``, screened in Arrow first (see ``_SCREEN``)."""
+    """Rows whose text is identifier-shaped; each distinct value is checked once, in Arrow
+    (dictionary-encoded, so a column of a few distinct values costs a few checks)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    screen = pc.match_substring_regex(pa.array(values, from_pandas=True), _SCREEN[shape])
-    out = np.asarray(screen.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-    idx = np.flatnonzero(out)
-    if len(idx):
-        found = values.iloc[idx].str.contains(shape, regex=True)
-        out[idx] = found.to_numpy(dtype=bool, na_value=False)
-    return out
+    n = len(col)
+    if not (isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True)
+            in ("string", "empty")):  # fmt: skip
+        # mixed objects (dates, numbers...): only the strings among them
+        values = col.to_numpy(dtype=object, na_value=None)
+        col = pd.Series([v if isinstance(v, str) else None for v in values], dtype="str")
+    arr = pa.array(col.astype("str"), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(arr)
+    uniques = encoded.dictionary
+    if len(uniques) == 0:
+        return np.zeros(n, dtype=bool)
+    bad = _nhs_in_text(uniques) | _contains(pc.utf8_upper(uniques), _POSTCODE_SHAPED)
+    if check_dates:
+        bad |= _contains(uniques, _DATE_SHAPED)
+    codes = encoded.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)
+    return np.append(bad, False)[codes]
 
 
-def _nhs_in_text(uniques: pd.Series) -> np.ndarray:
+def _contains(values, shape: str) -> np.ndarray:
+    """Whether each value of an Arrow string array contains ``shape`` (RE2, exact)."""
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(values, _RE2[shape]).fill_null(False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _nhs_in_text(uniques) -> np.ndarray:
+    """NHS-number-shaped text whose digits pass the modulus 11 check."""
+    import re
+
     candidates = _contains(uniques, _NHS_SHAPED)
     out = np.zeros(len(uniques), dtype=bool)
+    shaped = re.compile(_NHS_SHAPED)
     for i in np.flatnonzero(candidates):
-        found = pd.Series([uniques.iloc[i]]).str.findall(_NHS_SHAPED).iloc[0]
+        found = shaped.findall(uniques[i].as_py())
         numbers = [s.replace(" ", "").replace("-", "") for s in found]
         out[i] = bool(_mod11(numbers).any()) if numbers else False
     return out
