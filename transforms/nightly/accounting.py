@@ -60,7 +60,14 @@ def account(
 ) -> pd.DataFrame:
     """One row per landing table: extracted, published, quarantined, merged, balanced."""
     index = person_index.set_index(["source", "source_record_id"])["record_status"]
-    event_ids = pd.Series(care_event_ids).astype(str).unique()
+    # every event table's keys looked up in one pass: Arrow hashes the 10 M published
+    # event ids once, not once per table
+    event_tables = [name for name in landing if name not in PERSON_KEYS]
+    keys = [EVENT_KEYS[name](landing[name]) for name in event_tables]
+    found = isin(pd.concat(keys, ignore_index=True) if keys else [], care_event_ids)
+    in_output = dict(
+        zip(event_tables, np.split(found, np.cumsum([len(k) for k in keys])[:-1]), strict=True)
+    )
     rows = []
     for name, frame in landing.items():
         quarantined = pd.Series(quarantined_mask(frame, name, quarantine), index=frame.index)
@@ -71,9 +78,8 @@ def account(
             merged = ~quarantined & status.eq("merged")
             published = ~quarantined & status.eq("active")
         else:
-            keys = EVENT_KEYS[name](frame)
             merged = pd.Series(False, index=frame.index)
-            published = ~quarantined & isin(keys, event_ids)
+            published = ~quarantined & pd.Series(in_output[name], index=frame.index)
         extracted = len(frame)
         counts = {
             "extracted": extracted,
