@@ -21,9 +21,15 @@ if str(ROOT) not in sys.path:
 # Airflow reads its configuration at import: give the test session a home of its own
 # (SQLite metadata), never the developer's, before anything imports Airflow.
 if "AIRFLOW_HOME" not in os.environ:
+    import atexit
+    import shutil
     import tempfile
 
-    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="care_airflow_home_")
+    _HOME = tempfile.mkdtemp(prefix="care_airflow_home_")
+    _OWNER = os.getpid()
+    os.environ["AIRFLOW_HOME"] = _HOME
+    # removed when the session ends (not by forked children, which share the home)
+    atexit.register(lambda: os.getpid() == _OWNER and shutil.rmtree(_HOME, ignore_errors=True))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 
