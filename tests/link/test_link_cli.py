@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 
 from transforms.keys import create_local_key_file
-from transforms.link.cli import main, one_to_one
+from transforms.link.cli import cross_file_prior, main, one_to_one
 from transforms.synthetic import GenConfig, generate_chunk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +74,8 @@ def test_cli_writes_one_to_one_links(files):
     )
     assert right.mean() >= 0.99
     assert (d / "model.json").exists() and (d / "r.html").exists()
+    saved = json.loads((d / "model.json").read_text())
+    assert saved["_care_meta"]["prior_over"] == "cross-file pairs"  # what scored the pairs
 
 
 def test_cli_reuses_model_and_many_to_many(files):
@@ -112,3 +115,18 @@ def test_cli_without_key_fails_clearly(files, tmp_path):
     assert proc.returncode == 2
     assert "key" in proc.stderr.lower()
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_cross_file_prior_counts_only_left_by_right_pairs():
+    """Two de-duplicated files: every match is a cross pair, so the prior estimated over
+    the union's C(n, 2) pairs is re-expressed over n_left * n_right."""
+    model = {"probability_two_random_records_match": 1e-4, "_care_meta": {"seed": 1}}
+    got = cross_file_prior(model, 5000, 5000)
+    union, cross = 10_000 * 9_999 / 2, 5000 * 5000
+    assert got["probability_two_random_records_match"] == pytest.approx(1e-4 * union / cross)
+    assert got["_care_meta"] == {"seed": 1, "prior_over": "cross-file pairs"}
+    assert model["probability_two_random_records_match"] == 1e-4  # the input is untouched
+    # lopsided files: 10 x 10,000 cross pairs are few of the union's, the prior grows more
+    lopsided = cross_file_prior(model, 10, 10_000)["probability_two_random_records_match"]
+    assert lopsided == pytest.approx(1e-4 * (10_010 * 10_009 / 2) / 100_000)
+    assert cross_file_prior(model, 0, 10) is model

@@ -142,6 +142,26 @@ def one_to_one(pairs: pd.DataFrame) -> pd.DataFrame:
     return ordered[keep].reset_index(drop=True)
 
 
+def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
+    """The model with its prior over cross-file pairs, for two de-duplicated files.
+
+    Training estimates the prior (lambda, the chance that two random records match) over
+    every pair of the union, as the one model also de-duplicates. When each file holds a
+    person at most once, every match is a LEFT x RIGHT pair, so a random cross-file pair
+    matches with ``lambda * C(n, 2) / (n_left * n_right)``: about twice lambda for two
+    files of one size. This is the prior Splink's ``link_only`` mode would estimate; it
+    comes from the counts, not from the answers.
+    """
+    n = n_left + n_right
+    if n_left == 0 or n_right == 0:
+        return model
+    lam = float(model["probability_two_random_records_match"])
+    cross = min(lam * (n * (n - 1) / 2) / (n_left * n_right), 0.5)
+    out = {**model, "probability_two_random_records_match": cross}
+    out["_care_meta"] = {**model.get("_care_meta", {}), "prior_over": "cross-file pairs"}
+    return out
+
+
 def cross_file_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """LEFT x RIGHT pairs as ``record_id_l`` (LEFT), ``record_id_r`` (RIGHT)."""
     cross = pairs[pairs["source_l"] != pairs["source_r"]]
@@ -174,7 +194,12 @@ def link_files(
     seed: int = 42,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(output links, all scored pairs, model) for two CLI-shaped frames."""
-    from transforms.link.splink_model import MATCH_THRESHOLD, predict_pairs, train_model
+    from transforms.link.splink_model import (
+        MATCH_THRESHOLD,
+        predict_pairs,
+        save_model,
+        train_model,
+    )
 
     threshold = MATCH_THRESHOLD if threshold is None else threshold
     records = pd.concat(
@@ -182,7 +207,11 @@ def link_files(
         ignore_index=True,
     )
     if model is None:
-        model = train_model(records, model_out=model_out, seed=seed)
+        model = train_model(records, seed=seed)
+        if one_to_one_links:
+            model = cross_file_prior(model, len(left), len(right))
+        if model_out is not None:
+            save_model(model, model_out)  # the model that scored these pairs, for audit
     # one-to-one: a twin's or namesake's own record competes for the link, so the
     # look-alike guard reads close given names as typos (see lookalike_guard)
     scored = predict_pairs(
