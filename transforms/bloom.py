@@ -145,7 +145,7 @@ def matrix_to_bytes(matrix: np.ndarray) -> list[bytes]:
 
 @njit(cache=True, nogil=True)
 def _or_rows(table, rows, out):
-    """``out[r] = OR over p of table[rows[r, p]]``, rows in parallel."""
+    """``out[r] = OR over p of table[rows[r, p]]`` (compiled; releases the GIL)."""
     n, parts = rows.shape
     for r in range(n):
         for w in range(table.shape[1]):

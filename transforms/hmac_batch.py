@@ -3,11 +3,12 @@
 The pseudonymisation step makes one token per distinct value per domain: about 1.5 M
 HMACs for a million person records, almost all of them NHS numbers (every one distinct).
 In Python each HMAC costs ~1 µs of interpreter overhead around OpenSSL's ~0.2 µs of
-hashing. Here the values travel as one Arrow string buffer; a numba-compiled loop over
-both cores pads each message and calls libcrypto's one-block SHA-256 compression (the
-library hashlib itself uses), and writes the hex digits straight into the buffer of an
-Arrow string array: no Python object per value. Where that function cannot be found the
-same tokens come from a hashlib loop.
+hashing. Here the values travel as one Arrow string buffer; a numba-compiled loop pads
+each message and calls libcrypto's one-block SHA-256 compression (the library hashlib
+itself uses), and writes the hex digits straight into the buffer of an Arrow string
+array: no Python object per value. The loop releases the GIL, so callers can hash on
+several threads. Where that function cannot be found the same tokens come from a
+hashlib loop.
 
 The result is byte-for-byte ``hmac.new(secret, domain + b"\\x1f" + value,
 "sha256").hexdigest()[:width]`` (RFC 2104); ``tests/test_hmac_batch.py`` checks it against
@@ -37,8 +38,6 @@ _H0 = np.array(
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8).copy()
 _EMPTY = np.zeros(1, dtype=np.uint8)
 BLOCK = 64
-#: values per parallel work unit: large enough to amortise its scratch buffers
-_CHUNK = 4096
 
 
 def _libcrypto_path() -> str | None:
@@ -100,49 +99,46 @@ def _hmac_hex(compress, key_block, prefix, data, offsets, width, out):
     """
     istate = _pad_state(compress, key_block, 0x36)
     ostate = _pad_state(compress, key_block, 0x5C)
-    n = len(offsets) - 1
-    n_chunks = (n + _CHUNK - 1) // _CHUNK
     np_ = len(prefix)
-    for c in range(n_chunks):
-        block = np.empty(BLOCK, dtype=np.uint8)
-        state = np.empty(_CTX_WORDS, dtype=np.uint32)
-        digest = np.empty(32, dtype=np.uint8)
-        for i in range(c * _CHUNK, min(n, (c + 1) * _CHUNK)):
-            lo = offsets[i]
-            length = np_ + (offsets[i + 1] - lo)
-            # message || 0x80 || zeros || 64-bit big-endian bit length (key block included)
-            total = ((length + 8) // BLOCK + 1) * BLOCK
-            bits = (BLOCK + length) * 8
-            state[:8] = istate[:8]
-            for start in range(0, total, BLOCK):
-                for j in range(BLOCK):
-                    p = start + j
-                    if p < np_:
-                        block[j] = prefix[p]
-                    elif p < length:
-                        block[j] = data[lo + p - np_]
-                    elif p == length:
-                        block[j] = 0x80
-                    elif p >= total - 8:
-                        block[j] = (bits >> (8 * (total - 1 - p))) & 0xFF
-                    else:
-                        block[j] = 0
-                compress(state.ctypes.data, block.ctypes.data)
-            for j in range(8):
-                for b in range(4):
-                    digest[4 * j + b] = (state[j] >> np.uint32(24 - 8 * b)) & np.uint32(0xFF)
-            # outer hash: one block of the 32-byte inner digest, padded (768 bits in all)
-            block[:32] = digest
-            block[32] = 0x80
-            block[33:62] = 0
-            block[62] = 0x03
-            block[63] = 0x00
-            state[:8] = ostate[:8]
+    block = np.empty(BLOCK, dtype=np.uint8)
+    state = np.empty(_CTX_WORDS, dtype=np.uint32)
+    digest = np.empty(32, dtype=np.uint8)
+    for i in range(len(offsets) - 1):
+        lo = offsets[i]
+        length = np_ + (offsets[i + 1] - lo)
+        # message || 0x80 || zeros || 64-bit big-endian bit length (key block included)
+        total = ((length + 8) // BLOCK + 1) * BLOCK
+        bits = (BLOCK + length) * 8
+        state[:8] = istate[:8]
+        for start in range(0, total, BLOCK):
+            for j in range(BLOCK):
+                p = start + j
+                if p < np_:
+                    block[j] = prefix[p]
+                elif p < length:
+                    block[j] = data[lo + p - np_]
+                elif p == length:
+                    block[j] = 0x80
+                elif p >= total - 8:
+                    block[j] = (bits >> (8 * (total - 1 - p))) & 0xFF
+                else:
+                    block[j] = 0
             compress(state.ctypes.data, block.ctypes.data)
-            for j in range(width // 2):
-                byte = (state[j // 4] >> np.uint32(24 - 8 * (j % 4))) & np.uint32(0xFF)
-                out[i, 2 * j] = _HEX[byte >> 4]
-                out[i, 2 * j + 1] = _HEX[byte & 0xF]
+        for j in range(8):
+            for b in range(4):
+                digest[4 * j + b] = (state[j] >> np.uint32(24 - 8 * b)) & np.uint32(0xFF)
+        # outer hash: one block of the 32-byte inner digest, padded (768 bits in all)
+        block[:32] = digest
+        block[32] = 0x80
+        block[33:62] = 0
+        block[62] = 0x03
+        block[63] = 0x00
+        state[:8] = ostate[:8]
+        compress(state.ctypes.data, block.ctypes.data)
+        for j in range(width // 2):
+            byte = (state[j // 4] >> np.uint32(24 - 8 * (j % 4))) & np.uint32(0xFF)
+            out[i, 2 * j] = _HEX[byte >> 4]
+            out[i, 2 * j + 1] = _HEX[byte & 0xF]
 
 
 def _key_block(secret: bytes) -> bytes:
