@@ -255,8 +255,8 @@ def composite_clks(
     parts: list[tuple[np.ndarray, list, str]], secret: bytes, n_bits: int, k: int
 ) -> pd.api.extensions.ExtensionArray:
     """OR of per-part CLKs (each part: codes, distinct values, domain) as an Arrow-backed
-    ``binary`` column; null where every part is null. Each distinct value is encoded once.
-    """
+    ``large_binary`` column; null where every part is null. Each distinct value is encoded
+    once."""
     mats = [
         (clk_matrix(np.asarray(uniques, dtype=object), secret, domain, n_bits, k), codes)
         for codes, uniques, domain in parts
