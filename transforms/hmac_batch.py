@@ -22,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import hashlib
+import hmac
 import logging
 
 import numpy as np
@@ -147,22 +148,16 @@ def _key_block(secret: bytes) -> bytes:
 
 
 def _python_hex(secret: bytes, prefix: bytes, values: list, width: int) -> list:
-    """The same tokens one at a time through hashlib (~1 µs each): the fallback."""
-    key = _key_block(secret)
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-    inner.update(prefix)
-    icopy, ocopy = inner.copy, hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
+    """The same tokens one at a time through the standard library: the fallback."""
+    keyed = hmac.new(secret, prefix, "sha256")  # key and prefix hashed once, then copied
     out = []
-    append = out.append
     for v in values:
         if v is None:
-            append(None)
+            out.append(None)
             continue
-        i = icopy()
-        i.update(v.encode("utf-8"))
-        o = ocopy()
-        o.update(i.digest())
-        append(o.hexdigest()[:width])
+        h = keyed.copy()
+        h.update(v.encode("utf-8"))
+        out.append(h.hexdigest()[:width])
     return out
 
 
@@ -176,10 +171,9 @@ def hmac_hex_tokens(
         raise ValueError("width must be an even number of hex digits, at most 64")
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if pa.types.is_large_string(values.type):
-        values = values.cast(pa.string())  # values are short: int32 offsets suffice
-    if not pa.types.is_string(values.type):
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
         raise TypeError(f"expected an Arrow string array, got {values.type}")
+    values = values.cast(pa.large_string())  # one offset width for the loop: int64
     if native is None:
         native = NATIVE
     if not native:
@@ -188,7 +182,7 @@ def hmac_hex_tokens(
         values = pa.concat_arrays([values])  # a slice: copy so its buffers start at 0
     n = len(values)
     validity, offsets_buf, data_buf = values.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32)[: n + 1].astype(np.int64)
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[: n + 1]
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf and data_buf.size else _EMPTY
     out = np.empty((n, width), dtype=np.uint8)
     if n:

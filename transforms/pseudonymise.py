@@ -113,7 +113,7 @@ class Tokeniser:
 
     def tokens(self, domain: str, values) -> list[str | None]:
         """Token per value of a sequence of strings or None."""
-        return self.token_array(domain, pa.array(list(values), pa.string())).to_pylist()
+        return self.token_array(domain, pa.array(list(values), pa.large_string())).to_pylist()
 
     def token(self, domain: str, value: str | None) -> str | None:
         return None if value is None else self.tokens(domain, [value])[0]
@@ -299,7 +299,7 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
         return values.astype("str").array
 
     def tok(domain: str, codes: np.ndarray, values):
-        arr = values if isinstance(values, pa.Array) else pa.array(values, pa.string())
+        arr = values if isinstance(values, pa.Array) else pa.array(values, pa.large_string())
         return _strings(tk.token_array(domain, arr), codes)
 
     def clks(parts: list[tuple[np.ndarray, list, str]]):
@@ -316,7 +316,7 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
     # then groups of columns. Hashing, Arrow's take and the filters' ORs release the GIL,
     # so two threads keep both cores busy; each group makes its own distinct values.
     def nhs_number():
-        nhs = pa.array(df["nhs_number"].where(valid).astype("str").array, pa.string())
+        nhs = pa.array(df["nhs_number"].where(valid).astype("str").array, pa.large_string())
         return {"tok_nhs_number": pd.array(tk.token_array("nhs_number", nhs), dtype="str")}
 
     def dates_of_birth():

@@ -152,9 +152,9 @@ def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
     files of one size. This is the prior Splink's ``link_only`` mode would estimate; it
     comes from the counts, not from the answers.
     """
-    n = n_left + n_right
     if n_left == 0 or n_right == 0:
         return model
+    n = n_left + n_right
     lam = float(model["probability_two_random_records_match"])
     cross = min(lam * (n * (n - 1) / 2) / (n_left * n_right), 0.5)
     out = {**model, "probability_two_random_records_match": cross}
