@@ -39,10 +39,10 @@ def index_of(values, candidates) -> np.ndarray:
     return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def key_strings(frame: pd.DataFrame, columns: list[str]) -> pa.Array:
-    """One string per row joining ``columns`` with a unit separator (nulls as empty), for
-    hashing composite keys in Arrow."""
+def key_strings(frame: pd.DataFrame, columns: list[str], sep: str = "\x1f") -> pa.Array:
+    """One string per row joining ``columns`` with ``sep`` (a unit separator unless
+    given; nulls as empty), for hashing composite keys in Arrow."""
     parts = [_arrow_str(frame[c]).fill_null("") for c in columns]
     if len(parts) == 1:
         return parts[0]
-    return pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
+    return pc.binary_join_element_wise(*parts, pa.scalar(sep, pa.large_string()))

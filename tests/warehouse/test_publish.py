@@ -131,3 +131,56 @@ def test_reloaded_tables_keep_their_keys_and_comments(warehouse_url):
     rows = read_frame(engine, f"select first_seen_run from {table}")
     assert rows["first_seen_run"].tolist() == ["run-2"] * 3
     engine.dispose()
+
+
+def care_events(ids: list[str], outcome: str) -> pd.DataFrame:
+    from transforms.build.care_event import CARE_EVENT_COLUMNS
+
+    frame = pd.DataFrame({c: [None] * len(ids) for c in CARE_EVENT_COLUMNS})
+    frame["event_id"] = ids
+    frame["person_key"] = "P1"
+    frame["organisation"] = "DCHS"
+    frame["event_type"] = "contact"
+    frame["start_date"] = date(2026, 1, 1)
+    frame["outcome"] = outcome
+    return frame
+
+
+def events_now(engine) -> dict[str, str]:
+    rows = read_frame(engine, "select event_id, outcome from shared_care.care_event")
+    return dict(zip(rows.event_id, rows.outcome, strict=True))
+
+
+def test_an_upsert_replaces_only_the_rebuilt_rows_and_checks_the_total(warehouse_url):
+    from transforms.warehouse.publish import PublishMismatch, Upsert
+
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    publish(engine, PublishPlan("n1", replace={"shared_care.care_event": care_events(
+        ["e1", "e2", "e3"], "old")}))  # fmt: skip
+    # e2 rebuilt, e3 rebuilt but left out (its record left the index), e4 new
+    change = Upsert(
+        rows=care_events(["e2", "e4"], "new"),
+        column="event_id",
+        replaced=pd.Series(["e2", "e3", "e4"]),
+        expected_rows=3,
+    )
+    publish(engine, PublishPlan("n2", upsert={"shared_care.care_event": change}))
+    assert events_now(engine) == {"e1": "old", "e2": "new", "e4": "new"}
+    publish(engine, PublishPlan("n2", upsert={"shared_care.care_event": change}))  # a re-run
+    assert events_now(engine) == {"e1": "old", "e2": "new", "e4": "new"}
+
+    # a warehouse that is not the state the night built on: nothing is published
+    wrong = Upsert(care_events(["e5"], "x"), "event_id", pd.Series(["e5"]), expected_rows=3)
+    with pytest.raises(PublishMismatch, match="full_refresh"):
+        publish(
+            engine,
+            PublishPlan(
+                "n3",
+                upsert={"shared_care.care_event": wrong},
+                watermarks={"dcc": "2026-11-01 00:00:00"},
+            ),
+        )
+    assert events_now(engine) == {"e1": "old", "e2": "new", "e4": "new"}
+    assert read_frame(engine, "select count(*) as n from audit.watermark").n.iloc[0] == 0
+    engine.dispose()

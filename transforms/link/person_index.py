@@ -26,6 +26,8 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from transforms.frames import index_of
+
 INDEX_COLUMNS = [
     "source", "source_record_id", "person_key", "record_status", "link_route",
     "link_probability", "first_seen_run", "last_changed_run",
@@ -40,10 +42,11 @@ def new_person_key() -> str:
 
 def cluster_labels(uids: pd.Series, edges: pd.DataFrame) -> np.ndarray:
     """Component number for each uid (edges: uid_l, uid_r; unknown uids are ignored)."""
-    position = pd.Series(np.arange(len(uids)), index=pd.Index(uids))
-    known = edges["uid_l"].isin(position.index) & edges["uid_r"].isin(position.index)
-    left = position.reindex(edges.loc[known, "uid_l"]).to_numpy()
-    right = position.reindex(edges.loc[known, "uid_r"]).to_numpy()
+    # Arrow hash lookups: pandas' isin/reindex on str columns took ~9 s at 750,000 records
+    left = index_of(edges["uid_l"], uids)
+    right = index_of(edges["uid_r"], uids)
+    known = (left >= 0) & (right >= 0)
+    left, right = left[known], right[known]
     n = len(uids)
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)

@@ -433,7 +433,7 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     events = pd.concat(parts, ignore_index=True)[SOURCE_EVENT]
     del parts
 
-    tonight = people
+    tonight, tonight_events = people, events[["source", "source_event_id"]]
     people = upsert(prev_people, people, ["source", "source_record_id"])
     events = upsert(prev_events, events, ["source", "source_event_id"])
     del prev_people, prev_events
@@ -449,7 +449,9 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
 
     out = ctx.tokens_dir
     out.mkdir(parents=True, exist_ok=True)
+    # what tonight re-sent: the link step scores these records, the build rebuilds them
     tonight[["source", "source_record_id"]].to_parquet(out / "changed.parquet", index=False)
+    tonight_events.to_parquet(out / "changed_events.parquet", index=False)
     people.to_parquet(out / "person_record.parquet", index=False)
     events.to_parquet(out / "source_event.parquet", index=False)
     log.info(
@@ -662,7 +664,6 @@ BUILD_COLUMNS = [c for c in PERSON_RECORD if not c.startswith(("tok_", "clk_")) 
 @timed("build")
 def build_step(ctx: RunContext) -> dict:
     """Unified tables and measures; output suites and row accounting gate the publish."""
-    from transforms.build.care_event import build_care_event
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.person import build_person, person_internal
@@ -691,7 +692,7 @@ def build_step(ctx: RunContext) -> dict:
         linked, keyed_events, as_of=ctx.night
     )
     del keyed_events
-    tables["care_event"] = build_care_event(keyed, events)
+    tables["care_event"], rebuilt, replaced = care_events(ctx, keyed, events, index)
     del events, keyed, people
     tables["pathway2_stay"] = build_pathway2_stays(tables["care_event"])
     tables["metric"] = compute_measures(
@@ -702,10 +703,13 @@ def build_step(ctx: RunContext) -> dict:
     )
 
     keys = set(tables["person"]["person_key"])
+    # an incremental night checks the care events it rebuilt: the rows it kept passed
+    # these rules the night they were built, and their person keys are unchanged
+    checked = {**tables, "care_event": rebuilt}
     outcomes = [
         validate_output_table(
             name,
-            tables[name],
+            checked[name],
             run_id=ctx.run_id,
             docs_dir=ctx.data_docs_dir,
             context={"person_keys": keys},
@@ -715,9 +719,8 @@ def build_step(ctx: RunContext) -> dict:
     docs_index = build_data_docs(ctx.data_docs_dir)
     landing = {name: read_landing(ctx, name, COLUMNS[name]) for name in LANDING_TABLES}
     quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
-    accounting = account(
-        landing, quarantine, index, tables["care_event"]["event_id"], run_id=ctx.run_id
-    )
+    # every event landed tonight was rebuilt, so the rebuilt rows are enough to find them
+    accounting = account(landing, quarantine, index, rebuilt["event_id"], run_id=ctx.run_id)
     accounting.to_parquet(_parquet(ctx, "audit.row_accounting"), index=False)
     source_summaries = ctx.read_json("checks/source_validation.json")["suites"]
     validation = pd.DataFrame(
@@ -740,19 +743,78 @@ def build_step(ctx: RunContext) -> dict:
     check_balanced(accounting)
 
     for name, frame in tables.items():
-        frame.to_parquet(_parquet(ctx, f"shared_care.{name}"), index=False)
+        if name != "care_event":
+            frame.to_parquet(_parquet(ctx, f"shared_care.{name}"), index=False)
+    # the whole table is tokens-zone state (the next night starts from it); the publish
+    # loads it all on a full night, else only the rebuilt rows over the replaced ids
+    tables["care_event"].to_parquet(ctx.tokens_dir / "care_event.parquet", index=False)
+    if replaced is not None:
+        rebuilt.to_parquet(_parquet(ctx, "shared_care.care_event.rebuilt"), index=False)
+        replaced.to_frame("event_id").to_parquet(
+            _parquet(ctx, "shared_care.care_event.replaced"), index=False
+        )
     counts = {name: len(frame) for name, frame in tables.items()}
+    counts["care_event_rebuilt"] = len(rebuilt)
+    counts["care_event_incremental"] = int(replaced is not None)
     counts["persons_both"] = int((tables["person"]["known_to"] == "both").sum())
     ctx.write_json("build/build_summary.json", counts)
     log.info("built %s; accounting balanced for %d tables", counts, len(accounting))
     return counts
 
 
+def previous_care_event(ctx: RunContext) -> Path | None:
+    """The last published night's whole care event table, when tonight may build on it
+    (not on a full refresh, nor when that night predates it)."""
+    state = _state(ctx)
+    path = state.get("tokens_path")
+    if state["full_refresh"] or not path:
+        return None
+    found = Path(path) / "care_event.parquet"
+    if not found.exists():
+        log.info("no care events in the last night's tokens state: building them all")
+        return None
+    return found
+
+
+def care_events(
+    ctx: RunContext, keyed: pd.DataFrame, events: pd.DataFrame, index: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None]:
+    """``(care_event, rebuilt, replaced_ids)``: the whole table, the rows built tonight,
+    and the event ids those rows replace (``None`` on a full build, where every row is
+    rebuilt)."""
+    from transforms.build.care_event import build_care_event
+    from transforms.build.incremental import (
+        affected_events,
+        event_ids,
+        refresh_care_event,
+        rekeyed_records,
+    )
+
+    base = previous_care_event(ctx)
+    if base is None:
+        built = build_care_event(keyed, events)
+        return built, built, None
+    records = pd.concat(
+        [
+            pd.read_parquet(ctx.tokens_dir / "changed.parquet"),
+            rekeyed_records(index, ctx.run_id),
+        ],
+        ignore_index=True,
+    )
+    affected = affected_events(
+        events, records, pd.read_parquet(ctx.tokens_dir / "changed_events.parquet")
+    )
+    todo = events[affected]
+    rebuilt = build_care_event(keyed, todo)
+    replaced = event_ids(todo).reset_index(drop=True)
+    return refresh_care_event(pd.read_parquet(base), rebuilt, replaced), rebuilt, replaced
+
+
 # ------------------------------------------------------------------------------- publish
 @timed("publish")
 def publish_step(ctx: RunContext) -> dict:
     """Everything tonight changes, in one transaction."""
-    from transforms.warehouse.publish import PublishPlan, publish
+    from transforms.warehouse.publish import PublishPlan, Upsert, publish
 
     state = _state(ctx)
     dcc = ctx.read_json("extract_dcc.json")
@@ -763,8 +825,20 @@ def publish_step(ctx: RunContext) -> dict:
     quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
 
     replace = {
-        f"shared_care.{n}": pd.read_parquet(_parquet(ctx, f"shared_care.{n}")) for n in SHARED_CARE
+        f"shared_care.{n}": pd.read_parquet(_parquet(ctx, f"shared_care.{n}"))
+        for n in SHARED_CARE
+        if n != "care_event"
     }
+    upsert = {}
+    if summary.get("care_event_incremental"):
+        upsert["shared_care.care_event"] = Upsert(
+            rows=pd.read_parquet(_parquet(ctx, "shared_care.care_event.rebuilt")),
+            column="event_id",
+            replaced=pd.read_parquet(_parquet(ctx, "shared_care.care_event.replaced"))["event_id"],
+            expected_rows=summary["care_event"],
+        )
+    else:
+        replace["shared_care.care_event"] = pd.read_parquet(ctx.tokens_dir / "care_event.parquet")
     for name in ("identity.person_index", "identity.person_key_history", "identity.review_queue"):
         replace[name] = pd.read_parquet(_parquet(ctx, name))
 
@@ -804,6 +878,7 @@ def publish_step(ctx: RunContext) -> dict:
     plan = PublishPlan(
         run_id=ctx.run_id,
         replace=replace,
+        upsert=upsert,
         run_scoped={
             "audit.pipeline_run": pd.DataFrame([run_row]),
             "audit.row_accounting": accounting,

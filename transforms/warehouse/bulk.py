@@ -72,3 +72,36 @@ def insert_frame(conn: Connection, qualified: str, df: pd.DataFrame) -> int:
     else:  # pragma: no cover - only the two supported warehouses
         raise ValueError(f"unsupported warehouse backend {backend!r}")
     return table.num_rows
+
+
+def delete_keys(conn: Connection, qualified: str, column: str, keys: pd.Series) -> int:
+    """Delete the rows of ``qualified`` whose ``column`` is in ``keys``, inside the
+    caller's transaction; returns the rows deleted. The keys are bulk-loaded (an Arrow
+    view on DuckDB, ``COPY`` into a temporary table on PostgreSQL), never inlined."""
+    if keys.empty:
+        return 0
+    values = pa.table({"k": pa.array(keys.astype(str).unique(), pa.string())})
+    backend = conn.dialect.name
+    raw = conn.connection.driver_connection
+    if backend == "duckdb":
+        view = f"_keys_{qualified.replace('.', '_')}"
+        raw.register(view, values)
+        try:
+            sql = f'delete from {qualified} where "{column}" in (select k from {view})'
+            deleted = raw.execute(sql).fetchone()[0]
+        finally:
+            with contextlib.suppress(Exception):
+                raw.unregister(view)
+        return int(deleted)
+    if backend == "postgresql":
+        with raw.cursor() as cur:
+            cur.execute("create temporary table _delete_keys (k text) on commit drop")
+            with cur.copy("copy _delete_keys (k) from stdin") as copy:
+                for batch in values.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+                    for key in batch.column(0).to_pylist():
+                        copy.write_row((key,))
+            cur.execute(f'delete from {qualified} t using _delete_keys d where t."{column}" = d.k')
+            deleted = cur.rowcount
+            cur.execute("drop table _delete_keys")
+        return int(deleted)
+    raise ValueError(f"unsupported warehouse backend {backend!r}")  # pragma: no cover

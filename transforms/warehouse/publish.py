@@ -21,15 +21,32 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from transforms.warehouse.bulk import insert_frame
+from transforms.warehouse.bulk import delete_keys, insert_frame
 
 log = logging.getLogger(__name__)
+
+
+class PublishMismatch(RuntimeError):
+    """An upserted table does not hold the rows the night expected it to: the warehouse
+    is not the one the night built on. Nothing is published."""
+
+
+@dataclass
+class Upsert:
+    """Rows that replace those with ``replaced`` keys in ``column``; the table must then
+    hold ``expected_rows``, else the publish rolls back."""
+
+    rows: pd.DataFrame
+    column: str
+    replaced: pd.Series
+    expected_rows: int
 
 
 @dataclass
 class PublishPlan:
     run_id: str
     replace: dict[str, pd.DataFrame] = field(default_factory=dict)
+    upsert: dict[str, Upsert] = field(default_factory=dict)
     run_scoped: dict[str, pd.DataFrame] = field(default_factory=dict)
     watermarks: dict[str, object] = field(default_factory=dict)  # source -> timestamp
     ingested_drops: pd.DataFrame | None = None  # drop_date, manifest_sha256, rows_total
@@ -43,6 +60,8 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
         for table, frame in plan.replace.items():
             empty_table(conn, table)
             written[table] = insert_frame(conn, table, frame)
+        for table, change in plan.upsert.items():
+            written[table] = upsert_rows(conn, table, change)
         for table, frame in plan.run_scoped.items():
             conn.execute(text(f"delete from {table} where run_id = :r"), {"r": plan.run_id})
             written[table] = insert_frame(conn, table, frame)
@@ -65,6 +84,22 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
         time.monotonic() - started,
         ", ".join(f"{t}={n}" for t, n in written.items()),
     )
+    return written
+
+
+def upsert_rows(conn, table: str, change: Upsert) -> int:
+    """Delete the replaced keys, insert the rows, check the table's row count."""
+    deleted = delete_keys(conn, table, change.column, change.replaced)
+    written = insert_frame(conn, table, change.rows)
+    held = conn.execute(text(f"select count(*) from {table}")).scalar_one()
+    if held != change.expected_rows:
+        raise PublishMismatch(
+            f"{table} would hold {held:,} rows after replacing {deleted:,} and inserting "
+            f"{written:,}, but the night built {change.expected_rows:,}: the warehouse "
+            "does not match the last published night's state (restored, or changed by "
+            "hand?). Nothing was published; re-run with full_refresh=true to rebuild it"
+        )
+    log.info("%s: %d rows replaced, %d written (%d held)", table, deleted, written, held)
     return written
 
 

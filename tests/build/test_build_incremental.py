@@ -1,0 +1,96 @@
+"""An incremental night's care events equal a full build of the same state."""
+
+from __future__ import annotations
+
+import pandas as pd
+from build_fixtures import dcc_request, dcc_service, dchs_referral, dchs_spell, frames, record
+
+from transforms.build.care_event import build_care_event
+from transforms.build.incremental import (
+    affected_events,
+    event_ids,
+    refresh_care_event,
+    rekeyed_records,
+)
+from transforms.frames import isin
+
+
+def state(records, events):
+    rec, ev = frames(records, events)
+    ev.loc[ev["source_event_id"].str.startswith("spell:"), "pathway"] = 2
+    return rec, ev
+
+
+def night_one():
+    records = [
+        record("dcc", "MOS1", "P1"),
+        record("dcc", "MOS2", "P2"),
+        record("dchs", "S1", "P3", birth=(1990, 1)),
+        record("dchs", "S2", "P4"),
+    ]
+    events = [
+        dcc_request("MOS1", "EV1", "2026-04-10"),
+        dcc_service("MOS2", "EV2", "reablement", "2026-04-11", "2026-05-01"),
+        dchs_referral("S1", "SR1", "district_nursing", "2026-02-01"),
+        dchs_spell("S1", "SP1", "2026-03-01", "2026-03-20", "19"),
+        dchs_referral("S2", "SR2", "district_nursing", "2026-02-05"),
+    ]
+    return records, events
+
+
+def sort(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values("event_id").reset_index(drop=True)
+
+
+def test_rebuilding_what_changed_gives_the_full_build():
+    records, events = night_one()
+    rec1, ev1 = state(records, events)
+    previous = build_care_event(rec1, ev1)
+
+    # tonight: S1 re-sent with a corrected birth (its events' ages change), MOS2 merged
+    # into P1 by the linkage (rekeyed, nothing re-sent), SR2 re-landed with an end date,
+    # a new event for MOS1; S2's record and EV1 are untouched
+    records[2] = record("dchs", "S1", "P3", birth=(1950, 6))
+    records[1] = record("dcc", "MOS2", "P1")
+    events[4] = dchs_referral("S2", "SR2", "district_nursing", "2026-02-05", "2026-03-01")
+    events.append(dcc_request("MOS1", "EV3", "2026-06-01"))
+    rec2, ev2 = state(records, events)
+    index = rec2[["source", "source_record_id", "person_key"]].assign(
+        last_changed_run=["r1", "r2", "r1", "r1"]
+    )
+    changed = pd.DataFrame({"source": ["dchs"], "source_record_id": ["S1"]})
+    landed = pd.DataFrame({"source": ["dchs", "dcc"], "source_event_id": ["ref:SR2", "EV3"]})
+
+    todo = affected_events(ev2, pd.concat([changed, rekeyed_records(index, "r2")]), landed)
+    assert sorted(event_ids(ev2[todo])) == [
+        "dcc:EV2", "dcc:EV3", "dchs:ref:SR1", "dchs:ref:SR2", "dchs:spell:SP1",
+    ]  # fmt: skip
+    rebuilt = build_care_event(rec2, ev2[todo])
+    refreshed = refresh_care_event(previous, rebuilt, event_ids(ev2[todo]))
+
+    pd.testing.assert_frame_equal(sort(refreshed), sort(build_care_event(rec2, ev2)))
+    # and the kept row is last night's, untouched
+    assert refreshed["event_id"].tolist()[0] == "dcc:EV1"
+
+
+def test_an_event_whose_record_left_the_index_is_dropped_not_kept():
+    records, events = night_one()
+    rec1, ev1 = state(records, events)
+    previous = build_care_event(rec1, ev1)
+    rec2 = rec1[rec1["source_record_id"] != "S2"]
+    todo = isin(ev1["source_record_id"], ["S2"])
+    rebuilt = build_care_event(rec2, ev1[todo])  # logged and left out: no person key
+    refreshed = refresh_care_event(previous, rebuilt, event_ids(ev1[todo]))
+    assert "dchs:ref:SR2" not in set(refreshed["event_id"])
+    assert len(refreshed) == len(previous) - 1
+
+
+def test_nothing_changed_keeps_every_row():
+    records, events = night_one()
+    rec, ev = state(records, events)
+    previous = build_care_event(rec, ev)
+    nothing = ev.iloc[:0]
+    todo = affected_events(ev, nothing[["source", "source_record_id"]], nothing)
+    assert not todo.any()
+    refreshed = refresh_care_event(previous, build_care_event(rec, ev[todo]), event_ids(ev[todo]))
+    pd.testing.assert_frame_equal(refreshed, previous)
