@@ -69,6 +69,31 @@ def test_ages_at_events_come_from_each_events_own_person():
     assert ages_at_events(people.iloc[:0], events).isna().all()
 
 
+def test_event_ages_recompute_only_the_rows_asked_and_keep_the_others():
+    from transforms.nightly.steps import event_ages
+
+    people = pd.DataFrame(
+        {
+            "source": ["dcc", "dcc"],
+            "source_record_id": ["P1", "P2"],
+            "birth_year": pd.array([1950, 2020], dtype="Int64"),
+            "birth_month": pd.array([6, 1], dtype="Int64"),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "source": ["dcc"] * 4,
+            "source_record_id": ["P1", "P2", "P1", "P2"],
+            "start_date": pd.to_datetime(["2026-06-01"] * 3 + ["2010-01-01"]),
+            "age_at_event": [40.0, 41.0, None, 42.0],
+        }
+    )
+    todo = np.array([False, False, True, True])
+    ages = event_ages(people, events, todo)
+    # kept as they were; P1 at 76; P2's event is before birth: no age, not a wrong one
+    assert ages[:3].tolist() == [40.0, 41.0, 76.0] and np.isnan(ages[3])
+
+
 def test_index_of_gives_positions_and_minus_one_for_the_missing():
     from transforms.frames import index_of
 

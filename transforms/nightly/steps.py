@@ -349,12 +349,14 @@ def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.S
     return (years - before.astype("Int64")).astype("Int64")
 
 
+RECORD = ["source", "source_record_id"]
+
+
 def ages_at_events(people: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     """Each event's person's age at its start (from year and month of birth)."""
     from transforms.frames import index_of, key_strings
 
-    record = ["source", "source_record_id"]
-    pos = index_of(key_strings(events, record), key_strings(people, record))
+    pos = index_of(key_strings(events, RECORD), key_strings(people, RECORD))
 
     def parts(col: str) -> pd.Series:
         values = pd.to_numeric(people[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
@@ -362,6 +364,24 @@ def ages_at_events(people: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
         return pd.Series(pd.array(values[pos], dtype="Float64"))
 
     return age_from_birth_parts(parts("birth_year"), parts("birth_month"), events["start_date"])
+
+
+def event_ages(people: pd.DataFrame, events: pd.DataFrame, todo: np.ndarray) -> np.ndarray:
+    """``age_at_event`` with the ``todo`` rows (re)computed from ``people``, the others
+    kept. An event before birth or at 116+ means a wrong date somewhere: no age, rather
+    than a wrong one."""
+    ages = ages_at_events(people, events[todo].reset_index(drop=True))
+    implausible = ages.notna() & ~ages.between(0, 115)
+    if implausible.any():
+        log.warning(
+            "%d events get no age: their date is before birth or 116+ years after it",
+            int(implausible.sum()),
+        )
+    out = pd.to_numeric(events["age_at_event"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan, copy=True
+    )
+    out[todo] = ages.mask(implausible).to_numpy(dtype=float, na_value=np.nan)
+    return out
 
 
 def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -382,6 +402,7 @@ def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]
 def pseudonymise_step(ctx: RunContext, key) -> dict:
     """Standardise clean rows, tokenise them, and fold them into the tokens-zone state."""
     from transforms.contracts import SOURCE_EVENT
+    from transforms.frames import isin, key_strings
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import (
         dchs_referral_table,
@@ -436,16 +457,14 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     tonight, tonight_events = people, events[["source", "source_event_id"]]
     people = upsert(prev_people, people, ["source", "source_record_id"])
     events = upsert(prev_events, events, ["source", "source_event_id"])
+    # an age depends on the event's date and its record's birth: only tonight's events
+    # and the events of records re-sent tonight can have a new one
+    todo = np.ones(len(events), dtype=bool)
+    if prev_events is not None and not prev_events.empty:
+        todo = isin(key_strings(events, RECORD), key_strings(tonight, RECORD))
+        todo[len(events) - len(tonight_events.drop_duplicates()) :] = True  # upserted last
     del prev_people, prev_events
-    ages = ages_at_events(people, events)
-    # an event before birth or at 116+ means a wrong date somewhere: no age, not a wrong one
-    implausible = ages.notna() & ~ages.between(0, 115)
-    if implausible.any():
-        log.warning(
-            "%d events get no age: their date is before birth or 116+ years after it",
-            int(implausible.sum()),
-        )
-    events["age_at_event"] = ages.mask(implausible).to_numpy()
+    events["age_at_event"] = event_ages(people, events, todo)
 
     out = ctx.tokens_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -664,6 +683,7 @@ BUILD_COLUMNS = [c for c in PERSON_RECORD if not c.startswith(("tok_", "clk_")) 
 @timed("build")
 def build_step(ctx: RunContext) -> dict:
     """Unified tables and measures; output suites and row accounting gate the publish."""
+    from transforms.build.incremental import refresh_care_event
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.person import build_person, person_internal
@@ -692,8 +712,13 @@ def build_step(ctx: RunContext) -> dict:
         linked, keyed_events, as_of=ctx.night
     )
     del keyed_events
-    tables["care_event"], rebuilt, replaced = care_events(ctx, keyed, events, index)
-    del events, keyed, people
+    rebuilt, replaced = care_events_to_build(ctx, keyed, events, index)
+    del events, keyed, people  # before last night's table is read: memory peaks here
+    tables["care_event"] = rebuilt
+    if replaced is not None:
+        tables["care_event"] = refresh_care_event(
+            pd.read_parquet(previous_care_event(ctx)), rebuilt, replaced
+        )
     tables["pathway2_stay"] = build_pathway2_stays(tables["care_event"])
     tables["metric"] = compute_measures(
         person_internal(linked, tables["person"]),
@@ -776,24 +801,17 @@ def previous_care_event(ctx: RunContext) -> Path | None:
     return found
 
 
-def care_events(
+def care_events_to_build(
     ctx: RunContext, keyed: pd.DataFrame, events: pd.DataFrame, index: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series | None]:
-    """``(care_event, rebuilt, replaced_ids)``: the whole table, the rows built tonight,
-    and the event ids those rows replace (``None`` on a full build, where every row is
-    rebuilt)."""
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """``(rebuilt, replaced_ids)``: the care event rows built tonight, and the event ids
+    they replace in the last published night's table (``None`` on a full build: every
+    row is built)."""
     from transforms.build.care_event import build_care_event
-    from transforms.build.incremental import (
-        affected_events,
-        event_ids,
-        refresh_care_event,
-        rekeyed_records,
-    )
+    from transforms.build.incremental import affected_events, event_ids, rekeyed_records
 
-    base = previous_care_event(ctx)
-    if base is None:
-        built = build_care_event(keyed, events)
-        return built, built, None
+    if previous_care_event(ctx) is None:
+        return build_care_event(keyed, events), None
     records = pd.concat(
         [
             pd.read_parquet(ctx.tokens_dir / "changed.parquet"),
@@ -805,9 +823,7 @@ def care_events(
         events, records, pd.read_parquet(ctx.tokens_dir / "changed_events.parquet")
     )
     todo = events[affected]
-    rebuilt = build_care_event(keyed, todo)
-    replaced = event_ids(todo).reset_index(drop=True)
-    return refresh_care_event(pd.read_parquet(base), rebuilt, replaced), rebuilt, replaced
+    return build_care_event(keyed, todo), event_ids(todo).reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------- publish
