@@ -29,10 +29,29 @@ import pandas as pd
 DEFAULT_WORDS = 16  # 1024-bit filters
 
 
+def _arrow_binary(values: pd.Series):
+    """The Arrow binary array behind ``values``, or None (an object column)."""
+    import pyarrow as pa
+
+    if not isinstance(values.dtype, pd.ArrowDtype):
+        return None
+    arr = values.array._pa_array
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    if pa.types.is_binary(arr.type):
+        arr = arr.cast(pa.large_binary())
+    return arr if pa.types.is_large_binary(arr.type) else None
+
+
 def clk_matrix_from_bytes(
     values: pd.Series, n_words: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(n, n_words) int64 words and a presence mask for a Series of CLK ``bytes``/None."""
+    """(n, n_words) int64 words and a presence mask for a Series of CLK ``bytes``/None.
+
+    Arrow-backed binary columns (the tokens state's) are read from their buffers with
+    one gather, not one Python ``bytes`` per record."""
+    arr = _arrow_binary(values)
+    if arr is not None:
+        return _words_from_arrow(arr, n_words)
     arr = values.to_numpy(dtype=object)
     present = np.array(
         [isinstance(v, bytes | bytearray | memoryview) and len(v) > 0 for v in arr], dtype=bool
@@ -50,15 +69,38 @@ def clk_matrix_from_bytes(
     return words, present
 
 
+def _words_from_arrow(arr, n_words: int | None) -> tuple[np.ndarray, np.ndarray]:
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    lengths = np.diff(offsets)
+    valid = (
+        np.ones(n, dtype=bool)
+        if arr.null_count == 0
+        else arr.is_valid().to_numpy(zero_copy_only=False)
+    )
+    present = valid & (lengths > 0)
+    if n_words is None:
+        n_words = int(lengths[present][0]) // 8 if present.any() else DEFAULT_WORDS
+    words = np.zeros((n, n_words), dtype=np.int64)
+    if present.any():
+        if (lengths[present] != n_words * 8).any():
+            raise ValueError("CLKs differ in length; every filter must have the same size")
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+        if lengths[~present].sum() == 0:  # the usual layout: the filters back to back
+            block = data[offsets[0] : offsets[-1]]
+        else:  # a null slot with bytes behind it: gather the present rows
+            starts = offsets[:-1][present]
+            block = data[(starts[:, None] + np.arange(n_words * 8)).ravel()]
+        words[present] = block.view("<i8").reshape(-1, n_words)
+    return words, present
+
+
 def popcounts(words: np.ndarray) -> np.ndarray:
     """Bits set per row of an (n, w) int64 word matrix."""
     if words.size == 0:
         return np.zeros(len(words), dtype=np.int64)
-    return (
-        np.unpackbits(np.ascontiguousarray(words).view(np.uint8), axis=1)
-        .sum(axis=1)
-        .astype(np.int64)
-    )
+    # unsigned: numpy counts the bits of a signed integer's absolute value
+    return np.bitwise_count(np.ascontiguousarray(words).view(np.uint64)).sum(axis=1, dtype=np.int64)
 
 
 def word_columns(column: str, n_words: int) -> list[str]:
