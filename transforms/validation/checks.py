@@ -61,6 +61,8 @@ def present(series: pd.Series) -> np.ndarray:
 def is_in(series: pd.Series, values) -> np.ndarray:
     """Membership, False for missing values. Large sets of keys go through pyarrow
     (pandas builds one Arrow scalar per value, which costs seconds for 100k keys)."""
+    if isinstance(values, pd.Index | pd.Series | np.ndarray) and len(values) > 1000:
+        return isin(series, values)  # strings already: straight to Arrow (nulls never in)
     values = values if isinstance(values, (list, tuple)) else list(values)
     if len(values) <= 1000:
         return series.isin(values).to_numpy(dtype=bool, na_value=False)
