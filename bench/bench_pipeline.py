@@ -173,6 +173,10 @@ def warehouse(url: str | None, data_dir: Path, people: int, keep: bool):
 
 
 # --------------------------------------------------------------------------- nights
+#: The build summary's table counts (it also holds persons_both and care-event figures).
+BUILT_TABLES = ["person", "person_conflict", "care_event", "pathway2_stay", "metric"]
+
+
 def stage_rows(stage: str, result: dict, landed: int) -> int | None:
     """Rows a stage handled, for rows/s (None when it has no meaningful row count)."""
     if stage in ("extract_dcc", "extract_dchs"):
@@ -182,7 +186,7 @@ def stage_rows(stage: str, result: dict, landed: int) -> int | None:
     if stage == "link":
         return int(result.get("active_records", 0))
     if stage == "build":
-        return int(sum(v for k, v in result.items() if k != "persons_both"))
+        return int(sum(result.get(name, 0) for name in BUILT_TABLES))
     if stage in ("publish", "publish_pg"):
         return int(sum(result.get("published", {}).values()))
     return None

@@ -42,7 +42,24 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("event_id").reset_index(drop=True)
 
 
-def test_rebuilding_what_changed_gives_the_full_build():
+def refresh(tmp_path, previous, rebuilt, replaced) -> pd.DataFrame:
+    """``refresh_care_event`` from and to Parquet files (the step's use)."""
+    path = tmp_path / "care_event.parquet"
+    previous.to_parquet(path, index=False)
+    rows = refresh_care_event(path, rebuilt, replaced, path)  # in place, as a re-run does
+    out = pd.read_parquet(path)
+    assert rows == len(out)
+    return out
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """As a Parquet round trip types it."""
+    return frame.astype({"age_at_event": "Int64"}).astype(
+        {c: "str" for c in frame.columns if frame[c].dtype == object}
+    )
+
+
+def test_rebuilding_what_changed_gives_the_full_build(tmp_path):
     records, events = night_one()
     rec1, ev1 = state(records, events)
     previous = build_care_event(rec1, ev1)
@@ -66,31 +83,67 @@ def test_rebuilding_what_changed_gives_the_full_build():
         "dcc:EV2", "dcc:EV3", "dchs:ref:SR1", "dchs:ref:SR2", "dchs:spell:SP1",
     ]  # fmt: skip
     rebuilt = build_care_event(rec2, ev2[todo])
-    refreshed = refresh_care_event(previous, rebuilt, event_ids(ev2[todo]))
+    refreshed = refresh(tmp_path, previous, rebuilt, event_ids(ev2[todo]))
 
-    pd.testing.assert_frame_equal(sort(refreshed), sort(build_care_event(rec2, ev2)))
+    full = build_care_event(rec2, ev2)
+    pd.testing.assert_frame_equal(sort(refreshed), sort(typed(full)), check_dtype=False)
     # and the kept row is last night's, untouched
     assert refreshed["event_id"].tolist()[0] == "dcc:EV1"
 
 
-def test_an_event_whose_record_left_the_index_is_dropped_not_kept():
+def test_an_event_whose_record_left_the_index_is_dropped_not_kept(tmp_path):
     records, events = night_one()
     rec1, ev1 = state(records, events)
     previous = build_care_event(rec1, ev1)
     rec2 = rec1[rec1["source_record_id"] != "S2"]
     todo = isin(ev1["source_record_id"], ["S2"])
     rebuilt = build_care_event(rec2, ev1[todo])  # logged and left out: no person key
-    refreshed = refresh_care_event(previous, rebuilt, event_ids(ev1[todo]))
+    refreshed = refresh(tmp_path, previous, rebuilt, event_ids(ev1[todo]))
     assert "dchs:ref:SR2" not in set(refreshed["event_id"])
     assert len(refreshed) == len(previous) - 1
 
 
-def test_nothing_changed_keeps_every_row():
+def test_nothing_changed_keeps_every_row(tmp_path):
     records, events = night_one()
     rec, ev = state(records, events)
     previous = build_care_event(rec, ev)
     nothing = ev.iloc[:0]
     todo = affected_events(ev, nothing[["source", "source_record_id"]], nothing)
     assert not todo.any()
-    refreshed = refresh_care_event(previous, build_care_event(rec, ev[todo]), event_ids(ev[todo]))
-    pd.testing.assert_frame_equal(refreshed, previous)
+    rebuilt = build_care_event(rec, ev[todo])
+    refreshed = refresh(tmp_path, previous, rebuilt, event_ids(ev[todo]))
+    pd.testing.assert_frame_equal(refreshed, typed(previous), check_dtype=False)
+
+
+def test_pathway2_and_measures_read_everything_but_care_contacts(tmp_path):
+    from transforms.build.incremental import without_contacts
+
+    records, events = night_one()
+    events.append(dcc_request("MOS1", "EV9", "2026-07-01") | {"event_type": "contact"})
+    rec, ev = state(records, events)
+    ce = build_care_event(rec, ev)
+    ce.loc[0, "event_type"] = None  # unknown type: kept, as the frame filter keeps it
+    path = tmp_path / "ce.parquet"
+    ce.to_parquet(path, index=False)
+    from_file, from_frame = without_contacts(path), without_contacts(ce)
+    assert sorted(from_file["event_id"]) == sorted(from_frame["event_id"])
+    assert "dcc:EV9" not in set(from_file["event_id"]) and len(from_file) == len(ce) - 1
+
+
+def test_the_refreshed_file_keeps_the_previous_files_types(tmp_path):
+    import pyarrow.parquet as pq
+
+    records, events = night_one()
+    rec, ev = state(records, events)
+    previous = build_care_event(rec, ev)
+    path = tmp_path / "care_event.parquet"
+    previous.to_parquet(path, index=False)
+
+    def types(p):  # Arrow's string flavour is not part of the file's types
+        return [str(t).replace("large_string", "string") for t in pq.read_schema(p).types]
+
+    before = types(path)
+    todo = isin(ev["source_record_id"], ["S1"])
+    refresh_care_event(path, build_care_event(rec, ev[todo]), event_ids(ev[todo]), path)
+    assert types(path) == before
+    assert "int64" in before and "timestamp[ns]" in before

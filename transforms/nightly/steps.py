@@ -688,7 +688,7 @@ BUILD_COLUMNS = [c for c in PERSON_RECORD if not c.startswith(("tok_", "clk_")) 
 @timed("build")
 def build_step(ctx: RunContext) -> dict:
     """Unified tables and measures; output suites and row accounting gate the publish."""
-    from transforms.build.incremental import refresh_care_event
+    from transforms.build.incremental import refresh_care_event, without_contacts
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.person import build_person, person_internal
@@ -718,19 +718,24 @@ def build_step(ctx: RunContext) -> dict:
     )
     del keyed_events
     rebuilt, replaced = care_events_to_build(ctx, keyed, events, index)
-    del events, keyed, people  # before last night's table is read: memory peaks here
-    tables["care_event"] = rebuilt
-    if replaced is not None:
-        tables["care_event"] = refresh_care_event(
-            pd.read_parquet(previous_care_event(ctx)), rebuilt, replaced
-        )
-    tables["pathway2_stay"] = build_pathway2_stays(tables["care_event"])
+    del events, keyed, people
+    # the whole table is tokens-zone state (the next night starts from it); the publish
+    # loads it all on a full night, else only the rebuilt rows over the replaced ids
+    state = ctx.tokens_dir / "care_event.parquet"
+    if replaced is None:
+        rebuilt.to_parquet(state, index=False)
+        n_care_events, activity = len(rebuilt), without_contacts(rebuilt)
+    else:
+        n_care_events = refresh_care_event(previous_care_event(ctx), rebuilt, replaced, state)
+        activity = without_contacts(state)
+    tables["pathway2_stay"] = build_pathway2_stays(activity)
     tables["metric"] = compute_measures(
         person_internal(linked, tables["person"]),
-        tables["care_event"],
+        activity,
         tables["pathway2_stay"],
         as_of=ctx.night,
     )
+    del activity
 
     keys = set(tables["person"]["person_key"])
     # an incremental night checks the care events it rebuilt: the rows it kept passed
@@ -773,17 +778,14 @@ def build_step(ctx: RunContext) -> dict:
     check_balanced(accounting)
 
     for name, frame in tables.items():
-        if name != "care_event":
-            frame.to_parquet(_parquet(ctx, f"shared_care.{name}"), index=False)
-    # the whole table is tokens-zone state (the next night starts from it); the publish
-    # loads it all on a full night, else only the rebuilt rows over the replaced ids
-    tables["care_event"].to_parquet(ctx.tokens_dir / "care_event.parquet", index=False)
+        frame.to_parquet(_parquet(ctx, f"shared_care.{name}"), index=False)
     if replaced is not None:
         rebuilt.to_parquet(_parquet(ctx, "shared_care.care_event.rebuilt"), index=False)
         replaced.to_frame("event_id").to_parquet(
             _parquet(ctx, "shared_care.care_event.replaced"), index=False
         )
     counts = {name: len(frame) for name, frame in tables.items()}
+    counts["care_event"] = n_care_events
     counts["care_event_rebuilt"] = len(rebuilt)
     counts["care_event_incremental"] = int(replaced is not None)
     counts["persons_both"] = int((tables["person"]["known_to"] == "both").sum())
