@@ -46,3 +46,9 @@ def key_strings(frame: pd.DataFrame, columns: list[str], sep: str = "\x1f") -> p
     if len(parts) == 1:
         return parts[0]
     return pc.binary_join_element_wise(*parts, pa.scalar(sep, pa.large_string()))
+
+
+def nullable(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with every field nullable: a file written without nulls in a column
+    (DuckDB marks such columns required) must still take tonight's rows with nulls."""
+    return pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)

@@ -64,6 +64,7 @@ def refresh_care_event(
     import pyarrow.parquet as pq
 
     from transforms.build.care_event import CARE_EVENT_COLUMNS
+    from transforms.frames import nullable
 
     cols = ", ".join(f'"{c}"' for c in CARE_EVENT_COLUMNS)
     tmp = out.with_name(out.name + ".tmp")
@@ -72,7 +73,7 @@ def refresh_care_event(
     try:
         # the rebuilt rows typed as the file they join (pandas' nullable integers
         # otherwise come through DuckDB as doubles)
-        schema = pq.read_schema(previous)
+        schema = nullable(pq.read_schema(previous))
         con.register(
             "rebuilt",
             pa.Table.from_pandas(rebuilt[schema.names], schema=schema, preserve_index=False),

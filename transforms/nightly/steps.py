@@ -136,18 +136,39 @@ def previous_tokens(
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """The pseudonymised state the last published night left, or ``(None, None)``
     (only the columns named, when they are)."""
+    people = previous_state_file(ctx, "person_record.parquet")
+    if people is None:
+        return None, None
+    return (
+        pd.read_parquet(people, columns=person_columns),
+        pd.read_parquet(previous_state_file(ctx, "source_event.parquet"), columns=event_columns),
+    )
+
+
+def previous_state_file(ctx: RunContext, name: str) -> Path | None:
+    """A file of the last published night's tokens state, or None on a first night or a
+    full refresh."""
     path = _state(ctx).get("tokens_path")
     if not path:
-        return None, None
-    folder = Path(path)
-    if not (folder / "person_record.parquet").exists():
+        return None
+    found = Path(path) / name
+    if not found.exists():
         raise FileNotFoundError(
-            f"the last published night's tokens state is missing at {folder}; "
+            f"the last published night's tokens state has no {name} at {path}; "
             "re-run with full_refresh=true to rebuild it from the sources"
         )
-    return (
-        pd.read_parquet(folder / "person_record.parquet", columns=person_columns),
-        pd.read_parquet(folder / "source_event.parquet", columns=event_columns),
+    return found
+
+
+def previous_referrals(events: Path | None) -> pd.DataFrame | None:
+    """The DCHS referrals of the last night's events (their service and setting carry
+    over to tonight's contacts), read without the other ten million events."""
+    if events is None:
+        return None
+    return pd.read_parquet(
+        events,
+        columns=["source", "source_event_id", "service_category", "setting"],
+        filters=[("source", "==", "dchs"), ("event_type", "==", "referral")],
     )
 
 
@@ -407,7 +428,7 @@ def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]
 def pseudonymise_step(ctx: RunContext, key) -> dict:
     """Standardise clean rows, tokenise them, and fold them into the tokens-zone state."""
     from transforms.contracts import SOURCE_EVENT
-    from transforms.frames import isin, key_strings
+    from transforms.nightly.event_state import refresh_events
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import (
         dchs_referral_table,
@@ -437,10 +458,12 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
         ignore_index=True,
     )
     people = pseudonymise_persons(std_people, key)[PERSON_RECORD]
-    prev_people, prev_events = previous_tokens(ctx)
+    prev_people = previous_state_file(ctx, "person_record.parquet")
+    prev_people = None if prev_people is None else pd.read_parquet(prev_people)
+    prev_events = previous_state_file(ctx, "source_event.parquet")
     parts = [compact(standardise_dcc_events(clean("dcc_event"), std_people))]
     referral = clean("dchs_referral")
-    referrals = dchs_referral_table(referral, prev_events)
+    referrals = dchs_referral_table(referral, previous_referrals(prev_events))
     parts.append(
         compact(
             standardise_dchs_events(
@@ -459,33 +482,32 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     events = pd.concat(parts, ignore_index=True)[SOURCE_EVENT]
     del parts
 
-    tonight, tonight_events = people, events[["source", "source_event_id"]]
-    people = upsert(prev_people, people, ["source", "source_record_id"])
-    events = upsert(prev_events, events, ["source", "source_event_id"])
-    # an age depends on the event's date and its record's birth: only tonight's events
-    # and the events of records re-sent tonight can have a new one
-    todo = np.ones(len(events), dtype=bool)
-    if prev_events is not None and not prev_events.empty:
-        todo = isin(key_strings(events, RECORD), key_strings(tonight, RECORD))
-        todo[len(events) - len(tonight_events.drop_duplicates()) :] = True  # upserted last
-    del prev_people, prev_events
-    events["age_at_event"] = event_ages(people, events, todo)
-
+    tonight = people
+    people = upsert(prev_people, people, RECORD)
+    del prev_people
     out = ctx.tokens_dir
     out.mkdir(parents=True, exist_ok=True)
     # what tonight re-sent: the link step scores these records, the build rebuilds them
-    tonight[["source", "source_record_id"]].to_parquet(out / "changed.parquet", index=False)
-    tonight_events.to_parquet(out / "changed_events.parquet", index=False)
+    tonight[RECORD].to_parquet(out / "changed.parquet", index=False)
+    events[["source", "source_event_id"]].to_parquet(out / "changed_events.parquet", index=False)
     people.to_parquet(out / "person_record.parquet", index=False)
-    events.to_parquet(out / "source_event.parquet", index=False)
+    if prev_events is None:
+        events = upsert(None, events, ["source", "source_event_id"])
+        events["age_at_event"] = event_ages(people, events, np.ones(len(events), dtype=bool))
+        events.to_parquet(out / "source_event.parquet", index=False)
+        n_events = len(events)
+    else:  # last night's events plus tonight's, file to file
+        n_events = refresh_events(
+            prev_events, events, people, tonight, out / "source_event.parquet"
+        )
     log.info(
         "tokens state %s: %d person records, %d events (key %s)",
         out,
         len(people),
-        len(events),
+        n_events,
         key.version,
     )
-    return {"tokens_dir": str(out), "person_records": len(people), "events": len(events)}
+    return {"tokens_dir": str(out), "person_records": len(people), "events": n_events}
 
 
 # ---------------------------------------------------------------------------------- link

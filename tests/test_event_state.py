@@ -1,0 +1,133 @@
+"""The events state refreshed file to file equals the pandas upsert + ages path."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from transforms.contracts import SOURCE_EVENT
+from transforms.nightly.event_state import refresh_events
+from transforms.nightly.steps import event_ages, upsert
+
+EVENT = ["source", "source_event_id"]
+RECORD = ["source", "source_record_id"]
+
+
+def events(rows: list[tuple]) -> pd.DataFrame:
+    """(source, event id, record id, start, pathway, age) rows as the state holds them."""
+    frame = pd.DataFrame({c: [None] * len(rows) for c in SOURCE_EVENT})
+    frame["source"] = [r[0] for r in rows]
+    frame["source_event_id"] = [r[1] for r in rows]
+    frame["source_record_id"] = [r[2] for r in rows]
+    frame["organisation"] = frame["source"].str.upper()
+    frame["event_type"] = "contact"
+    frame["start_date"] = pd.to_datetime([r[3] for r in rows])
+    frame["end_date"] = pd.NaT
+    frame["pathway"] = pd.array([r[4] for r in rows], dtype="Int64")
+    frame["age_at_event"] = [r[5] for r in rows]
+    return frame.astype({c: "str" for c in SOURCE_EVENT if frame[c].dtype == object})
+
+
+def people(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source": [r[0] for r in rows],
+            "source_record_id": [r[1] for r in rows],
+            "birth_year": pd.array([r[2] for r in rows], dtype="Int64"),
+            "birth_month": pd.array([r[3] for r in rows], dtype="Int64"),
+        }
+    )
+
+
+def pandas_path(previous, tonight, state_people, resent) -> pd.DataFrame:
+    merged = upsert(previous, tonight, EVENT)
+    keys = merged["source"] + "\x1f" + merged["source_record_id"]
+    todo = keys.isin(resent["source"] + "\x1f" + resent["source_record_id"]).to_numpy(copy=True)
+    todo[len(merged) - len(tonight.drop_duplicates(EVENT)) :] = True
+    merged["age_at_event"] = event_ages(state_people, merged, todo)
+    return merged
+
+
+def norm(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.sort_values(EVENT).reset_index(drop=True)
+    frame["pathway"] = pd.to_numeric(frame["pathway"]).astype("Float64")
+    frame["age_at_event"] = pd.to_numeric(frame["age_at_event"]).astype("Float64")
+    return frame.astype({c: object for c in frame.columns if frame[c].dtype == "str"})
+
+
+def test_refreshed_events_equal_the_pandas_upsert_and_ages(tmp_path, caplog):
+    previous = events(
+        [
+            ("dcc", "E1", "R1", "2026-01-10", 2, 75.0),  # kept as it is
+            ("dcc", "E2", "R2", "2026-01-10", None, 40.0),  # R2 re-sent: age recomputed
+            ("dchs", "C1", "S1", "2026-02-01", None, 30.0),  # re-sent tonight, new date
+            ("dchs", "C2", "S9", "2026-02-01", None, None),  # record unknown: no age
+            ("dcc", "E3", "R1", None, None, None),  # no date: no age, kept
+        ]
+    )
+    tonight = events(
+        [
+            ("dchs", "C1", "S1", "2026-03-01", None, None),
+            ("dchs", "C1", "S1", "2026-03-05", None, None),  # the last of a key wins
+            ("dcc", "E4", "R2", "1979-12-01", 1, None),  # before birth: no age
+            ("dcc", "E5", "R3", "2100-01-01", None, None),  # 116+ years: no age
+        ]
+    )
+    state_people = people(
+        [
+            ("dcc", "R1", 1950, 6),
+            ("dcc", "R2", 1980, 6),
+            ("dchs", "S1", 1990, 3),
+            ("dcc", "R3", 1960, 1),
+        ]
+    )
+    resent = pd.DataFrame({"source": ["dcc"], "source_record_id": ["R2"]})
+    path = tmp_path / "source_event.parquet"
+    previous.to_parquet(path, index=False)
+
+    with caplog.at_level(logging.WARNING):
+        rows = refresh_events(path, tonight, state_people, resent, path)
+    got = pd.read_parquet(path)
+    expected = pandas_path(previous, tonight, state_people, resent)
+
+    assert rows == len(got) == 7
+    pd.testing.assert_frame_equal(norm(got)[SOURCE_EVENT], norm(expected)[SOURCE_EVENT])
+    ages = norm(got).set_index("source_event_id")["age_at_event"]
+    assert ages["E1"] == 75 and ages["E2"] == 45 and ages["C1"] == 36
+    assert (
+        pd.isna(ages["C2"]) and pd.isna(ages["E3"]) and pd.isna(ages["E4"]) and pd.isna(ages["E5"])
+    )
+    assert "1 events get no age" in caplog.text
+
+
+def test_a_quiet_night_rewrites_the_same_rows(tmp_path):
+    previous = events([("dcc", "E1", "R1", "2026-01-10", 2, 75.0)])
+    path = tmp_path / "source_event.parquet"
+    previous.to_parquet(path, index=False)
+    out = tmp_path / "next.parquet"
+    nothing = previous.iloc[:0]
+    assert (
+        refresh_events(path, nothing, people([("dcc", "R1", 1950, 6)]), nothing[RECORD], out) == 1
+    )
+    assert norm(pd.read_parquet(out)).equals(norm(previous))
+    assert np.isclose(pd.read_parquet(out)["age_at_event"].iloc[0], 75.0)
+
+
+def test_a_file_written_without_nulls_still_takes_rows_with_them(tmp_path):
+    import duckdb
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "source_event.parquet"
+    frame = events([("dcc", "E1", "R1", "2026-01-10", 2, 75.0)])
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute(
+        f"copy (select * exclude (age_at_event), 75.0 as age_at_event from frame) to '{path}'"
+    )
+    con.close()
+    assert not pq.read_schema(path).field("age_at_event").nullable  # DuckDB: required
+    tonight = events([("dcc", "E2", "R9", "2026-01-11", None, None)])  # unknown record
+    rows = refresh_events(path, tonight, people([("dcc", "R1", 1950, 6)]), tonight[RECORD], path)
+    assert rows == 2 and pd.read_parquet(path)["age_at_event"].isna().sum() == 1
