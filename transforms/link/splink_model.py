@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from transforms.frames import isin
 from transforms.link.dice import (
     DEFAULT_WORDS,
     add_clk_word_columns,
@@ -683,9 +684,9 @@ def predict_new_against_existing(
     old_frame, _ = prepare_records(existing_records)
     if new_frame.empty:
         return _empty(model)
-    overlap = set(new_frame["uid"]) & set(old_frame["uid"])
-    if overlap:
-        old_frame = old_frame[~old_frame["uid"].isin(overlap)].reset_index(drop=True)
+    overlap = isin(old_frame["uid"], new_frame["uid"])  # Arrow: no Python set of 750,000
+    if overlap.any():
+        old_frame = old_frame[~overlap].reset_index(drop=True)
     db_api = _db_api()
     settings = _splink_settings(model)
     all_frame = pd.concat([old_frame, new_frame], ignore_index=True)
