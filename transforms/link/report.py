@@ -86,8 +86,18 @@ def _pairs_in_groups(frame: pd.DataFrame, keys: list[str]) -> tuple[int, int]:
     return all_pairs - within, within
 
 
+def _coded(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` as integer codes: grouping 750,000 string keys took ~1 s a time."""
+
+    def codes(values: pd.Series) -> pd.Series:
+        found = pd.factorize(values)[0]  # missing: -1, kept missing so groupby drops it
+        return pd.Series(found, index=values.index).where(found >= 0).astype("Int64")
+
+    return frame.assign(**{c: codes(frame[c]) for c in columns})
+
+
 def _truth_pair_counts(truth: pd.DataFrame) -> tuple[int, int]:
-    return _pairs_in_groups(truth, ["true_person_id"])
+    return _pairs_in_groups(_coded(truth, ["true_person_id", "source"]), ["true_person_id"])
 
 
 def _metrics(tp_x, tp_w, pred_x, pred_w, true_x, true_w) -> dict:
@@ -141,6 +151,7 @@ def evaluate_against_truth(pairs_or_clusters: pd.DataFrame, truth_df: pd.DataFra
     c["source"] = c["source"].astype(str)
     c["source_record_id"] = c["source_record_id"].astype(str)
     merged = c.merge(truth, on=["source", "source_record_id"], how="inner")
+    merged = _coded(merged, [cluster_col, "true_person_id", "source"])
     pred_x, pred_w = _pairs_in_groups(merged, [cluster_col])
     tp_x, tp_w = _pairs_in_groups(merged, [cluster_col, "true_person_id"])
     result = _metrics(tp_x, tp_w, pred_x, pred_w, true_x, true_w)
