@@ -743,13 +743,14 @@ def build_step(ctx: RunContext) -> dict:
     del events, keyed, people
     # the whole table is tokens-zone state (the next night starts from it); the publish
     # loads it all on a full night, else only the rebuilt rows over the replaced ids
-    state = ctx.tokens_dir / "care_event.parquet"
+    state_file = ctx.tokens_dir / "care_event.parquet"
     if replaced is None:
-        rebuilt.to_parquet(state, index=False)
+        rebuilt.to_parquet(state_file, index=False)
         n_care_events, activity = len(rebuilt), without_contacts(rebuilt)
     else:
-        n_care_events = refresh_care_event(previous_care_event(ctx), rebuilt, replaced, state)
-        activity = without_contacts(state)
+        base = previous_care_event(ctx)
+        n_care_events = refresh_care_event(base, rebuilt, replaced, state_file)
+        activity = without_contacts(state_file)
     tables["pathway2_stay"] = build_pathway2_stays(activity)
     tables["metric"] = compute_measures(
         person_internal(linked, tables["person"]),

@@ -38,6 +38,19 @@ def _aligned(conn: Connection, qualified: str, df: pd.DataFrame) -> tuple[list[s
     return columns, table
 
 
+@contextlib.contextmanager
+def _arrow_view(raw, name: str, table: pa.Table):
+    """``table`` as a view on the raw DuckDB connection while the block runs. A failed
+    statement aborts the transaction, and unregistering would then raise "transaction
+    is aborted" over the error that says what went wrong: that second error is dropped."""
+    raw.register(name, table)
+    try:
+        yield name
+    finally:
+        with contextlib.suppress(Exception):
+            raw.unregister(name)
+
+
 def insert_frame(conn: Connection, qualified: str, df: pd.DataFrame) -> int:
     """Append ``df`` to ``qualified`` (schema.table); returns the rows written."""
     if df.empty:
@@ -47,17 +60,8 @@ def insert_frame(conn: Connection, qualified: str, df: pd.DataFrame) -> int:
     backend = conn.dialect.name
     raw = conn.connection.driver_connection
     if backend == "duckdb":
-        view = f"_load_{qualified.replace('.', '_')}"
-        raw.register(view, table)
-        try:
+        with _arrow_view(raw, f"_load_{qualified.replace('.', '_')}", table) as view:
             raw.execute(f"insert into {qualified} ({collist}) select {collist} from {view}")
-        except Exception:
-            # the failed insert aborts the transaction, and unregistering would then
-            # raise "transaction is aborted" over the error that says what went wrong
-            with contextlib.suppress(Exception):
-                raw.unregister(view)
-            raise
-        raw.unregister(view)
     elif backend == "postgresql":
         sql = f"copy {qualified} ({collist}) from stdin with (format csv, header false)"
         with raw.cursor() as cur, cur.copy(sql) as copy:
@@ -84,15 +88,9 @@ def delete_keys(conn: Connection, qualified: str, column: str, keys: pd.Series) 
     backend = conn.dialect.name
     raw = conn.connection.driver_connection
     if backend == "duckdb":
-        view = f"_keys_{qualified.replace('.', '_')}"
-        raw.register(view, values)
-        try:
+        with _arrow_view(raw, f"_keys_{qualified.replace('.', '_')}", values) as view:
             sql = f'delete from {qualified} where "{column}" in (select k from {view})'
-            deleted = raw.execute(sql).fetchone()[0]
-        finally:
-            with contextlib.suppress(Exception):
-                raw.unregister(view)
-        return int(deleted)
+            return int(raw.execute(sql).fetchone()[0])
     if backend == "postgresql":
         with raw.cursor() as cur:
             cur.execute("create temporary table _delete_keys (k text) on commit drop")
