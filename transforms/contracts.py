@@ -75,3 +75,7 @@ SOURCE_EVENT = [
     "setting", "pathway", "service_category", "start_date", "end_date", "outcome",
     "route_of_access", "discharge_destination_code", "age_at_event",
 ]  # fmt: skip
+
+#: The key of a person record, and of a source event, across both sources.
+RECORD_KEY = ["source", "source_record_id"]
+EVENT_KEY = ["source", "source_event_id"]

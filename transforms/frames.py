@@ -48,7 +48,25 @@ def key_strings(frame: pd.DataFrame, columns: list[str], sep: str = "\x1f") -> p
     return pc.binary_join_element_wise(*parts, pa.scalar(sep, pa.large_string()))
 
 
-def nullable(schema: pa.Schema) -> pa.Schema:
-    """``schema`` with every field nullable: a file written without nulls in a column
-    (DuckDB marks such columns required) must still take tonight's rows with nulls."""
-    return pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+def write_query(con, query: str, out, params=()) -> int:
+    """DuckDB: ``query``'s rows to the Parquet file ``out``, written to a temporary file
+    and renamed into place (so ``out`` may be one of the query's own inputs, as on a
+    re-run of a night). Returns the rows written."""
+    tmp = out.with_name(out.name + ".tmp")
+    target = str(tmp).replace("'", "''")
+    rows = con.execute(f"copy ({query}) to '{target}' (format parquet)", list(params)).fetchone()
+    tmp.replace(out)
+    return int(rows[0])
+
+
+def typed_like(frame: pd.DataFrame, parquet) -> pa.Table:
+    """``frame`` as an Arrow table with the columns and types of the Parquet file
+    ``parquet``, every field nullable: a column pandas holds with another type (text
+    for an all-missing column, say) must not change the file's type, and a file written
+    without nulls in a column (DuckDB marks such columns required) must still take rows
+    with them."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(parquet)
+    schema = pa.schema([f.with_nullable(True) for f in schema], metadata=schema.metadata)
+    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)

@@ -18,12 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from transforms.frames import isin, key_strings
+from transforms.contracts import EVENT_KEY as EVENT
+from transforms.contracts import RECORD_KEY as RECORD
+from transforms.frames import isin, key_strings, typed_like, write_query
 
 log = logging.getLogger(__name__)
-
-RECORD = ["source", "source_record_id"]
-EVENT = ["source", "source_event_id"]
 
 
 def affected_events(
@@ -60,46 +59,33 @@ def refresh_care_event(
     ``out`` may be ``previous`` (a re-run of the night): it is written to a temporary
     file first and renamed."""
     import duckdb
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from transforms.build.care_event import CARE_EVENT_COLUMNS
-    from transforms.frames import nullable
 
     cols = ", ".join(f'"{c}"' for c in CARE_EVENT_COLUMNS)
-    tmp = out.with_name(out.name + ".tmp")
-    target = str(tmp).replace("'", "''")
     con = duckdb.connect()
     try:
-        # the rebuilt rows typed as the file they join (pandas' nullable integers
-        # otherwise come through DuckDB as doubles)
-        schema = nullable(pq.read_schema(previous))
-        con.register(
-            "rebuilt",
-            pa.Table.from_pandas(rebuilt[schema.names], schema=schema, preserve_index=False),
-        )
+        con.register("rebuilt", typed_like(rebuilt, previous))
         con.register("replaced", pd.DataFrame({"event_id": replaced_ids.astype(str)}))
-        con.execute(
+        rows = write_query(
+            con,
             f"""
-            copy (
-                with kept as (
-                    select {cols} from read_parquet(?)
-                    where event_id not in (select event_id from replaced)
-                )
-                select * from kept
-                union all
-                select {cols} from rebuilt
-            ) to '{target}' (format parquet)
+            select {cols} from read_parquet(?)
+            where event_id not in (select event_id from replaced)
+            union all
+            select {cols} from rebuilt
             """,
+            out,
             [str(previous)],
         )
-        rows = con.execute("select count(*) from read_parquet(?)", [str(tmp)]).fetchone()[0]
-        kept = rows - len(rebuilt)
     finally:
         con.close()
-    tmp.replace(out)
-    log.info("care events: %d kept from the last published night, %d rebuilt", kept, len(rebuilt))
-    return int(rows)
+    log.info(
+        "care events: %d kept from the last published night, %d rebuilt",
+        rows - len(rebuilt),
+        len(rebuilt),
+    )
+    return rows
 
 
 def without_contacts(care_event: pd.DataFrame | Path) -> pd.DataFrame:

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from transforms.contracts import EVENT_KEY as EVENT
+from transforms.contracts import RECORD_KEY as RECORD
+from transforms.frames import typed_like, write_query
+
 log = logging.getLogger(__name__)
 
-RECORD = ["source", "source_record_id"]
-EVENT = ["source", "source_event_id"]
 MAX_AGE = 115
 
 #: Whole years at ``e.start_date`` from ``b.birth_year`` / ``b.birth_month``, as
@@ -42,27 +44,18 @@ def refresh_events(
     ``tonight`` (its last row per event key), typed as ``previous``. Ages are recomputed
     from ``people`` (source, source_record_id, birth_year, birth_month: the whole
     upserted state) for tonight's events and every event of a ``resent`` record.
-    Returns the rows written. ``out`` may be ``previous``: it is written to a temporary
-    file first."""
+    Returns the rows written. ``out`` may be ``previous``."""
     import duckdb
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from transforms.frames import nullable
-
-    schema = nullable(pq.read_schema(previous))
-    cols = schema.names
+    cols = pq.read_schema(previous).names
     if "age_at_event" not in cols:
         raise ValueError(f"{previous} has no age_at_event column: not an event state file")
     tonight = tonight.drop_duplicates(EVENT, keep="last")
     other = ", ".join(f'"{c}"' for c in cols if c != "age_at_event")
-    tmp = out.with_name(out.name + ".tmp")
-    target = str(tmp).replace("'", "''")
     con = duckdb.connect()
     try:
-        con.register(
-            "tonight", pa.Table.from_pandas(tonight[cols], schema=schema, preserve_index=False)
-        )
+        con.register("tonight", typed_like(tonight, previous))
         # people come from the upsert: one row per record, so the join adds no rows
         con.register("births", people[[*RECORD, "birth_year", "birth_month"]])
         con.register("resent", resent[RECORD].drop_duplicates())
@@ -93,8 +86,7 @@ def refresh_events(
         )
         implausible = con.execute("select count(*) from refreshed where implausible").fetchone()[0]
         order = ", ".join(f'"{c}"' for c in cols)
-        con.execute(f"copy (select {order} from refreshed) to '{target}' (format parquet)")
-        rows = con.execute("select count(*) from refreshed").fetchone()[0]
+        rows = write_query(con, f"select {order} from refreshed", out)
     finally:
         con.close()
     if implausible:
@@ -102,6 +94,5 @@ def refresh_events(
             "%d events get no age: their date is 116+ years after the year and month of birth",
             implausible,
         )
-    tmp.replace(out)
     log.info("events state %s: %d rows (%d landed tonight)", out, rows, len(tonight))
     return int(rows)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from transforms.contracts import PERSON_RECORD
+from transforms.contracts import RECORD_KEY as RECORD
 from transforms.nightly.context import RunContext, safe_name
 from transforms.nightly.state import PublishedState, read_state
 from transforms.warehouse.db import describe, ensure_schema, make_engine
@@ -145,19 +146,21 @@ def previous_tokens(
     )
 
 
-def previous_state_file(ctx: RunContext, name: str) -> Path | None:
+def previous_state_file(ctx: RunContext, name: str, *, required: bool = True) -> Path | None:
     """A file of the last published night's tokens state, or None on a first night or a
-    full refresh."""
+    full refresh (and, unless ``required``, when that night's state has no such file)."""
     path = _state(ctx).get("tokens_path")
     if not path:
         return None
     found = Path(path) / name
-    if not found.exists():
-        raise FileNotFoundError(
-            f"the last published night's tokens state has no {name} at {path}; "
-            "re-run with full_refresh=true to rebuild it from the sources"
-        )
-    return found
+    if found.exists():
+        return found
+    if not required:
+        return None
+    raise FileNotFoundError(
+        f"the last published night's tokens state has no {name} at {path}; "
+        "re-run with full_refresh=true to rebuild it from the sources"
+    )
 
 
 def previous_referrals(events: Path | None) -> pd.DataFrame | None:
@@ -375,9 +378,6 @@ def age_from_birth_parts(birth_year: pd.Series, birth_month: pd.Series, on: pd.S
     return (years - before.astype("Int64")).astype("Int64")
 
 
-RECORD = ["source", "source_record_id"]
-
-
 def ages_at_events(people: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
     """Each event's person's age at its start (from year and month of birth)."""
     from transforms.frames import index_of, key_strings
@@ -458,8 +458,8 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
         ignore_index=True,
     )
     people = pseudonymise_persons(std_people, key)[PERSON_RECORD]
-    prev_people = previous_state_file(ctx, "person_record.parquet")
-    prev_people = None if prev_people is None else pd.read_parquet(prev_people)
+    people_file = previous_state_file(ctx, "person_record.parquet")
+    prev_people = None if people_file is None else pd.read_parquet(people_file)
     prev_events = previous_state_file(ctx, "source_event.parquet")
     parts = [compact(standardise_dcc_events(clean("dcc_event"), std_people))]
     referral = clean("dchs_referral")
@@ -739,7 +739,10 @@ def build_step(ctx: RunContext) -> dict:
         linked, keyed_events, as_of=ctx.night
     )
     del keyed_events
-    rebuilt, replaced = care_events_to_build(ctx, keyed, events, index)
+    # the last published night's care events, when tonight can build on them (a night
+    # from before they were kept in the tokens state has none: then all are built)
+    base = previous_state_file(ctx, "care_event.parquet", required=False)
+    rebuilt, replaced = care_events_to_build(ctx, keyed, events, index, base)
     del events, keyed, people
     # the whole table is tokens-zone state (the next night starts from it); the publish
     # loads it all on a full night, else only the rebuilt rows over the replaced ids
@@ -748,7 +751,6 @@ def build_step(ctx: RunContext) -> dict:
         rebuilt.to_parquet(state_file, index=False)
         n_care_events, activity = len(rebuilt), without_contacts(rebuilt)
     else:
-        base = previous_care_event(ctx)
         n_care_events = refresh_care_event(base, rebuilt, replaced, state_file)
         activity = without_contacts(state_file)
     tables["pathway2_stay"] = build_pathway2_stays(activity)
@@ -817,30 +819,20 @@ def build_step(ctx: RunContext) -> dict:
     return counts
 
 
-def previous_care_event(ctx: RunContext) -> Path | None:
-    """The last published night's whole care event table, when tonight may build on it
-    (not on a full refresh, nor when that night predates it)."""
-    state = _state(ctx)
-    path = state.get("tokens_path")
-    if state["full_refresh"] or not path:
-        return None
-    found = Path(path) / "care_event.parquet"
-    if not found.exists():
-        log.info("no care events in the last night's tokens state: building them all")
-        return None
-    return found
-
-
 def care_events_to_build(
-    ctx: RunContext, keyed: pd.DataFrame, events: pd.DataFrame, index: pd.DataFrame
+    ctx: RunContext,
+    keyed: pd.DataFrame,
+    events: pd.DataFrame,
+    index: pd.DataFrame,
+    base: Path | None,
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """``(rebuilt, replaced_ids)``: the care event rows built tonight, and the event ids
-    they replace in the last published night's table (``None`` on a full build: every
-    row is built)."""
+    they replace in ``base``, the last published night's table (``None`` without one:
+    every row is built)."""
     from transforms.build.care_event import build_care_event
     from transforms.build.incremental import affected_events, event_ids, rekeyed_records
 
-    if previous_care_event(ctx) is None:
+    if base is None:
         return build_care_event(keyed, events), None
     records = pd.concat(
         [
