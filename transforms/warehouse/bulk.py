@@ -51,8 +51,13 @@ def _arrow_view(raw, name: str, table: pa.Table):
             raw.unregister(name)
 
 
-def insert_frame(conn: Connection, qualified: str, df: pd.DataFrame) -> int:
-    """Append ``df`` to ``qualified`` (schema.table); returns the rows written."""
+def insert_frame(
+    conn: Connection, qualified: str, df: pd.DataFrame, *, freeze: bool = False
+) -> int:
+    """Append ``df`` to ``qualified`` (schema.table); returns the rows written.
+
+    ``freeze`` (PostgreSQL): ``COPY ... FREEZE``, for a table created or emptied by
+    ``truncate`` in this transaction (its rows then need no later visibility work)."""
     if df.empty:
         return 0
     columns, table = _aligned(conn, qualified, df)
@@ -63,7 +68,8 @@ def insert_frame(conn: Connection, qualified: str, df: pd.DataFrame) -> int:
         with _arrow_view(raw, f"_load_{qualified.replace('.', '_')}", table) as view:
             raw.execute(f"insert into {qualified} ({collist}) select {collist} from {view}")
     elif backend == "postgresql":
-        sql = f"copy {qualified} ({collist}) from stdin with (format csv, header false)"
+        options = "format csv, header false" + (", freeze true" if freeze else "")
+        sql = f"copy {qualified} ({collist}) from stdin with ({options})"
         with raw.cursor() as cur, cur.copy(sql) as copy:
             for batch in table.to_batches(max_chunksize=COPY_CHUNK_ROWS):
                 buf = io.BytesIO()
