@@ -74,3 +74,10 @@ create table if not exists audit.task_failure (
     failed_at  timestamp,
     error      text
 );
+-- The warehouse schema the pipeline last applied: a fingerprint of sql/ddl, sql/views and
+-- the data dictionary's comments. A night whose fingerprint matches (and whose tables,
+-- columns and views all exist) skips the DDL (transforms.warehouse.schema_version).
+create table if not exists audit.schema_version (
+    fingerprint  text not null,
+    applied_at   timestamp not null
+);

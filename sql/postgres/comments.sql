@@ -126,6 +126,9 @@ comment on table audit.watermark is 'DCC extract watermark (last_updated) of the
 comment on column audit.watermark.source is 'Source (dcc).';
 comment on column audit.watermark.watermark is 'Highest last_updated taken.';
 comment on column audit.watermark.run_id is 'Run that moved it.';
+comment on table audit.schema_version is 'The warehouse schema the pipeline last applied; a night whose fingerprint matches skips the DDL.';
+comment on column audit.schema_version.fingerprint is 'Hash of sql/ddl, sql/views and the data dictionary''s comments.';
+comment on column audit.schema_version.applied_at is 'When it was applied (UTC).';
 comment on table audit.dchs_drop is 'DCHS drops ingested, each once.';
 comment on column audit.dchs_drop.drop_date is 'Drop folder date.';
 comment on column audit.dchs_drop.manifest_sha256 is 'SHA-256 of its manifest.';

@@ -716,6 +716,15 @@ AUDIT_TABLES: tuple[TableDoc, ...] = (
         },
     ),
     TableDoc(
+        "audit.schema_version",
+        "The warehouse schema the pipeline last applied; a night whose fingerprint matches "
+        "skips the DDL.",
+        {
+            "fingerprint": "Hash of sql/ddl, sql/views and the data dictionary's comments.",
+            "applied_at": "When it was applied (UTC).",
+        },
+    ),
+    TableDoc(
         "audit.dchs_drop",
         "DCHS drops ingested, each once.",
         {

@@ -35,9 +35,14 @@ def sql_statements(path: Path) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+def schema_files() -> list[Path]:
+    """The DDL files, then the measure views, in the order they are applied."""
+    return sorted((SQL_DIR / "ddl").glob("*.sql")) + sorted((SQL_DIR / "views").glob("*.sql"))
+
+
 def ensure_schema(engine: Engine) -> None:
     """Create schemas, tables and dashboard views if missing. Safe to run every night."""
-    files = sorted((SQL_DIR / "ddl").glob("*.sql")) + sorted((SQL_DIR / "views").glob("*.sql"))
+    files = schema_files()
     with engine.begin() as conn:
         for path in files:
             for stmt in sql_statements(path):
