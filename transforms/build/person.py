@@ -197,6 +197,18 @@ def _event_span(events: pd.DataFrame | None) -> pd.DataFrame:
     return span
 
 
+def _spans_by_key(spans: pd.DataFrame) -> pd.DataFrame:
+    """Per-record spans (``source, source_record_id, first, last`` and optionally
+    ``person_key``, as :func:`transforms.build.event_reads.record_spans` gives them)
+    indexed by record key, as :func:`_event_span` makes them from events."""
+    cols = ["first", "last", *(["person_key"] if "person_key" in spans.columns else [])]
+    out = spans[cols].copy()
+    for c in ("first", "last"):
+        out[c] = to_day(out[c]).to_numpy()
+    out.index = pd.Index(record_key(spans["source"], spans["source_record_id"]), name="key")
+    return out
+
+
 def _ordered(rec: pd.DataFrame) -> pd.DataFrame:
     """Records most recent first within each person (see SURVIVORSHIP['record order'])."""
     return rec.sort_values(
@@ -275,14 +287,24 @@ def _death_recorded_by(rec: pd.DataFrame) -> pd.Series:
 
 # ------------------------------------------------------------------------------ person
 def build_person(
-    linked: pd.DataFrame, events: pd.DataFrame | None, *, as_of
+    linked: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    *,
+    as_of,
+    spans: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(person, conflict)`` as ``shared_care.person`` / ``shared_care.person_conflict``."""
+    """``(person, conflict)`` as ``shared_care.person`` / ``shared_care.person_conflict``.
+
+    The events count only through each record's first and last event start: pass the
+    events, or ``spans``, those dates per record already reduced (``source,
+    source_record_id, first, last`` and, like the events, optionally ``person_key``)."""
     as_of = as_day(as_of)
     rec = _record_frame(linked)
     if rec[["source", "source_record_id"]].duplicated().any():
         raise ValueError("linked has duplicate (source, source_record_id) rows")
-    span = _event_span(events)
+    if spans is not None and events is not None:
+        raise ValueError("give build_person events or spans, not both")
+    span = _event_span(events) if spans is None else _spans_by_key(spans)
     rec["activity"] = span["last"].reindex(rec["key"]).to_numpy(dtype=DATE)
     rec, key_values = _coded(rec)
     if "person_key" in span.columns:
@@ -318,7 +340,7 @@ def build_person(
         _first_known(ordered, "unpaid_carer").reindex(keys).tolist(), dtype="boolean"
     )
     out["known_to"] = _known_to(rec).reindex(keys)
-    first, last = _seen(rec, events, span, keys)
+    first, last = _seen(rec, span, keys)
     out["first_seen"] = first
     out["last_seen"] = last
     out["source_record_count"] = rec.groupby("person_key").size().reindex(keys).astype("int64")
@@ -344,11 +366,11 @@ def _months(death: pd.Series) -> list:
     ]
 
 
-def _seen(rec: pd.DataFrame, events: pd.DataFrame | None, span: pd.DataFrame, keys: pd.Index):
+def _seen(rec: pd.DataFrame, span: pd.DataFrame, keys: pd.Index):
     """First / last event start per person: by the events' own person_key when they have
     one (events of Merged records keyed to their survivor), else through the records."""
     empty = pd.Series(pd.NaT, index=keys, dtype=DATE)
-    if events is None or events.empty:
+    if span.empty:
         return empty, empty
     if "person_key" in span.columns:
         g = span.groupby("person_key")

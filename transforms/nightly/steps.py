@@ -14,7 +14,7 @@ from transforms.contracts import PERSON_RECORD
 from transforms.contracts import RECORD_KEY as RECORD
 from transforms.nightly.context import RunContext, safe_name
 from transforms.nightly.state import PublishedState, read_state
-from transforms.warehouse.db import describe, ensure_schema, make_engine
+from transforms.warehouse.db import describe, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,10 @@ def _state(ctx: RunContext) -> dict:
 
 def prepare(ctx: RunContext, key) -> dict:
     """Check the key, make sure the warehouse schema exists, and record where we start."""
-    from transforms.build.dictionary import apply_comments
+    from transforms.warehouse.schema_version import ensure_current_schema
 
     engine = _engine(ctx)
-    ensure_schema(engine)
-    apply_comments(engine)
+    ensure_current_schema(engine)
     full_refresh = ctx.full_refresh
     last = read_last_key_version(engine)
     rotated = last is not None and last != key.version
@@ -710,6 +709,7 @@ BUILD_COLUMNS = [c for c in PERSON_RECORD if not c.startswith(("tok_", "clk_")) 
 @timed("build")
 def build_step(ctx: RunContext) -> dict:
     """Unified tables and measures; output suites and row accounting gate the publish."""
+    from transforms.build.event_reads import record_spans
     from transforms.build.incremental import refresh_care_event, without_contacts
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
@@ -719,7 +719,7 @@ def build_step(ctx: RunContext) -> dict:
 
     # the build needs no token but the date of birth's (for conflicts), and no CLK
     people = pd.read_parquet(ctx.tokens_dir / "person_record.parquet", columns=BUILD_COLUMNS)
-    events = pd.read_parquet(ctx.tokens_dir / "source_event.parquet")
+    events_file = ctx.tokens_dir / "source_event.parquet"
     index = pd.read_parquet(_parquet(ctx, "identity.person_index"))
     keyed = people.merge(
         index[["source", "source_record_id", "person_key", "link_probability"]],
@@ -729,21 +729,20 @@ def build_step(ctx: RunContext) -> dict:
     )
     linked = keyed[keyed.record_status != "Merged"].reset_index(drop=True)
     tables: dict[str, pd.DataFrame] = {}
-    # events of records DCC merged into another count towards the survivor's activity
-    keyed_events = events[["source", "source_record_id", "start_date"]].merge(
+    # each record's first and last event, reduced in DuckDB from the file; events of
+    # records DCC merged into another count towards the survivor's activity
+    spans = record_spans(events_file).merge(
         keyed[["source", "source_record_id", "person_key"]],
         on=["source", "source_record_id"],
         how="left",
     )
-    tables["person"], tables["person_conflict"] = build_person(
-        linked, keyed_events, as_of=ctx.night
-    )
-    del keyed_events
+    tables["person"], tables["person_conflict"] = build_person(linked, spans=spans, as_of=ctx.night)
+    del spans
     # the last published night's care events, when tonight can build on them (a night
     # from before they were kept in the tokens state has none: then all are built)
     base = previous_state_file(ctx, "care_event.parquet", required=False)
-    rebuilt, replaced = care_events_to_build(ctx, keyed, events, index, base)
-    del events, keyed, people
+    rebuilt, replaced = care_events_to_build(ctx, keyed, events_file, index, base)
+    del keyed, people
     # the whole table is tokens-zone state (the next night starts from it); the publish
     # loads it all on a full night, else only the rebuilt rows over the replaced ids
     state_file = ctx.tokens_dir / "care_event.parquet"
@@ -822,18 +821,19 @@ def build_step(ctx: RunContext) -> dict:
 def care_events_to_build(
     ctx: RunContext,
     keyed: pd.DataFrame,
-    events: pd.DataFrame,
+    events_file: Path,
     index: pd.DataFrame,
     base: Path | None,
 ) -> tuple[pd.DataFrame, pd.Series | None]:
-    """``(rebuilt, replaced_ids)``: the care event rows built tonight, and the event ids
-    they replace in ``base``, the last published night's table (``None`` without one:
-    every row is built)."""
+    """``(rebuilt, replaced_ids)``: the care event rows built tonight from the events
+    state file, and the event ids they replace in ``base``, the last published night's
+    table (``None`` without one: every row is built)."""
     from transforms.build.care_event import build_care_event
-    from transforms.build.incremental import affected_events, event_ids, rekeyed_records
+    from transforms.build.event_reads import events_of
+    from transforms.build.incremental import event_ids, rekeyed_records
 
     if base is None:
-        return build_care_event(keyed, events), None
+        return build_care_event(keyed, pd.read_parquet(events_file)), None
     records = pd.concat(
         [
             pd.read_parquet(ctx.tokens_dir / "changed.parquet"),
@@ -841,10 +841,10 @@ def care_events_to_build(
         ],
         ignore_index=True,
     )
-    affected = affected_events(
-        events, records, pd.read_parquet(ctx.tokens_dir / "changed_events.parquet")
+    # only the events to rebuild leave the file: the ten million others stay in DuckDB
+    todo = events_of(
+        events_file, records, pd.read_parquet(ctx.tokens_dir / "changed_events.parquet")
     )
-    todo = events[affected]
     return build_care_event(keyed, todo), event_ids(todo).reset_index(drop=True)
 
 
