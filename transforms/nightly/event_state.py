@@ -59,34 +59,40 @@ def refresh_events(
         # people come from the upsert: one row per record, so the join adds no rows
         con.register("births", people[[*RECORD, "birth_year", "birth_month"]])
         con.register("resent", resent[RECORD].drop_duplicates())
+        # the rows whose age is recomputed: tonight's, and last night's of a re-sent
+        # record (not replaced tonight); every other row is copied as it is, with no
+        # join (joining all ten million rows to the births was most of the refresh)
+        path = "'" + str(previous).replace("'", "''") + "'"  # a view takes no parameters
         con.execute(
             f"""
-            create temp table refreshed as
-            with events as (
-                select p.*, false as fresh from read_parquet(?) p
-                anti join tonight t using (source, source_event_id)
+            create temp view previous as
+            select p.* from read_parquet({path}) p
+            anti join tonight t using (source, source_event_id);
+            create temp table redo as
+            with todo as (
+                select p.* from previous p semi join resent r using (source, source_record_id)
                 union all
-                select *, true as fresh from tonight
-            ),
-            aged as (
-                select e.*, (e.fresh or r.source is not null) as recompute,
-                       {_YEARS} as years
-                from events e
-                left join resent r using (source, source_record_id)
-                left join births b using (source, source_record_id)
+                select * from tonight
             )
-            select {other},
-                   case when not recompute then age_at_event
-                        when years between 0 and {MAX_AGE} then years
-                   end as age_at_event,
-                   recompute and years > {MAX_AGE} as implausible
-            from aged e
-            """,
-            [str(previous)],
+            select e.*, {_YEARS} as years
+            from todo e left join births b using (source, source_record_id);
+            """
         )
-        implausible = con.execute("select count(*) from refreshed where implausible").fetchone()[0]
+        implausible = con.execute(f"select count(*) from redo where years > {MAX_AGE}")
+        implausible = implausible.fetchone()[0]
+        ages = f"case when years between 0 and {MAX_AGE} then years end as age_at_event"
         order = ", ".join(f'"{c}"' for c in cols)
-        rows = write_query(con, f"select {order} from refreshed", out)
+        rows = write_query(
+            con,
+            f"""
+            select {order} from (
+                select p.* from previous p anti join resent r using (source, source_record_id)
+                union all
+                select {other}, {ages} from redo
+            )
+            """,
+            out,
+        )
     finally:
         con.close()
     if implausible:
