@@ -15,6 +15,7 @@ from transforms.build.person import (
     age_band,
     age_from_birth_parts,
     build_person,
+    build_person_tables,
     person_internal,
 )
 
@@ -221,3 +222,23 @@ def test_duplicate_records_are_refused():
     rec, ev = frames([record("dcc", "M1", "P1"), record("dcc", "M1", "P1")], [])
     with pytest.raises(ValueError, match="duplicate"):
         build_person(rec, ev, as_of=AS_OF)
+
+
+def test_one_pass_gives_the_same_person_and_internal_tables_as_two():
+    """The nightly build makes person and person_internal from one pass over the
+    records; it must give exactly what the two functions give apart."""
+    records = [
+        record("dcc", "M1", "P1", communication_need="Other", date_of_death="2026-05-01"),
+        record("dchs", "S1", "P1", communication_need="BSL", birth=(1941, 2)),
+        record("dchs", "S2", "P1", birth=(1941, 2)),
+        record("dcc", "M2", "P2", birth=None, sex="M"),
+        record("dchs", "S3", "P3", birth=(1990, 12), date_of_death="2026-10-30"),
+    ]
+    rec, ev = frames(records, [dcc_request("M1", "E1", "2026-03-01")])
+    person, conflict = build_person(rec, ev, as_of=AS_OF)
+    expected = person_internal(rec, person)
+    together = build_person_tables(rec, ev, as_of=AS_OF)
+    pd.testing.assert_frame_equal(together[0], person)
+    pd.testing.assert_frame_equal(together[1], conflict)
+    pd.testing.assert_frame_equal(together[2], expected)
+    assert expected.set_index("person_key").loc["P1", "birth_year"] == 1941

@@ -67,6 +67,9 @@ def test_two_nights_end_to_end(dag, pipeline_env, warehouse_url, synthetic_sourc
     night1 = runs.iloc[0]
     assert night1.dcc_extracted > 0 and night1.dchs_extracted > 0
     assert night1.persons_both > 0
+    # the key history only grows: the first night's keys are still recorded created
+    created_1 = history[(history.run_id == night1.run_id) & (history.event == "created")]
+    assert len(created_1) == night1.persons
 
     # the same person keeps the same key across nights, except for recorded merges/splits
     common = keys_1.index.intersection(keys_2.index)

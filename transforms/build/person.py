@@ -298,6 +298,24 @@ def build_person(
     The events count only through each record's first and last event start: pass the
     events, or ``spans``, those dates per record already reduced (``source,
     source_record_id, first, last`` and, like the events, optionally ``person_key``)."""
+    person, conflict, _ = _build(linked, events, as_of=as_of, spans=spans)
+    return person, conflict
+
+
+def build_person_tables(
+    linked: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    *,
+    as_of,
+    spans: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(person, conflict, internal)``: :func:`build_person` and :func:`person_internal`
+    from one pass over the records (the nightly build's use)."""
+    person, conflict, (rec, key_values, births) = _build(linked, events, as_of=as_of, spans=spans)
+    return person, conflict, _internal(rec, key_values, person, births)
+
+
+def _build(linked, events, *, as_of, spans):
     as_of = as_day(as_of)
     rec = _record_frame(linked)
     if rec[["source", "source_record_id"]].duplicated().any():
@@ -320,7 +338,8 @@ def build_person(
     out["ethnicity_group"] = out["ethnicity_group"].fillna(NOT_STATED)
     out["district"] = _first_known(ordered, "district").reindex(keys)
     death = rec.groupby("person_key")["date_of_death"].min().reindex(keys)
-    births = _birth_parts(rec).reindex(keys)
+    surviving_births = _birth_parts(rec)
+    births = surviving_births.reindex(keys)
     on = pd.Series(np.full(len(keys), as_of.to_datetime64()), dtype=DATE)
     on = on.where(~(death.to_numpy() < as_of.to_datetime64()), death.to_numpy())
     ages = age_from_birth_parts(births["birth_year"], births["birth_month"], on)
@@ -356,7 +375,7 @@ def build_person(
     person["person_key"] = pd.array(_uncoded(person["person_key"], key_values), dtype="str")
     conflict["person_key"] = _uncoded(conflict["person_key"], key_values)
     log.info("built %d persons from %d records; %d conflicts", len(person), len(rec), len(conflict))
-    return person[PERSON_COLUMNS], conflict
+    return person[PERSON_COLUMNS], conflict, (rec, key_values, surviving_births)
 
 
 def _months(death: pd.Series) -> list:
@@ -450,6 +469,17 @@ def person_internal(linked: pd.DataFrame, person: pd.DataFrame) -> pd.DataFrame:
     ``comm_need_dchs`` (most specific need each organisation's records hold).
     """
     rec, key_values = _coded(_record_frame(linked))
+    return _internal(rec, key_values, person)
+
+
+def _internal(
+    rec: pd.DataFrame,
+    key_values: pd.Index,
+    person: pd.DataFrame,
+    births: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """:func:`person_internal` from coded records (``births``: their surviving birth
+    parts by person code, when already found)."""
     base = person[["person_key", "sex", "age_band", "district", "known_to", "communication_need"]]
     base = base.drop_duplicates("person_key").set_index("person_key")
     codes = key_values.get_indexer(base.index)
@@ -458,7 +488,7 @@ def person_internal(linked: pd.DataFrame, person: pd.DataFrame) -> pd.DataFrame:
     base.index = pd.Index(codes, name="person_key")
     keys = base.index
     out = pd.DataFrame(index=keys)
-    births = _birth_parts(rec).reindex(keys)
+    births = (_birth_parts(rec) if births is None else births).reindex(keys)
     out["birth_year"] = pd.array(births["birth_year"].tolist(), dtype="Int64")
     out["birth_month"] = pd.array(births["birth_month"].tolist(), dtype="Int64")
     out["date_of_death"] = rec.groupby("person_key")["date_of_death"].min().reindex(keys)

@@ -129,22 +129,6 @@ def _published_fields(state: dict) -> dict:
     return {k: v for k, v in state.items() if k in fields}
 
 
-def previous_tokens(
-    ctx: RunContext,
-    person_columns: list[str] | None = None,
-    event_columns: list[str] | None = None,
-) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """The pseudonymised state the last published night left, or ``(None, None)``
-    (only the columns named, when they are)."""
-    people = previous_state_file(ctx, "person_record.parquet")
-    if people is None:
-        return None, None
-    return (
-        pd.read_parquet(people, columns=person_columns),
-        pd.read_parquet(previous_state_file(ctx, "source_event.parquet"), columns=event_columns),
-    )
-
-
 def previous_state_file(ctx: RunContext, name: str, *, required: bool = True) -> Path | None:
     """A file of the last published night's tokens state, or None on a first night or a
     full refresh (and, unless ``required``, when that night's state has no such file)."""
@@ -216,7 +200,7 @@ def read_landing(ctx: RunContext, name: str, columns: list[str] | None = None) -
 
 
 def _validation_context(
-    name: str, clean: dict[str, pd.DataFrame], prev_people, prev_events
+    name: str, clean: dict[str, pd.DataFrame], prev_people, prev_referrals
 ) -> dict:
     """Cross-table facts a suite needs: known people, referrals and their dates."""
     if name in ("dcc_event",):
@@ -234,8 +218,8 @@ def _validation_context(
                 pd.to_datetime(ref["referral_received_date"], errors="coerce").to_numpy(),
                 index=ref["service_request_id"],
             )
-            if prev_events is not None:
-                prev_ref = prev_events[prev_events.source_event_id.str.startswith("ref:")]
+            if prev_referrals is not None:
+                prev_ref = prev_referrals
                 older = pd.Series(
                     pd.to_datetime(prev_ref["start_date"]).to_numpy(),
                     index=prev_ref["source_event_id"].str.removeprefix("ref:"),
@@ -289,12 +273,20 @@ def validate_sources_step(ctx: RunContext) -> dict:
     """Source suites over landing: quarantine bad rows, stop the night on a batch breach."""
     from transforms.validation import build_data_docs, raise_for_breaches, validate_source_table
 
-    # the suites need known ids, death dates and referral dates, not the whole state
-    prev_people, prev_events = previous_tokens(
-        ctx,
-        person_columns=["source", "source_record_id", "date_of_death"],
-        event_columns=["source", "source_event_id", "start_date"],
-    )
+    # the suites need known ids, death dates and referral dates, not the whole state:
+    # of the ten million events, only the DCHS referrals are read
+    people = previous_state_file(ctx, "person_record.parquet")
+    events = previous_state_file(ctx, "source_event.parquet")
+    prev_people = prev_referrals = None
+    if people is not None:
+        prev_people = pd.read_parquet(
+            people, columns=["source", "source_record_id", "date_of_death"]
+        )
+        prev_referrals = pd.read_parquet(
+            events,
+            columns=["source_event_id", "start_date"],
+            filters=[("source", "==", "dchs"), ("event_type", "==", "referral")],
+        )
     clean: dict[str, pd.DataFrame] = {}
     outcomes = []
     for name in SUITE_ORDER:
@@ -305,7 +297,7 @@ def validate_sources_step(ctx: RunContext) -> dict:
             run_id=ctx.run_id,
             docs_dir=ctx.data_docs_dir,
             context={
-                **_validation_context(name, clean, prev_people, prev_events),
+                **_validation_context(name, clean, prev_people, prev_referrals),
                 **batch_expectations(ctx, name),
             },
         )
@@ -630,7 +622,9 @@ def link_step(ctx: RunContext) -> dict:
     index, new_events = assign_person_keys(
         people, edges, previous, history, run_id=ctx.run_id, night=ctx.night
     )
-    history = pd.concat([history, new_events], ignore_index=True)
+    # the key history only grows: tonight publishes its own events (run-scoped), and a
+    # re-run of the night keeps those its earlier attempt published
+    history = pd.concat([history[history["run_id"] == ctx.run_id], new_events], ignore_index=True)
 
     queue = review.assign(evidence=comparison_evidence(review), run_id=ctx.run_id)[
         [
@@ -713,7 +707,7 @@ def build_step(ctx: RunContext) -> dict:
     from transforms.build.incremental import refresh_care_event, without_contacts
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
-    from transforms.build.person import build_person, person_internal
+    from transforms.build.person import build_person_tables
     from transforms.nightly.accounting import COLUMNS, account, check_balanced
     from transforms.validation import build_data_docs, raise_for_breaches, validate_output_table
 
@@ -736,7 +730,9 @@ def build_step(ctx: RunContext) -> dict:
         on=["source", "source_record_id"],
         how="left",
     )
-    tables["person"], tables["person_conflict"] = build_person(linked, spans=spans, as_of=ctx.night)
+    tables["person"], tables["person_conflict"], internal = build_person_tables(
+        linked, spans=spans, as_of=ctx.night
+    )
     del spans
     # the last published night's care events, when tonight can build on them (a night
     # from before they were kept in the tokens state has none: then all are built)
@@ -754,7 +750,7 @@ def build_step(ctx: RunContext) -> dict:
         activity = without_contacts(state_file)
     tables["pathway2_stay"] = build_pathway2_stays(activity)
     tables["metric"] = compute_measures(
-        person_internal(linked, tables["person"]),
+        internal,
         activity,
         tables["pathway2_stay"],
         as_of=ctx.night,
@@ -877,7 +873,7 @@ def publish_step(ctx: RunContext) -> dict:
         )
     else:
         replace["shared_care.care_event"] = pd.read_parquet(ctx.tokens_dir / "care_event.parquet")
-    for name in ("identity.person_index", "identity.person_key_history", "identity.review_queue"):
+    for name in ("identity.person_index", "identity.review_queue"):
         replace[name] = pd.read_parquet(_parquet(ctx, name))
 
     by_source = accounting.groupby("source")[
@@ -923,6 +919,9 @@ def publish_step(ctx: RunContext) -> dict:
             "audit.quarantine": quarantine[quarantine_cols],
             "audit.validation_result": pd.read_parquet(_parquet(ctx, "audit.validation_result")),
             "audit.linkage_summary": linkage,
+            "identity.person_key_history": pd.read_parquet(
+                _parquet(ctx, "identity.person_key_history")
+            ),
             "audit.drop_rejection": pd.DataFrame(
                 [{"run_id": ctx.run_id, **r} for r in dchs["rejected"]],
                 columns=["run_id", "drop_date", "reason"],

@@ -6,8 +6,9 @@ Everything a night changes is written in ONE transaction:
   readers see either last night's rows or tonight's, never a mix (PostgreSQL: a shadow
   copy swapped in, or ``delete`` + ``COPY`` under MVCC for a table with views on it;
   DuckDB: the single-writer transaction);
-* ``run_scoped`` audit tables lose any rows of this run id and get tonight's, so a
-  re-run of a night replaces rather than duplicates;
+* ``run_scoped`` tables (the audit tables, and the person key history, which only
+  grows) lose any rows of this run id and get tonight's, so a re-run of a night
+  replaces rather than duplicates;
 * state that drives the next night (watermarks, ingested DCHS drops) moves in the same
   transaction, so a failed publish leaves the next night starting from the same place.
 """
