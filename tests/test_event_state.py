@@ -131,3 +131,34 @@ def test_a_file_written_without_nulls_still_takes_rows_with_them(tmp_path):
     tonight = events([("dcc", "E2", "R9", "2026-01-11", None, None)])  # unknown record
     rows = refresh_events(path, tonight, people([("dcc", "R1", 1950, 6)]), tonight[RECORD], path)
     assert rows == 2 and pd.read_parquet(path)["age_at_event"].isna().sum() == 1
+
+
+def test_refreshed_records_equal_the_pandas_upsert_in_order(tmp_path):
+    from transforms.nightly.event_state import refresh_records
+
+    def records(rows):
+        frame = pd.DataFrame(rows, columns=["source", "source_record_id", "birth_year", "clk"])
+        frame["birth_year"] = frame["birth_year"].astype("Int64")
+        return frame.astype({"source": "str", "source_record_id": "str"})
+
+    previous = records(
+        [("dcc", f"R{i}", 1950 + i, bytes([i]) * 4) for i in range(9, -1, -1)]  # not sorted
+    )
+    tonight = records(
+        [
+            ("dcc", "R3", 1999, b"new3"),  # re-sent
+            ("dchs", "S1", None, None),  # new
+            ("dcc", "R7", 1900, b"old7"),
+            ("dcc", "R7", 1901, b"new7"),  # the last of a key wins
+        ]
+    )
+    path = tmp_path / "person_record.parquet"
+    previous.to_parquet(path, index=False)
+    rows = refresh_records(path, tonight, RECORD, path)  # in place, as a re-run does
+    got = pd.read_parquet(path)
+    expected = upsert(previous, tonight, RECORD)
+    assert rows == len(got) == 11
+    # the same rows, order and dtypes as the pandas upsert (the file keeps the previous
+    # file's schema and pandas metadata)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["source_record_id"].tolist()[-3:] == ["R3", "S1", "R7"]

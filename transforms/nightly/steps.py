@@ -419,7 +419,7 @@ def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]
 def pseudonymise_step(ctx: RunContext, key) -> dict:
     """Standardise clean rows, tokenise them, and fold them into the tokens-zone state."""
     from transforms.contracts import SOURCE_EVENT
-    from transforms.nightly.event_state import refresh_events
+    from transforms.nightly.event_state import refresh_events, refresh_records
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import (
         dchs_referral_table,
@@ -450,7 +450,6 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     )
     people = pseudonymise_persons(std_people, key)[PERSON_RECORD]
     people_file = previous_state_file(ctx, "person_record.parquet")
-    prev_people = None if people_file is None else pd.read_parquet(people_file)
     prev_events = previous_state_file(ctx, "source_event.parquet")
     parts = [compact(standardise_dcc_events(clean("dcc_event"), std_people))]
     referral = clean("dchs_referral")
@@ -473,32 +472,33 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     events = pd.concat(parts, ignore_index=True)[SOURCE_EVENT]
     del parts
 
-    tonight = people
-    people = upsert(prev_people, people, RECORD)
-    del prev_people
     out = ctx.tokens_dir
     out.mkdir(parents=True, exist_ok=True)
     # what tonight re-sent: the link step scores these records, the build rebuilds them
-    tonight[RECORD].to_parquet(out / "changed.parquet", index=False)
+    people[RECORD].to_parquet(out / "changed.parquet", index=False)
     events[["source", "source_event_id"]].to_parquet(out / "changed_events.parquet", index=False)
-    people.to_parquet(out / "person_record.parquet", index=False)
-    if prev_events is None:
+    people_out = out / "person_record.parquet"
+    if people_file is None:  # a first night or a full refresh: tonight is everything
+        people = upsert(None, people, RECORD)
+        people.to_parquet(people_out, index=False)
+        n_people = len(people)
         events = upsert(None, events, ["source", "source_event_id"])
         events["age_at_event"] = event_ages(people, events, np.ones(len(events), dtype=bool))
         events.to_parquet(out / "source_event.parquet", index=False)
         n_events = len(events)
-    else:  # last night's events plus tonight's, file to file
+    else:  # last night's state plus tonight's, file to file
+        n_people = refresh_records(people_file, people, RECORD, people_out)
         n_events = refresh_events(
-            prev_events, events, people, tonight, out / "source_event.parquet"
+            prev_events, events, people_out, people, out / "source_event.parquet"
         )
     log.info(
         "tokens state %s: %d person records, %d events (key %s)",
         out,
-        len(people),
+        n_people,
         n_events,
         key.version,
     )
-    return {"tokens_dir": str(out), "person_records": len(people), "events": n_events}
+    return {"tokens_dir": str(out), "person_records": n_people, "events": n_events}
 
 
 # ---------------------------------------------------------------------------------- link
@@ -848,7 +848,12 @@ def care_events_to_build(
 @timed("publish")
 def publish_step(ctx: RunContext) -> dict:
     """Everything tonight changes, in one transaction."""
-    from transforms.warehouse.publish import PublishPlan, Upsert, publish
+    from transforms.warehouse.publish import (
+        PublishPlan,
+        Upsert,
+        publish,
+        settle_after_full_publish,
+    )
 
     state = _state(ctx)
     dcc = ctx.read_json("extract_dcc.json")
@@ -935,6 +940,8 @@ def publish_step(ctx: RunContext) -> dict:
     engine = _engine(ctx)
     try:
         written = publish(engine, plan)
+        if not upsert:  # a full night: the large tables were replaced
+            settle_after_full_publish(engine)
     finally:
         engine.dispose()
     return {

@@ -88,6 +88,25 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
     return written
 
 
+def settle_after_full_publish(engine: Engine) -> None:
+    """DuckDB, after a publish that replaced the large tables: re-write the catalogue
+    (the data dictionary's comments on every table) and checkpoint, in this process.
+
+    Measured at 800,000 people: the first write to the file after a full publish costs
+    10-15 s more than the same write a night later, whichever step makes it (the
+    nightly DDL, when it ran every night; else the next publish). Paid here, the full
+    night absorbs it and the next incremental night starts from a settled file."""
+    if engine.dialect.name != "duckdb":
+        return
+    from transforms.build.dictionary import apply_comments
+
+    started = time.monotonic()
+    apply_comments(engine)
+    with engine.connect() as conn:
+        conn.connection.driver_connection.execute("checkpoint")
+    log.info("warehouse file settled after a full publish in %.1fs", time.monotonic() - started)
+
+
 def replace_rows(conn, table: str, frame: pd.DataFrame) -> int:
     """Every row of ``table`` replaced by ``frame``, inside the caller's transaction.
 
