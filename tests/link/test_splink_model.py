@@ -178,6 +178,49 @@ def test_typed_given_name_links_one_to_one_unless_the_recorded_sex_differs(sampl
         assert sm.REVIEW_BAND[0] <= prob(strict, a, b) < sm.MATCH_THRESHOLD, strict
 
 
+def test_rare_given_spelling_reads_as_a_typo_one_to_one(sample, model):
+    """Same family name, date of birth and home, no NHS number, given names with a
+    given-name Dice between 0.6 and 0.75 (where different names such as John / Joan
+    are too). One-to-one, a spelling no other record holds (Mzry beside Mary) is a
+    slip and links; two spellings that are both in use (John, Joan) stay in review, and
+    so does the slip in the nightly clustering."""
+    home = {"postcode": "DE45 1AB", "address": "3 Church Street", "sex": "F"}
+    left = [
+        {"record_id": "Y1", "given_name": "Mary", "family_name": "Hall",
+         "date_of_birth": "1952-03-14", **home},
+        {"record_id": "Y3", "given_name": "John", "family_name": "Rose",
+         "date_of_birth": "1949-08-27", **home, "sex": "U"},
+    ]  # fmt: skip
+    right = [
+        {"record_id": "Y2", "given_name": "Mzry", "family_name": "Hall",
+         "date_of_birth": "1952-03-14", **home},
+        {"record_id": "Y4", "given_name": "Joan", "family_name": "Rose",
+         "date_of_birth": "1949-08-27", **home},
+    ]  # fmt: skip
+    tolerant = score(sample, model, left, right, one_to_one=True)
+    assert prob(tolerant, "Y1", "Y2") >= sm.MATCH_THRESHOLD, tolerant
+    assert sm.REVIEW_BAND[0] <= prob(tolerant, "Y3", "Y4") < sm.MATCH_THRESHOLD, tolerant
+    strict = score(sample, model, left, right)
+    assert sm.REVIEW_BAND[0] <= prob(strict, "Y1", "Y2") < sm.MATCH_THRESHOLD, strict
+
+
+def test_rare_given_spelling_counts_tokens():
+    tokens = pd.Series(["A"] * 200 + ["B"] + ["C"] * 2 + ["D"] * 5 + ["E"] * 150, dtype="str")
+    pairs = pd.DataFrame(
+        {
+            "tok_given_name_l": pd.array(["A", "A", "A", "A", "B", "A"], dtype="str"),
+            "tok_given_name_r": pd.array(["B", "C", "D", "E", "B", None], dtype="str"),
+        }
+    )
+    got = sm.mark_rare_given_spelling(pairs, tokens)["given_spelling_rare"]
+    # held by one record; by at most 1% as many as the other (2 of 200); not: 5 of 200,
+    # two names in use, one spelling, no name
+    assert got.tolist() == [True, True, False, False, False, False]
+    assert not sm.mark_rare_given_spelling(pairs.drop(columns="tok_given_name_r"), tokens)[
+        "given_spelling_rare"
+    ].any()
+
+
 def test_guard_reads_given_dice_and_sex():
     model = {"comparisons": sm.comparisons()}
 

@@ -76,6 +76,18 @@ GUARD_CLK = "clk_given"
 #: Given-name-only Dice (bigrams + letters) at or above which two different given names
 #: read as one name typed twice rather than two people's names (see lookalike_guard).
 GIVEN_TYPO_DICE = 0.75
+#: One-to-one only: when the rarer of two given-name spellings occurs in no other record
+#: of the two files, a Dice at or above this reads as one name typed twice (a typed slip
+#: leaves a spelling nobody else has; a sibling's name is a name). Single keyboard slips
+#: (neighbour key, drop, double, transpose) of the synthetic sources' 357 given names
+#: score >= 0.6 in 99.9% of 11,658 cases under one key (99.2% in names of up to four
+#: letters, where one substitution gives 0.66-0.75).
+RARE_GIVEN_TYPO_DICE = 0.6
+#: ... or when the rarer spelling is held by at most this share as many records as the
+#: other: one slip of a name recurs in a large file (a given slip is about 0.2% of a
+#: name's records: a few percent of records carry a typo, spread over ~5 x length
+#: possible slips), while two names that are both in use differ far less in frequency.
+RARE_SPELLING_SHARE = 0.01
 OUTPUT_COLUMNS = [
     "source_l", "source_record_id_l", "source_r", "source_record_id_r",
     "match_probability", "match_weight",
@@ -526,10 +538,15 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
     ``GIVEN_TYPO_DICE`` and the recorded sexes do not differ. One typo, dropped letter
     or transposition scores above it (JMES 0.86, MAKR 0.80, KEBIN 0.80), most different
     names below (JAMES/JAMIE 0.72, JOHN/JOAN 0.73, JAMES/JOHN 0.37), but twins with
-    near-identical names (the synthetic sources' JULIE/JULIIE) score like typos. In the
-    nightly clustering nothing competes, so there the guard stays strict and such pairs
-    go to clerical review (on 200,000 synthetic people the tolerant guard merged 12
-    twin pairs).
+    near-identical names (the synthetic sources' JULIE/JULIIE) score like typos. A
+    substitution in a four-letter name scores 0.66-0.75, where JOHN/JOAN is, so there
+    the spellings' frequencies decide (``given_spelling_rare``, from
+    :func:`mark_rare_given_spelling`): a slip leaves a spelling that no other record
+    holds (or, for a very common name, at most ``RARE_SPELLING_SHARE`` as many), a
+    sibling's name is one that others have too; with that, a Dice >=
+    ``RARE_GIVEN_TYPO_DICE`` is read as a typo. In the nightly clustering nothing
+    competes, so there the guard stays strict and such pairs go to clerical review (on
+    200,000 synthetic people the tolerant guard merged 12 twin pairs).
 
     The independence assumption of the model overcounts family evidence (family name,
     date of birth and address agree because people share a family and a home), so
@@ -570,7 +587,15 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
         else np.full(len(pairs), np.nan)
     )
     sex_differs = g["sex"] == _gamma(model, "sex", "else")
-    given_typo = (given_dice >= GIVEN_TYPO_DICE) & ~sex_differs & one_to_one
+    rare_spelling = (
+        pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False)
+        if "given_spelling_rare" in pairs
+        else np.zeros(len(pairs), dtype=bool)
+    )
+    typed_twice = (given_dice >= GIVEN_TYPO_DICE) | (
+        rare_spelling & (given_dice >= RARE_GIVEN_TYPO_DICE)
+    )
+    given_typo = typed_twice & ~sex_differs & one_to_one
     given_close = (
         given_strong
         | (g["given_name"] == _gamma(model, "given_name", "name Dice >= 0.9"))
@@ -586,6 +611,26 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
     return pd.Series(
         (twin_like | parent_child_like | namesake | nhs_differs) & ~nhs_equal, index=pairs.index
     )
+
+
+def mark_rare_given_spelling(pairs: pd.DataFrame, given_tokens: pd.Series) -> pd.DataFrame:
+    """``pairs`` with ``given_spelling_rare``: the pair's two given-name spellings
+    (``tok_given_name_l`` / ``_r``) differ and the rarer one is held by one record
+    among ``given_tokens`` (every record's), or by at most ``RARE_SPELLING_SHARE`` as
+    many records as the other (a slip of a very common name recurs: MARH beside MARY).
+    Read by the one-to-one guard; token counts only."""
+    if pairs.empty or not {"tok_given_name_l", "tok_given_name_r"} <= set(pairs.columns):
+        return pairs.assign(given_spelling_rare=False)
+    counts = given_tokens.dropna().value_counts()
+    a = pairs["tok_given_name_l"].map(counts).to_numpy(dtype=float, na_value=np.nan)
+    b = pairs["tok_given_name_r"].map(counts).to_numpy(dtype=float, na_value=np.nan)
+    rare, common = np.fmin(a, b), np.fmax(a, b)
+    differ = (pairs["tok_given_name_l"] != pairs["tok_given_name_r"]).to_numpy(
+        dtype=bool, na_value=False
+    )
+    with np.errstate(invalid="ignore"):
+        is_rare = rare <= np.maximum(1.0, RARE_SPELLING_SHARE * common)
+    return pairs.assign(given_spelling_rare=is_rare & differ)
 
 
 def _apply_guard(
@@ -609,10 +654,13 @@ def _apply_guard(
     return df
 
 
-def _fetch(db_api, splink_df) -> pd.DataFrame:
-    """The output columns of a Splink predictions table, then drop the table."""
+def _fetch(db_api, splink_df, *, given_tokens: bool = False) -> pd.DataFrame:
+    """The output columns of a Splink predictions table, then drop the table
+    (``given_tokens``: with ``tok_given_name_l`` / ``_r`` too)."""
     cols = [c.unquote().name for c in splink_df.columns]
     keep = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
+    if given_tokens:
+        keep += [c for c in ("tok_given_name_l", "tok_given_name_r") if c in cols]
     if f"{GUARD_CLK}_pc_l" in cols:
         n_words = sum(1 for c in cols if c.startswith(f"{GUARD_CLK}_w") and c.endswith("_l"))
         keep.append(f"{dice_sql(GUARD_CLK, n_words)} AS given_dice")
@@ -662,7 +710,10 @@ def predict_pairs(
     db_api = _db_api(duckdb_con)
     linker, _ = _linker(db_api, frame, _splink_settings(model))
     pred = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    df = _apply_guard(_fetch(db_api, pred), model, threshold, one_to_one)
+    df = _fetch(db_api, pred, given_tokens=one_to_one)
+    if one_to_one:
+        df = mark_rare_given_spelling(df, frame["tok_given_name"])
+    df = _apply_guard(df, model, threshold, one_to_one)
     return _finish(df) if len(df) else _empty(model)
 
 
