@@ -140,6 +140,39 @@ def test_true_matches_with_errors_link(sample, model):
         assert prob(pairs, a, b) >= sm.MATCH_THRESHOLD, (a, b, pairs)
 
 
+def test_same_house_without_date_of_birth_or_postcode_is_a_candidate(sample, model):
+    """No date of birth and no postcode on one side, the same house and street: the
+    street-number rules with the family name (phonetic) or the canonical given name make
+    the pair a candidate (no other rule can: each needs a date or a postcode)."""
+    home = {"sex": "F", "address": "91 Ridge Drive"}
+    left = [
+        {"record_id": "H1", "given_name": "Beatrice", "family_name": "Ollerenshaw",
+         "date_of_birth": "1950-02-11", "postcode": "DE4 7BM", **home},
+        {"record_id": "H3", "given_name": "Philippa", "family_name": "Hadfield",
+         "date_of_birth": "1961-06-30", "postcode": "DE4 7BM", **home},
+    ]  # fmt: skip
+    right = [
+        {"record_id": "H2", "given_name": "Beatrice", "family_name": "Ollerenshaw", **home},
+        # family name changed as well
+        {"record_id": "H4", "given_name": "Philippa", "family_name": "Brocklehurst", **home},
+    ]  # fmt: skip
+    sides = pd.concat([people(left, "dcc"), people(right, "dchs")], ignore_index=True)
+    frame, _ = sm.prepare_records(sides)
+    con = duckdb.connect()
+    con.register("f", frame)
+    for a, b in [("H1", "H2"), ("H3", "H4")]:
+        met = [
+            con.execute(
+                f"SELECT count(*) FROM f l, f r WHERE l.source_record_id = '{a}' "
+                f"AND r.source_record_id = '{b}' AND ({rule})"
+            ).fetchone()[0]
+            for rule in sm.BLOCKING_RULES
+        ]
+        assert not any(met[:-2]) and any(met[-2:]), (a, b, met)  # the street rules alone
+    pairs = score(sample, model, left, right)
+    assert prob(pairs, "H1", "H2") > 0 and prob(pairs, "H3", "H4") > 0, pairs
+
+
 def test_fuzzy_given_name_in_one_family_goes_to_review_not_link(sample, model):
     """A short given name recorded two ways (Amy / Amie: phonetically equal, whole-name
     Dice under 0.9) with the same family name and date of birth and no NHS number

@@ -117,6 +117,12 @@ BLOCKING_RULES = [
     "l.tok_given_name_canonical = r.tok_given_name_canonical "
     "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic "
     "AND l.tok_postcode_district = r.tok_postcode_district",
+    # the same house and street with no date of birth or postcode to meet another rule
+    # on (a missing date of birth, a missing postcode): +229 pairs on 20,000 people
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_given_name_canonical = r.tok_given_name_canonical",
 ]
 #: EM sessions. Neither admits twins (different given names) or parent/child pairs
 #: (different dates of birth) in numbers, which would otherwise teach EM that
