@@ -15,7 +15,9 @@ Comparisons (``gamma_<name>`` in the output, 0 = else, -1 = null):
   domain, so a given/family swap still scores a high Dice, and a typo in either name
   does too. Dice >= 0.9 comes before phonetic so that the phonetic level holds the
   less similar (more twin-like) pairs.
-* ``family_name``: exact (TF on ``tok_family_name``) / phonetic / Dice >= 0.9 / >= 0.8.
+* ``family_name``: exact (TF on ``tok_family_name``) / phonetic / Dice >= 0.9 / >= 0.8 /
+  shared part (a double-barrelled name and one of its parts: ``tok_family_name_first``
+  / ``_last``).
 * ``dob``: exact / day-month swap (``tok_dob_swapped_l = tok_dob_r``) / two of three
   parts (ym, yd, md) / same year.
 * ``address`` (postcode and address in ONE comparison: ``clk_address`` contains the
@@ -69,6 +71,8 @@ TOKEN_COLUMNS = [
     "tok_given_name_phonetic", "tok_family_name_phonetic", "tok_postcode",
     "tok_postcode_sector", "tok_postcode_district", "tok_street_number",
 ]  # fmt: skip
+#: Tokens a record encoded before they existed lacks (null: their level never applies).
+LATER_TOKEN_COLUMNS = ["tok_family_name_first", "tok_family_name_last"]
 CLK_COLUMNS = ["clk_name", "clk_address"]
 #: Read by the look-alike guard only (not a model comparison), so a model trained before
 #: it existed still applies; records encoded before it existed have none (null Dice).
@@ -213,6 +217,11 @@ def comparisons(n_words: int = DEFAULT_WORDS) -> list[dict[str, Any]]:
             _lvl(_eq("tok_family_name_phonetic"), "phonetic"),
             _lvl(f"{name_dice} >= 0.9", "name Dice >= 0.9"),
             _lvl(f"{name_dice} >= 0.8", "name Dice >= 0.8"),
+            _lvl(
+                "tok_family_name_first_l IN (tok_family_name_first_r, tok_family_name_last_r) "
+                "OR tok_family_name_last_l IN (tok_family_name_first_r, tok_family_name_last_r)",
+                "shared part",
+            ),
             else_,
         ],
     }
@@ -296,6 +305,8 @@ def prepare_records(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if missing:
         raise ValueError(f"person records lack columns {missing}")
     df = records[cols].reset_index(drop=True)
+    for c in LATER_TOKEN_COLUMNS:
+        df[c] = records[c].reset_index(drop=True) if c in records else None
     df[GUARD_CLK] = records[GUARD_CLK].reset_index(drop=True) if GUARD_CLK in records else None
     out = pd.DataFrame(
         {
@@ -304,7 +315,7 @@ def prepare_records(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             "source_record_id": df["source_record_id"].astype(str).array,
         }
     )
-    for c in [*TOKEN_COLUMNS, "sex"]:
+    for c in [*TOKEN_COLUMNS, *LATER_TOKEN_COLUMNS, "sex"]:
         out[c] = df[c].astype("str").array if len(df) else pd.array([], dtype="str")
     if out["uid"].duplicated().any():
         dup = out.loc[out["uid"].duplicated(), "uid"].iloc[0]
@@ -435,7 +446,7 @@ def train_model(
         except Exception as exc:  # noqa: BLE001 - EM can fail on tiny or degenerate data
             log.warning("EM on %s failed: %s", rule, exc)
     linker._settings_obj._probability_two_random_records_match = lam  # EM must not move it
-    model = apply_m_priors(linker.misc.save_model_to_json())
+    model = apply_u_floor(apply_m_priors(linker.misc.save_model_to_json()), max_pairs)
     model.setdefault("linker_uid", None)
     model["_care_meta"] = {
         "model_version": MODEL_VERSION,
@@ -473,6 +484,18 @@ def apply_m_priors(model: dict) -> dict:
                 lv["m_probability"] = fixed[id(lv)]
             elif free_total > 0:
                 lv["m_probability"] = lv["m_probability"] * budget / free_total
+    return model
+
+
+def apply_u_floor(model: dict, max_pairs: float) -> dict:
+    """A level the u sample never saw gets u = 3 / ``max_pairs`` (the rule of three: the
+    95% upper bound of a rate seen 0 times in that many pairs), not no u at all (which
+    Splink cannot score). E.g. ``family_name`` "shared part" where no record holds a
+    hyphenated family name."""
+    for comp in model["comparisons"]:
+        for lv in comp["comparison_levels"]:
+            if not lv.get("is_null_level") and lv.get("u_probability") is None:
+                lv["u_probability"] = 3.0 / max_pairs
     return model
 
 
@@ -519,13 +542,22 @@ def _gamma(model: dict, comparison: str, label: str) -> int:
     raise KeyError(f"{comparison}/{label}")
 
 
+def _has(model: dict, comparison: str, label: str) -> bool:
+    """Whether ``comparison`` has a level ``label`` (a model saved before it did not)."""
+    try:
+        _gamma(model, comparison, label)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
 def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = False) -> pd.Series:
     """Pairs that look like two members of one family, or two strangers, with no shared
     NHS number:
 
-    * twin-like: same (or phonetically equal) family name and the same date of birth
-      (or its day/month swap), given names not equal, nickname-equivalent or within
-      whole-name Dice 0.9 (on 200,000 synthetic people the phonetic level held 58 true
+    * twin-like: same (or phonetically equal, or sharing a part) family name and the
+      same date of birth (or its day/month swap), given names not equal,
+      nickname-equivalent or within whole-name Dice 0.9 (on 200,000 synthetic people the phonetic level held 58 true
       matches and 7 twins, the Dice 0.8 level about 60 and 50);
     * parent/child-like: same family name, equal given names and the same address,
       dates of birth sharing at most the year;
@@ -579,11 +611,13 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
         ],
     )
     family = g["family_name"] == _gamma(model, "family_name", "exact")
+    family_levels = ["exact", "phonetic", "shared part"]
     family_close = np.isin(
         g["family_name"],
         [
-            _gamma(model, "family_name", "exact"),
-            _gamma(model, "family_name", "phonetic"),
+            _gamma(model, "family_name", lv)
+            for lv in family_levels
+            if _has(model, "family_name", lv)
         ],
     )
     nhs_equal = g["nhs_number"] == _gamma(model, "nhs_number", "equal")
