@@ -282,6 +282,32 @@ def test_rare_given_spelling_reads_as_a_typo_one_to_one(sample, model):
     assert sm.REVIEW_BAND[0] <= prob(strict, "Y1", "Y2") < sm.MATCH_THRESHOLD, strict
 
 
+def test_slip_of_a_nickname_reads_as_the_same_name_one_to_one(sample, model):
+    """Jim / Jzmes with the same family name, date of birth and home: the two spellings
+    are far apart, but Jzmes (no other record's) is one slip from James, a spelling in
+    use whose canonical name is Jim's. One-to-one that is one name and links; a slip of
+    James against John is not, and in the nightly clustering Jim / Jzmes goes to
+    review."""
+    home = {"postcode": "DE45 1AB", "address": "3 Church Street", "sex": "M"}
+    left = [
+        {"record_id": "Z1", "given_name": "Jim", "family_name": "Hall",
+         "date_of_birth": "1956-02-06", **home},
+        {"record_id": "Z3", "given_name": "John", "family_name": "Rose",
+         "date_of_birth": "1951-04-17", **home},
+    ]  # fmt: skip
+    right = [
+        {"record_id": "Z2", "given_name": "Jzmes", "family_name": "Hall",
+         "date_of_birth": "1956-02-06", **home},
+        {"record_id": "Z4", "given_name": "Jaems", "family_name": "Rose",
+         "date_of_birth": "1951-04-17", **home},
+    ]  # fmt: skip
+    tolerant = score(sample, model, left, right, one_to_one=True)
+    assert prob(tolerant, "Z1", "Z2") >= sm.MATCH_THRESHOLD, tolerant
+    assert sm.REVIEW_BAND[0] <= prob(tolerant, "Z3", "Z4") < sm.MATCH_THRESHOLD, tolerant
+    strict = score(sample, model, left, right)
+    assert sm.REVIEW_BAND[0] <= prob(strict, "Z1", "Z2") < sm.MATCH_THRESHOLD, strict
+
+
 def test_rare_given_spelling_counts_tokens():
     tokens = pd.Series(["A"] * 200 + ["B"] + ["C"] * 2 + ["D"] * 5 + ["E"] * 150, dtype="str")
     pairs = pd.DataFrame(

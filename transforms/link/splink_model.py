@@ -51,6 +51,7 @@ from transforms.frames import isin
 from transforms.link.dice import (
     DEFAULT_WORDS,
     add_clk_word_columns,
+    dice_numpy,
     dice_sql,
     null_sql,
     word_columns,
@@ -582,7 +583,10 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
     :func:`mark_rare_given_spelling`): a slip leaves a spelling that no other record
     holds (or, for a very common name, at most ``RARE_SPELLING_SHARE`` as many), a
     sibling's name is one that others have too; with that, a Dice >=
-    ``RARE_GIVEN_TYPO_DICE`` is read as a typo. In the nightly clustering nothing
+    ``RARE_GIVEN_TYPO_DICE`` is read as a typo, and so is a rare spelling one slip
+    (Dice >= ``GIVEN_TYPO_DICE``) from a spelling in use with the other record's
+    canonical name (JIM / JZMES, by JAMES; :func:`mark_slip_of_the_same_name`). In the
+    nightly clustering nothing
     competes, so there the guard stays strict and such pairs go to clerical review (on
     200,000 synthetic people the tolerant guard merged 12 twin pairs).
 
@@ -632,8 +636,15 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
         if "given_spelling_rare" in pairs
         else np.zeros(len(pairs), dtype=bool)
     )
-    typed_twice = (given_dice >= GIVEN_TYPO_DICE) | (
-        rare_spelling & (given_dice >= RARE_GIVEN_TYPO_DICE)
+    slip_of_same_name = (
+        pairs["given_slip_same_name"].to_numpy(dtype=bool, na_value=False)
+        if "given_slip_same_name" in pairs
+        else np.zeros(len(pairs), dtype=bool)
+    )
+    typed_twice = (
+        (given_dice >= GIVEN_TYPO_DICE)
+        | (rare_spelling & (given_dice >= RARE_GIVEN_TYPO_DICE))
+        | slip_of_same_name
     )
     given_typo = typed_twice & ~sex_differs & one_to_one
     given_close = (
@@ -673,6 +684,48 @@ def mark_rare_given_spelling(pairs: pd.DataFrame, given_tokens: pd.Series) -> pd
     return pairs.assign(given_spelling_rare=is_rare & differ)
 
 
+def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``pairs`` with ``given_slip_same_name``: the rarer of the two given-name spellings
+    (``given_spelling_rare``) is within given-name Dice ``GIVEN_TYPO_DICE`` of a spelling
+    that other records hold (two or more) and whose canonical (nickname-resolved) name is
+    the other record's: JZMES beside JAMES, against JIM; TOY beside TONY, against
+    ANTHONY. A slip and a nickname together leave the two spellings themselves far
+    apart. ``frame``: every record, as :func:`prepare_records` makes it (tokens and the
+    ``clk_given`` words). Read by the one-to-one guard."""
+    out = np.zeros(len(pairs), dtype=bool)
+    need = {"given_spelling_rare", "tok_given_name_canonical_l", "tok_given_name_canonical_r"}
+    if pairs.empty or not need <= set(pairs.columns) or f"{GUARD_CLK}_pc" not in frame:
+        return pairs.assign(given_slip_same_name=out)
+    cand = np.flatnonzero(pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False))
+    if not len(cand):
+        return pairs.assign(given_slip_same_name=out)
+    n_words = sum(1 for c in frame.columns if c.startswith(f"{GUARD_CLK}_w"))
+    wcols = word_columns(GUARD_CLK, n_words)
+    spellings = frame.dropna(subset=["tok_given_name", f"{GUARD_CLK}_pc"]).drop_duplicates(
+        "tok_given_name"
+    )
+    counts = frame["tok_given_name"].value_counts()
+    held = spellings["tok_given_name"].map(counts).to_numpy(dtype=float)
+    in_use = spellings[held >= 2]
+    words_of = dict(zip(spellings["tok_given_name"], spellings[wcols].to_numpy(), strict=True))
+    sub = pairs.iloc[cand]
+    n_l = sub["tok_given_name_l"].map(counts).to_numpy(dtype=float, na_value=np.inf)
+    n_r = sub["tok_given_name_r"].map(counts).to_numpy(dtype=float, na_value=np.inf)
+    left_rare = n_l <= n_r
+    rare = np.where(left_rare, sub["tok_given_name_l"], sub["tok_given_name_r"])
+    other_canon = np.where(
+        left_rare, sub["tok_given_name_canonical_r"], sub["tok_given_name_canonical_l"]
+    )
+    by_canon = {c: g[wcols].to_numpy() for c, g in in_use.groupby("tok_given_name_canonical")}
+    for i, (r, c) in enumerate(zip(rare, other_canon, strict=True)):
+        if r not in words_of or c not in by_canon:
+            continue
+        names = by_canon[c]
+        dice = dice_numpy(np.broadcast_to(words_of[r], names.shape), names)
+        out[cand[i]] = bool(np.nanmax(dice) >= GIVEN_TYPO_DICE)
+    return pairs.assign(given_slip_same_name=out)
+
+
 def _apply_guard(
     df: pd.DataFrame, model: dict, threshold: float, one_to_one: bool = False
 ) -> pd.DataFrame:
@@ -696,11 +749,17 @@ def _apply_guard(
 
 def _fetch(db_api, splink_df, *, given_tokens: bool = False) -> pd.DataFrame:
     """The output columns of a Splink predictions table, then drop the table
-    (``given_tokens``: with ``tok_given_name_l`` / ``_r`` too)."""
+    (``given_tokens``: with ``tok_given_name`` and ``tok_given_name_canonical``, ``_l`` /
+    ``_r``, too)."""
     cols = [c.unquote().name for c in splink_df.columns]
     keep = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
     if given_tokens:
-        keep += [c for c in ("tok_given_name_l", "tok_given_name_r") if c in cols]
+        keep += [
+            f"{c}_{side}"
+            for c in ("tok_given_name", "tok_given_name_canonical")
+            for side in ("l", "r")
+            if f"{c}_{side}" in cols
+        ]
     if f"{GUARD_CLK}_pc_l" in cols:
         n_words = sum(1 for c in cols if c.startswith(f"{GUARD_CLK}_w") and c.endswith("_l"))
         keep.append(f"{dice_sql(GUARD_CLK, n_words)} AS given_dice")
@@ -753,6 +812,7 @@ def predict_pairs(
     df = _fetch(db_api, pred, given_tokens=one_to_one)
     if one_to_one:
         df = mark_rare_given_spelling(df, frame["tok_given_name"])
+        df = mark_slip_of_the_same_name(df, frame)
     df = _apply_guard(df, model, threshold, one_to_one)
     return _finish(df) if len(df) else _empty(model)
 
