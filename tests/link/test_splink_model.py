@@ -350,6 +350,29 @@ def test_guard_reads_given_dice_and_sex():
     assert sm.lookalike_guard(pairs, model).all()  # nightly clustering: strict
 
 
+def test_twin_with_a_mistyped_date_of_birth_at_home_is_guarded():
+    """Different given names, one family name and home, dates of birth agreeing in two
+    of their three parts: a twin whose date has one digit mistyped. Away from the home
+    that date is not twin evidence."""
+    model = {"comparisons": sm.comparisons()}
+    pairs = pd.DataFrame(
+        {
+            "gamma_given_name": sm._gamma(model, "given_name", "else"),
+            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
+            "gamma_dob": sm._gamma(model, "dob", "two of three parts"),
+            "gamma_address": [
+                sm._gamma(model, "address", "exact address"),
+                sm._gamma(model, "address", "same sector"),
+            ],
+            "gamma_nhs_number": -1,
+            "gamma_sex": sm._gamma(model, "sex", "equal"),
+            "given_dice": 0.3,
+        }
+    )
+    for one_to_one in (False, True):
+        assert sm.lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
+
+
 def test_lookalikes_stay_apart(sample, model):
     home = {"postcode": "DE45 1AB", "address": "3 Church Street"}
     left = [
