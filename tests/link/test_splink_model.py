@@ -168,7 +168,7 @@ def test_same_house_without_date_of_birth_or_postcode_is_a_candidate(sample, mod
             ).fetchone()[0]
             for rule in sm.BLOCKING_RULES
         ]
-        assert not any(met[:-2]) and any(met[-2:]), (a, b, met)  # the street rules alone
+        assert not any(met[:-3]) and any(met[-3:-1]), (a, b, met)  # the street rules alone
     pairs = score(sample, model, left, right)
     assert prob(pairs, "H1", "H2") > 0 and prob(pairs, "H3", "H4") > 0, pairs
 
@@ -216,6 +216,31 @@ def test_twin_with_a_double_barrelled_family_name_is_guarded():
         }
     )
     assert sm.lookalike_guard(pairs.assign(gamma_family_name=4), old).all()
+
+
+def test_swapped_names_at_the_same_house_without_date_of_birth_link(sample, model):
+    """Given and family names swapped, no date of birth on one side, the same house and
+    street in the same district (a mistyped postcode): only the whole-name filter rule
+    makes the pair a candidate, and it links."""
+    left = [{"record_id": "W1", "given_name": "Ruth", "family_name": "Wallace",
+             "date_of_birth": "1951-02-04", "sex": "F", "postcode": "DE21 2WX",
+             "address": "179 Victoria Lane"}]  # fmt: skip
+    right = [{"record_id": "W2", "given_name": "Wallace", "family_name": "Ruth", "sex": "F",
+              "postcode": "DE21 2WZ", "address": "179 Victoria Ln"}]  # fmt: skip
+    sides = pd.concat([people(left, "dcc"), people(right, "dchs")], ignore_index=True)
+    frame, _ = sm.prepare_records(sides)
+    con = duckdb.connect()
+    con.register("f", frame)
+    met = [
+        con.execute(
+            "SELECT count(*) FROM f l, f r WHERE l.source_record_id = 'W1' "
+            f"AND r.source_record_id = 'W2' AND ({rule})"
+        ).fetchone()[0]
+        for rule in sm.BLOCKING_RULES
+    ]
+    assert met == [0] * (len(met) - 1) + [1], met  # the last rule alone
+    pairs = score(sample, model, left, right)
+    assert prob(pairs, "W1", "W2") >= sm.MATCH_THRESHOLD, pairs
 
 
 def test_fuzzy_given_name_in_one_family_goes_to_review_not_link(sample, model):

@@ -128,6 +128,11 @@ BLOCKING_RULES = [
     "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
     "l.tok_street_number = r.tok_street_number "
     "AND l.tok_given_name_canonical = r.tok_given_name_canonical",
+    # given and family names swapped at the same house, street and district, with no
+    # date of birth to meet on: the whole-name filter is the same whichever field
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_postcode_district = r.tok_postcode_district "
+    f"AND {dice_sql('clk_name', DEFAULT_WORDS, prefixes=True)} >= 0.8",
 ]
 #: EM sessions. Neither admits twins (different given names) or parent/child pairs
 #: (different dates of birth) in numbers, which would otherwise teach EM that
