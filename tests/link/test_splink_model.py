@@ -398,6 +398,25 @@ def test_twin_with_a_mistyped_date_of_birth_at_home_is_guarded():
         assert sm.lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
 
 
+def test_couple_at_one_home_is_guarded():
+    """One family name and home, close given names (Mark / Mary), recorded sexes that
+    differ: a couple, not one person, whatever the dates of birth."""
+    model = {"comparisons": sm.comparisons()}
+    pairs = pd.DataFrame(
+        {
+            "gamma_given_name": sm._gamma(model, "given_name", "name Dice >= 0.8"),
+            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
+            "gamma_dob": sm._gamma(model, "dob", "else"),
+            "gamma_address": sm._gamma(model, "address", "exact address"),
+            "gamma_nhs_number": -1,
+            "gamma_sex": [sm._gamma(model, "sex", "else"), sm._gamma(model, "sex", "equal")],
+            "given_dice": 0.8,
+        }
+    )
+    for one_to_one in (False, True):
+        assert sm.lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
+
+
 def test_lookalikes_stay_apart(sample, model):
     home = {"postcode": "DE45 1AB", "address": "3 Church Street"}
     left = [

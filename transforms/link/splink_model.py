@@ -568,6 +568,8 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
       matches and 7 twins, the Dice 0.8 level about 60 and 50);
     * parent/child-like: same family name, equal given names and the same address,
       dates of birth sharing at most the year;
+    * spouse-like: same (or close) family name and the same home, recorded sexes that
+      differ (a record's sex rarely changes between systems; a couple's differs);
     * two valid NHS numbers that differ: the spine says two people (a mistyped number
       that still passes Modulus 11 is rare, and review will find it);
     * a namesake (not with ``one_to_one``): family names not exactly equal and homes no
@@ -661,13 +663,15 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
     dob_near = np.isin(g["dob"], [_gamma(model, "dob", "two of three parts")])
     twin_like = family_close & (dob_same | (dob_near & same_home)) & ~given_close
     parent_child_like = family & given_strong & same_home & dob_weak
+    spouse_like = family_close & same_home & sex_differs
     nhs_differs = g["nhs_number"] == _gamma(model, "nhs_number", "else")
     far_apart = np.isin(
         g["address"], [_gamma(model, "address", "same district"), _gamma(model, "address", "else")]
     )
     namesake = far_apart & ~family & (not one_to_one)
     return pd.Series(
-        (twin_like | parent_child_like | namesake | nhs_differs) & ~nhs_equal, index=pairs.index
+        (twin_like | parent_child_like | spouse_like | namesake | nhs_differs) & ~nhs_equal,
+        index=pairs.index,
     )
 
 
