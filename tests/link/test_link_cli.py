@@ -82,6 +82,7 @@ def test_cli_writes_one_to_one_links(files):
     assert (d / "model.json").exists() and (d / "r.html").exists()
     saved = json.loads((d / "model.json").read_text())
     assert saved["_care_meta"]["prior_over"] == "cross-file pairs"  # what scored the pairs
+    assert saved["_care_meta"]["u_without_matches"] is True
 
 
 def test_cli_reuses_model_and_many_to_many(files):

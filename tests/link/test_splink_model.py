@@ -350,6 +350,33 @@ def test_rare_given_spelling_counts_tokens():
     ].any()
 
 
+def test_matches_are_taken_out_of_the_sampled_u():
+    """A sampled u is (1 - lambda) u + lambda m; solved back for u, floored."""
+    lam, max_pairs = 1e-4, 2e6
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "dob",
+                "comparison_levels": [
+                    {"is_null_level": True, "label_for_charts": "null"},
+                    {"label_for_charts": "exact", "m_probability": 0.97,
+                     "u_probability": (1 - lam) * 3e-5 + lam * 0.97},
+                    {"label_for_charts": "near", "m_probability": 0.02,
+                     "u_probability": lam * 0.02},  # every sampled pair a match
+                    {"label_for_charts": "else", "m_probability": 0.01,
+                     "u_probability": 1 - 3e-5 - 2 * lam},
+                ],
+            }
+        ]
+    }  # fmt: skip
+    levels = sm.remove_matches_from_u(model, lam, max_pairs)["comparisons"][0]
+    u = [lv.get("u_probability") for lv in levels["comparison_levels"]]
+    assert u[0] is None
+    assert u[1] == pytest.approx(3e-5)
+    assert u[2] == 3 / max_pairs  # floored, never zero or negative
+    assert u[3] == pytest.approx(1 - 3e-5, abs=2 * lam)
+
+
 def test_guard_reads_given_dice_and_sex():
     model = {"comparisons": sm.comparisons()}
 

@@ -249,7 +249,9 @@ def link_files(
         ignore_index=True,
     )
     if model is None:
-        model = train_model(records, seed=seed)
+        # two de-duplicated files that overlap much: matches are many of the sampled
+        # pairs, so u is taken without them (remove_matches_from_u)
+        model = train_model(records, seed=seed, u_without_matches=one_to_one_links)
         if one_to_one_links:
             model = cross_file_prior(model, len(left), len(right))
         if model_out is not None:

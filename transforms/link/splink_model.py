@@ -413,10 +413,14 @@ def train_model(
     model_out: Path | None = None,
     seed: int = 42,
     max_pairs: float = 2e6,
+    u_without_matches: bool = False,
 ) -> dict:
     """Train the model without labels on ``records``; returns the trained settings dict.
 
     ``model_out``: where to save the trained model JSON (per run, for audit).
+    ``u_without_matches``: take the matches out of the sampled u
+    (:func:`remove_matches_from_u`); the two-file command does, where two small files
+    that overlap much make matches a large share of all pairs.
     """
     _quiet_splink()
     t0 = time.perf_counter()
@@ -453,6 +457,8 @@ def train_model(
             log.warning("EM on %s failed: %s", rule, exc)
     linker._settings_obj._probability_two_random_records_match = lam  # EM must not move it
     model = apply_u_floor(apply_m_priors(linker.misc.save_model_to_json()), max_pairs)
+    if u_without_matches:
+        model = remove_matches_from_u(model, lam, max_pairs)
     model.setdefault("linker_uid", None)
     model["_care_meta"] = {
         "model_version": MODEL_VERSION,
@@ -463,6 +469,7 @@ def train_model(
         "match_threshold": MATCH_THRESHOLD,
         "review_band": list(REVIEW_BAND),
         "n_words": n_words,
+        "u_without_matches": u_without_matches,
     }
     if model_out is not None:
         save_model(model, model_out)
@@ -502,6 +509,24 @@ def apply_u_floor(model: dict, max_pairs: float) -> dict:
         for lv in comp["comparison_levels"]:
             if not lv.get("is_null_level") and lv.get("u_probability") is None:
                 lv["u_probability"] = 3.0 / max_pairs
+    return model
+
+
+def remove_matches_from_u(model: dict, lam: float, max_pairs: float) -> dict:
+    """u without the matches among the random pairs it was sampled from.
+
+    Random sampling takes every sampled pair as a non-match, so its u for a level is
+    ``(1 - lambda) * u + lambda * m``: where matches are a large share of all pairs
+    (two small files that overlap much) and a level is rare among non-matches (the same
+    date of birth: 1 in ~30,000), the matches dominate it. Solved for u with the
+    model's own lambda and m, floored at 3 / ``max_pairs`` (the rule of three)."""
+    floor = 3.0 / max_pairs
+    for comp in model["comparisons"]:
+        for lv in comp["comparison_levels"]:
+            if lv.get("is_null_level") or lv.get("u_probability") is None:
+                continue
+            u, m = lv["u_probability"], lv.get("m_probability") or 0.0
+            lv["u_probability"] = max((u - lam * m) / (1 - lam), floor)
     return model
 
 
