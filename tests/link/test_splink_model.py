@@ -350,6 +350,21 @@ def test_rare_given_spelling_counts_tokens():
     ].any()
 
 
+def test_a_level_the_u_sample_never_saw_gets_the_rule_of_three():
+    def comp(name, us):
+        levels = [{"is_null_level": True, "label_for_charts": "null"}]
+        levels += [{"label_for_charts": f"l{i}", "u_probability": u} for i, u in enumerate(us)]
+        return {"output_column_name": name, "comparison_levels": levels}
+
+    model = {"comparisons": [comp("family_name", [0.02, None, 0.98]), comp("nhs", [None, None])]}
+    got = sm.apply_u_floor(model, 2e6)["comparisons"]
+    assert [lv.get("u_probability") for lv in got[0]["comparison_levels"]] == [
+        None, 0.02, 3 / 2e6, 0.98,
+    ]  # fmt: skip
+    # a comparison never seen at all (no NHS numbers) is left without evidence
+    assert all(lv.get("u_probability") is None for lv in got[1]["comparison_levels"])
+
+
 def test_matches_are_taken_out_of_the_sampled_u():
     """A sampled u is (1 - lambda) u + lambda m; solved back for u, floored."""
     lam, max_pairs = 1e-4, 2e6

@@ -502,12 +502,16 @@ def apply_m_priors(model: dict) -> dict:
 
 def apply_u_floor(model: dict, max_pairs: float) -> dict:
     """A level the u sample never saw gets u = 3 / ``max_pairs`` (the rule of three: the
-    95% upper bound of a rate seen 0 times in that many pairs), not no u at all (which
-    Splink cannot score). E.g. ``family_name`` "shared part" where no record holds a
-    hyphenated family name."""
+    95% upper bound of a rate seen 0 times in that many pairs), not no u at all. E.g.
+    ``family_name`` "shared part" where no record holds a hyphenated family name. A
+    comparison the sample never saw at all (``nhs_number`` in two files without
+    numbers: only its null level occurs) is left as it is: it carries no evidence."""
     for comp in model["comparisons"]:
-        for lv in comp["comparison_levels"]:
-            if not lv.get("is_null_level") and lv.get("u_probability") is None:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        if all(lv.get("u_probability") is None for lv in levels):
+            continue
+        for lv in levels:
+            if lv.get("u_probability") is None:
                 lv["u_probability"] = 3.0 / max_pairs
     return model
 
