@@ -300,3 +300,30 @@ def test_a_tokens_state_from_before_clk_given_still_upserts_and_links(tmp_path):
     assert [pd.isna(v) for v in back["clk_given"]] == [True, True, False, False]
     frame, _ = prepare_records(back)
     assert frame["clk_given_pc"].isna().tolist() == [True, True, False, False]
+
+
+def test_family_name_parts_share_a_token_with_a_double_barrelled_name():
+    out = tokens(
+        dcc_person(family_name="Smith-Jones"),
+        dcc_person(family_name="Smith"),
+        dcc_person(family_name="Jones"),
+        dcc_person(family_name="Smithson"),
+        dcc_person(family_name=None),
+    )
+    first, last = out["tok_family_name_first"], out["tok_family_name_last"]
+    assert first.iloc[0] == first.iloc[1] == last.iloc[1]  # SMITH-JONES, SMITH
+    assert last.iloc[0] == first.iloc[2] == last.iloc[2]  # SMITH-JONES, JONES
+    assert first.iloc[0] != last.iloc[0] and first.iloc[3] != first.iloc[1]
+    assert first.iloc[1] != out["tok_family_name"].iloc[1]  # its own domain
+    assert pd.isna(first.iloc[4]) and pd.isna(last.iloc[4])
+
+
+def test_a_tokens_state_from_before_family_name_parts_still_links():
+    """Records encoded before the family-name part tokens existed have none (their
+    "shared part" level never applies)."""
+    from transforms.link.splink_model import LATER_TOKEN_COLUMNS, prepare_records
+
+    tonight = tokens(dcc_person(), dcc_person(la_person_id="MOS2"))
+    older = tonight.drop(columns=LATER_TOKEN_COLUMNS).assign(source_record_id=["OLD1", "OLD2"])
+    frame, _ = prepare_records(pd.concat([older, tonight], ignore_index=True))
+    assert frame["tok_family_name_first"].isna().tolist() == [True, True, False, False]

@@ -64,7 +64,7 @@ PERSON_RECORD = [
     "nhs_number_valid", "tok_nhs_number", "tok_dob", "tok_dob_swapped", "tok_dob_ym",
     "tok_dob_yd", "tok_dob_md", "tok_dob_year", "tok_given_name", "tok_family_name",
     "tok_given_name_canonical", "tok_given_name_phonetic", "tok_family_name_phonetic",
-    "tok_postcode", "tok_postcode_sector", "tok_postcode_district", "tok_street_number",
+    "tok_family_name_first", "tok_family_name_last", "tok_postcode", "tok_postcode_sector", "tok_postcode_district", "tok_street_number",
     "clk_name", "clk_address", "clk_given", "sex", "birth_year", "birth_month", "ethnicity_group",
     "district", "date_of_death", "communication_need", "interpreter_language",
     "unpaid_carer", "key_version",

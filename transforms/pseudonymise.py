@@ -15,6 +15,7 @@ value. Domains and values:
 | tok_given_name_canonical | given_name_canonical | first given name, nickname-resolved (``reference/nicknames.csv``; an ambiguous nickname such as Pat is resolved by sex) |
 | tok_given_name_phonetic | given_name_phonetic | Metaphone (``jellyfish.metaphone``) of the first given name |
 | tok_family_name_phonetic | family_name_phonetic | Metaphone of the family name, letters A-Z only |
+| tok_family_name_first, tok_family_name_last | family_name_part (one domain for both) | the first and the last hyphen-separated part of the family name (``SMITH-JONES``: ``SMITH``, ``JONES``; ``SMITH``: ``SMITH`` twice), so that a double-barrelled name and either of its parts share a token |
 | tok_postcode, tok_postcode_sector, tok_postcode_district | postcode, postcode_sector, postcode_district | ``DE4 3AG``, ``DE4 3``, ``DE4`` |
 | tok_street_number | street_number | ``<house number>|<street>``, only when both are known |
 
@@ -170,6 +171,17 @@ def phonetic(name: str | None) -> str | None:
     if not letters:
         return None
     return jellyfish.metaphone(letters) or None
+
+
+def family_name_parts(name: str | None) -> tuple[str | None, str | None]:
+    """First and last hyphen-separated parts of a family name (itself twice when it has
+    no hyphen)."""
+    if name is None:
+        return None, None
+    parts = [p for p in (x.strip() for x in name.split("-")) if p]
+    if not parts:
+        return None, None
+    return parts[0], parts[-1]
 
 
 def spaced_letters(name: str) -> str:
@@ -329,6 +341,7 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
     def names():
         s_codes, s_uniques = _factorize(df["sex"]) if "sex" in df else (np.full(n, -1), [])
         gs_codes, gs_first = _combine(g_codes, s_codes)
+        f_parts = [family_name_parts(x) for x in f_uniques]
         canon = [
             canonical_given(
                 firsts[g_codes[r]] if g_codes[r] >= 0 else None,
@@ -346,6 +359,8 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
                 "family_name_phonetic", f_codes, [phonetic(x) for x in f_uniques]
             ),
             "tok_given_name_canonical": tok("given_name_canonical", gs_codes, canon),
+            "tok_family_name_first": tok("family_name_part", f_codes, [p[0] for p in f_parts]),
+            "tok_family_name_last": tok("family_name_part", f_codes, [p[1] for p in f_parts]),
             "clk_name": clks([(g_codes, g_uniques, "clk_name"), (f_codes, f_uniques, "clk_name")]),
         }
 

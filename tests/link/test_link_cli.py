@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 from transforms.keys import create_local_key_file
-from transforms.link.cli import cross_file_prior, main, one_to_one
+from transforms.link.cli import (
+    MAX_SHARE_MATCHED,
+    cross_file_prior,
+    main,
+    one_to_one,
+    one_to_one_posterior,
+)
 from transforms.synthetic import GenConfig, generate_chunk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +82,7 @@ def test_cli_writes_one_to_one_links(files):
     assert (d / "model.json").exists() and (d / "r.html").exists()
     saved = json.loads((d / "model.json").read_text())
     assert saved["_care_meta"]["prior_over"] == "cross-file pairs"  # what scored the pairs
+    assert saved["_care_meta"]["u_without_matches"] is True
 
 
 def test_cli_reuses_model_and_many_to_many(files):
@@ -130,3 +137,51 @@ def test_cross_file_prior_counts_only_left_by_right_pairs():
     lopsided = cross_file_prior(model, 10, 10_000)["probability_two_random_records_match"]
     assert lopsided == pytest.approx(1e-4 * (10_010 * 10_009 / 2) / 100_000)
     assert cross_file_prior(model, 0, 10) is model
+
+
+def test_one_to_one_posterior_weighs_a_pair_against_its_records_other_candidates():
+    """Each record matches at most once: a record's only plausible candidate gains (the
+    share of records with a match, pi, is far above the prior of a random pair), a
+    candidate with a close rival on either side loses."""
+    prior, n = 1e-4, 5000  # 2,500 expected matches: pi = 0.5 on both sides
+    pairs = pd.DataFrame({
+        "record_id_l": ["a", "b", "b", "c"], "record_id_r": ["x", "y", "z", "y"],
+        "match_probability": [0.97, 0.97, 0.97, 0.5],
+    })  # fmt: skip
+    got = one_to_one_posterior(pairs, prior, n, n)
+    w = 0.97 / 0.03 * (1 - prior)  # prior x likelihood ratio
+    alone = w / (0.5 + w)
+    assert got[0] == pytest.approx(alone) and got[0] > 0.98 > 0.97  # a-x: no rival
+    assert got[1] == pytest.approx(w / (0.5 + 2 * w))  # b-y: b's rival z
+    assert got[1] < 0.97
+    assert got[3] < 0.5  # c-y: y's own better candidate b
+    # no pair, or no records on one side: unchanged
+    assert one_to_one_posterior(pairs.iloc[:0], prior, n, n).size == 0
+    assert one_to_one_posterior(pairs, prior, 0, n).tolist() == pairs["match_probability"].tolist()
+    # an overestimated prior (here 25,000 matches expected of 5,000 records) cannot make
+    # "no match" impossible for a record
+    w_high = 0.97 / 0.03 * (1 - 1e-3)
+    capped = one_to_one_posterior(pairs.iloc[:1], 1e-3, n, n)
+    assert capped[0] == pytest.approx(w_high / (1 - MAX_SHARE_MATCHED + w_high))
+
+
+def test_cli_links_carry_the_one_to_one_posterior(files):
+    """The command's probabilities are those of one_to_one_posterior over every scored
+    cross-file pair, not the pairwise ones."""
+    from transforms.link.cli import cross_file_pairs, link_files, load_cli_key, read_people
+
+    d, key_file, _ = files
+    left, right = read_people(d / "left.csv"), read_people(d / "right.parquet")
+    key = load_cli_key(key_file)
+    links, scored, model = link_files(left, right, key)
+    cross = cross_file_pairs(scored)
+    assert (cross["match_probability"] < 0.5).any()  # every candidate pair, as rivals
+    post = one_to_one_posterior(
+        cross, model["probability_two_random_records_match"], len(left), len(right)
+    )
+    keys = list(zip(cross["record_id_l"], cross["record_id_r"], strict=True))
+    want = dict(zip(keys, post, strict=True))
+    pairwise = dict(zip(keys, cross["match_probability"], strict=True))
+    linked = list(zip(links["record_id_l"], links["record_id_r"], strict=True))
+    assert links["match_probability"].to_numpy() == pytest.approx([want[k] for k in linked])
+    assert any(pairwise[k] != want[k] for k in linked)

@@ -140,6 +140,109 @@ def test_true_matches_with_errors_link(sample, model):
         assert prob(pairs, a, b) >= sm.MATCH_THRESHOLD, (a, b, pairs)
 
 
+def test_same_house_without_date_of_birth_or_postcode_is_a_candidate(sample, model):
+    """No date of birth and no postcode on one side, the same house and street: the
+    street-number rules with the family name (phonetic) or the canonical given name make
+    the pair a candidate (no other rule can: each needs a date or a postcode)."""
+    home = {"sex": "F", "address": "91 Ridge Drive"}
+    left = [
+        {"record_id": "H1", "given_name": "Beatrice", "family_name": "Ollerenshaw",
+         "date_of_birth": "1950-02-11", "postcode": "DE4 7BM", **home},
+        {"record_id": "H3", "given_name": "Philippa", "family_name": "Hadfield",
+         "date_of_birth": "1961-06-30", "postcode": "DE4 7BM", **home},
+    ]  # fmt: skip
+    right = [
+        {"record_id": "H2", "given_name": "Beatrice", "family_name": "Ollerenshaw", **home},
+        # family name changed as well
+        {"record_id": "H4", "given_name": "Philippa", "family_name": "Brocklehurst", **home},
+    ]  # fmt: skip
+    sides = pd.concat([people(left, "dcc"), people(right, "dchs")], ignore_index=True)
+    frame, _ = sm.prepare_records(sides)
+    con = duckdb.connect()
+    con.register("f", frame)
+    for a, b in [("H1", "H2"), ("H3", "H4")]:
+        met = [
+            con.execute(
+                f"SELECT count(*) FROM f l, f r WHERE l.source_record_id = '{a}' "
+                f"AND r.source_record_id = '{b}' AND ({rule})"
+            ).fetchone()[0]
+            for rule in sm.BLOCKING_RULES
+        ]
+        assert not any(met[:-3]) and any(met[-3:-1]), (a, b, met)  # the street rules alone
+    pairs = score(sample, model, left, right)
+    assert prob(pairs, "H1", "H2") > 0 and prob(pairs, "H3", "H4") > 0, pairs
+
+
+def test_double_barrelled_family_name_links_after_a_move(sample, model):
+    """A family name with a second part added (Hall / Hall-Greatorex) and a
+    new home in another district: the "shared part" level carries the family name's
+    evidence (one-to-one; the nightly namesake guard sends a family name changed across
+    districts to review)."""
+    left = [{"record_id": "B1", "given_name": "Amy", "family_name": "Hall",
+             "date_of_birth": "1944-02-02", **BASE}]  # fmt: skip
+    right = [{"record_id": "B2", "given_name": "Amy", "family_name": "Hall-Greatorex",
+              "date_of_birth": "1944-02-02", "sex": "F", "postcode": "SK17 6AB",
+              "address": "7 Mill Lane"}]  # fmt: skip
+    pairs = score(sample, model, left, right, one_to_one=True)
+    assert prob(pairs, "B1", "B2") >= sm.MATCH_THRESHOLD, pairs
+    shared = sm._gamma(model, "family_name", "shared part")
+    assert (pairs["gamma_family_name"] == shared).all()
+
+
+def test_twin_with_a_double_barrelled_family_name_is_guarded():
+    model = {"comparisons": sm.comparisons()}
+    pairs = pd.DataFrame(
+        {
+            "gamma_given_name": [sm._gamma(model, "given_name", "else")],
+            "gamma_family_name": [sm._gamma(model, "family_name", "shared part")],
+            "gamma_dob": [sm._gamma(model, "dob", "exact")],
+            "gamma_address": [sm._gamma(model, "address", "exact address")],
+            "gamma_nhs_number": [-1],
+            "gamma_sex": [sm._gamma(model, "sex", "equal")],
+            "given_dice": [0.3],
+        }
+    )
+    assert sm.lookalike_guard(pairs, model, one_to_one=True).all()
+    # a model saved before the level existed is still read
+    old = {"comparisons": [c for c in sm.comparisons() if c["output_column_name"] != "family_name"]}
+    old["comparisons"].append(
+        {
+            "output_column_name": "family_name",
+            "comparison_levels": [
+                lv
+                for lv in sm.comparisons()[1]["comparison_levels"]
+                if lv["label_for_charts"] != "shared part"
+            ],
+        }
+    )
+    assert sm.lookalike_guard(pairs.assign(gamma_family_name=4), old).all()
+
+
+def test_swapped_names_at_the_same_house_without_date_of_birth_link(sample, model):
+    """Given and family names swapped, no date of birth on one side, the same house and
+    street in the same district (a mistyped postcode): only the whole-name filter rule
+    makes the pair a candidate, and it links."""
+    left = [{"record_id": "W1", "given_name": "Ruth", "family_name": "Wallace",
+             "date_of_birth": "1951-02-04", "sex": "F", "postcode": "DE21 2WX",
+             "address": "179 Victoria Lane"}]  # fmt: skip
+    right = [{"record_id": "W2", "given_name": "Wallace", "family_name": "Ruth", "sex": "F",
+              "postcode": "DE21 2WZ", "address": "179 Victoria Ln"}]  # fmt: skip
+    sides = pd.concat([people(left, "dcc"), people(right, "dchs")], ignore_index=True)
+    frame, _ = sm.prepare_records(sides)
+    con = duckdb.connect()
+    con.register("f", frame)
+    met = [
+        con.execute(
+            "SELECT count(*) FROM f l, f r WHERE l.source_record_id = 'W1' "
+            f"AND r.source_record_id = 'W2' AND ({rule})"
+        ).fetchone()[0]
+        for rule in sm.BLOCKING_RULES
+    ]
+    assert met == [0] * (len(met) - 1) + [1], met  # the last rule alone
+    pairs = score(sample, model, left, right)
+    assert prob(pairs, "W1", "W2") >= sm.MATCH_THRESHOLD, pairs
+
+
 def test_fuzzy_given_name_in_one_family_goes_to_review_not_link(sample, model):
     """A short given name recorded two ways (Amy / Amie: phonetically equal, whole-name
     Dice under 0.9) with the same family name and date of birth and no NHS number
@@ -178,6 +281,117 @@ def test_typed_given_name_links_one_to_one_unless_the_recorded_sex_differs(sampl
         assert sm.REVIEW_BAND[0] <= prob(strict, a, b) < sm.MATCH_THRESHOLD, strict
 
 
+def test_rare_given_spelling_reads_as_a_typo_one_to_one(sample, model):
+    """Same family name, date of birth and home, no NHS number, given names with a
+    given-name Dice between 0.6 and 0.75 (where different names such as John / Joan
+    are too). One-to-one, a spelling no other record holds (Mzry beside Mary) is a
+    slip and links; two spellings that are both in use (John, Joan) stay in review, and
+    so does the slip in the nightly clustering."""
+    home = {"postcode": "DE45 1AB", "address": "3 Church Street", "sex": "F"}
+    left = [
+        {"record_id": "Y1", "given_name": "Mary", "family_name": "Hall",
+         "date_of_birth": "1952-03-14", **home},
+        {"record_id": "Y3", "given_name": "John", "family_name": "Rose",
+         "date_of_birth": "1949-08-27", **home, "sex": "U"},
+    ]  # fmt: skip
+    right = [
+        {"record_id": "Y2", "given_name": "Mzry", "family_name": "Hall",
+         "date_of_birth": "1952-03-14", **home},
+        {"record_id": "Y4", "given_name": "Joan", "family_name": "Rose",
+         "date_of_birth": "1949-08-27", **home},
+    ]  # fmt: skip
+    tolerant = score(sample, model, left, right, one_to_one=True)
+    assert prob(tolerant, "Y1", "Y2") >= sm.MATCH_THRESHOLD, tolerant
+    assert sm.REVIEW_BAND[0] <= prob(tolerant, "Y3", "Y4") < sm.MATCH_THRESHOLD, tolerant
+    strict = score(sample, model, left, right)
+    assert sm.REVIEW_BAND[0] <= prob(strict, "Y1", "Y2") < sm.MATCH_THRESHOLD, strict
+
+
+def test_slip_of_a_nickname_reads_as_the_same_name_one_to_one(sample, model):
+    """Jim / Jzmes with the same family name, date of birth and home: the two spellings
+    are far apart, but Jzmes (no other record's) is one slip from James, a spelling in
+    use whose canonical name is Jim's. One-to-one that is one name and links; a slip of
+    James against John is not, and in the nightly clustering Jim / Jzmes goes to
+    review."""
+    home = {"postcode": "DE45 1AB", "address": "3 Church Street", "sex": "M"}
+    left = [
+        {"record_id": "Z1", "given_name": "Jim", "family_name": "Hall",
+         "date_of_birth": "1956-02-06", **home},
+        {"record_id": "Z3", "given_name": "John", "family_name": "Rose",
+         "date_of_birth": "1951-04-17", **home},
+    ]  # fmt: skip
+    right = [
+        {"record_id": "Z2", "given_name": "Jzmes", "family_name": "Hall",
+         "date_of_birth": "1956-02-06", **home},
+        {"record_id": "Z4", "given_name": "Jaems", "family_name": "Rose",
+         "date_of_birth": "1951-04-17", **home},
+    ]  # fmt: skip
+    tolerant = score(sample, model, left, right, one_to_one=True)
+    assert prob(tolerant, "Z1", "Z2") >= sm.MATCH_THRESHOLD, tolerant
+    assert sm.REVIEW_BAND[0] <= prob(tolerant, "Z3", "Z4") < sm.MATCH_THRESHOLD, tolerant
+    strict = score(sample, model, left, right)
+    assert sm.REVIEW_BAND[0] <= prob(strict, "Z1", "Z2") < sm.MATCH_THRESHOLD, strict
+
+
+def test_rare_given_spelling_counts_tokens():
+    tokens = pd.Series(["A"] * 200 + ["B"] + ["C"] * 2 + ["D"] * 5 + ["E"] * 150, dtype="str")
+    pairs = pd.DataFrame(
+        {
+            "tok_given_name_l": pd.array(["A", "A", "A", "A", "B", "A"], dtype="str"),
+            "tok_given_name_r": pd.array(["B", "C", "D", "E", "B", None], dtype="str"),
+        }
+    )
+    got = sm.mark_rare_given_spelling(pairs, tokens)["given_spelling_rare"]
+    # held by one record; by at most 1% as many as the other (2 of 200); not: 5 of 200,
+    # two names in use, one spelling, no name
+    assert got.tolist() == [True, True, False, False, False, False]
+    assert not sm.mark_rare_given_spelling(pairs.drop(columns="tok_given_name_r"), tokens)[
+        "given_spelling_rare"
+    ].any()
+
+
+def test_a_level_the_u_sample_never_saw_gets_the_rule_of_three():
+    def comp(name, us):
+        levels = [{"is_null_level": True, "label_for_charts": "null"}]
+        levels += [{"label_for_charts": f"l{i}", "u_probability": u} for i, u in enumerate(us)]
+        return {"output_column_name": name, "comparison_levels": levels}
+
+    model = {"comparisons": [comp("family_name", [0.02, None, 0.98]), comp("nhs", [None, None])]}
+    got = sm.apply_u_floor(model, 2e6)["comparisons"]
+    assert [lv.get("u_probability") for lv in got[0]["comparison_levels"]] == [
+        None, 0.02, 3 / 2e6, 0.98,
+    ]  # fmt: skip
+    # a comparison never seen at all (no NHS numbers) is left without evidence
+    assert all(lv.get("u_probability") is None for lv in got[1]["comparison_levels"])
+
+
+def test_matches_are_taken_out_of_the_sampled_u():
+    """A sampled u is (1 - lambda) u + lambda m; solved back for u, floored."""
+    lam, max_pairs = 1e-4, 2e6
+    model = {
+        "comparisons": [
+            {
+                "output_column_name": "dob",
+                "comparison_levels": [
+                    {"is_null_level": True, "label_for_charts": "null"},
+                    {"label_for_charts": "exact", "m_probability": 0.97,
+                     "u_probability": (1 - lam) * 3e-5 + lam * 0.97},
+                    {"label_for_charts": "near", "m_probability": 0.02,
+                     "u_probability": lam * 0.02},  # every sampled pair a match
+                    {"label_for_charts": "else", "m_probability": 0.01,
+                     "u_probability": 1 - 3e-5 - 2 * lam},
+                ],
+            }
+        ]
+    }  # fmt: skip
+    levels = sm.remove_matches_from_u(model, lam, max_pairs)["comparisons"][0]
+    u = [lv.get("u_probability") for lv in levels["comparison_levels"]]
+    assert u[0] is None
+    assert u[1] == pytest.approx(3e-5)
+    assert u[2] == 3 / max_pairs  # floored, never zero or negative
+    assert u[3] == pytest.approx(1 - 3e-5, abs=2 * lam)
+
+
 def test_guard_reads_given_dice_and_sex():
     model = {"comparisons": sm.comparisons()}
 
@@ -201,6 +415,48 @@ def test_guard_reads_given_dice_and_sex():
     tolerant = sm.lookalike_guard(pairs, model, one_to_one=True)
     assert tolerant.tolist() == [False, True, True, False, True]
     assert sm.lookalike_guard(pairs, model).all()  # nightly clustering: strict
+
+
+def test_twin_with_a_mistyped_date_of_birth_at_home_is_guarded():
+    """Different given names, one family name and home, dates of birth agreeing in two
+    of their three parts: a twin whose date has one digit mistyped. Away from the home
+    that date is not twin evidence."""
+    model = {"comparisons": sm.comparisons()}
+    pairs = pd.DataFrame(
+        {
+            "gamma_given_name": sm._gamma(model, "given_name", "else"),
+            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
+            "gamma_dob": sm._gamma(model, "dob", "two of three parts"),
+            "gamma_address": [
+                sm._gamma(model, "address", "exact address"),
+                sm._gamma(model, "address", "same sector"),
+            ],
+            "gamma_nhs_number": -1,
+            "gamma_sex": sm._gamma(model, "sex", "equal"),
+            "given_dice": 0.3,
+        }
+    )
+    for one_to_one in (False, True):
+        assert sm.lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
+
+
+def test_couple_at_one_home_is_guarded():
+    """One family name and home, close given names (Mark / Mary), recorded sexes that
+    differ: a couple, not one person, whatever the dates of birth."""
+    model = {"comparisons": sm.comparisons()}
+    pairs = pd.DataFrame(
+        {
+            "gamma_given_name": sm._gamma(model, "given_name", "name Dice >= 0.8"),
+            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
+            "gamma_dob": sm._gamma(model, "dob", "else"),
+            "gamma_address": sm._gamma(model, "address", "exact address"),
+            "gamma_nhs_number": -1,
+            "gamma_sex": [sm._gamma(model, "sex", "else"), sm._gamma(model, "sex", "equal")],
+            "given_dice": 0.8,
+        }
+    )
+    for one_to_one in (False, True):
+        assert sm.lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
 
 
 def test_lookalikes_stay_apart(sample, model):

@@ -162,6 +162,48 @@ def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
     return out
 
 
+#: Ceiling on the share of one file's records expected to have a match in the other, so
+#: an overestimated prior cannot make "no match" impossible for a record (1 - pi >= 0.05).
+MAX_SHARE_MATCHED = 0.95
+
+
+def one_to_one_posterior(
+    cross: pd.DataFrame, prior: float, n_left: int, n_right: int
+) -> np.ndarray:
+    """Match probabilities of LEFT x RIGHT pairs given that each record has at most one
+    match in the other file (two de-duplicated files).
+
+    A pair's own probability weighs it against a random cross-file pair (prior
+    ``prior``). With one match at most per record, the question is rather "which of
+    this record's candidates, if any, is its match". For a LEFT record ``i`` with
+    candidates ``k`` and likelihood ratios ``LR``, and ``pi`` the share of LEFT records
+    expected to have a match (``prior * n_left * n_right / n_left``):
+
+        P(i = j) = prior * LR_ij / ((1 - pi) + prior * sum_k LR_ik)
+
+    (a match somewhere with probability ``pi``, at any one of the ``n_right`` records
+    alike; ``prior * LR`` is ``p / (1 - p) * (1 - prior)`` from a pair's probability
+    ``p``). A record's only plausible candidate therefore gains (``pi`` is far larger
+    than ``prior``), and one with a close rival loses. The same from the RIGHT record's
+    side, and the smaller of the two is returned. ``cross`` must hold every scored
+    candidate pair (``record_id_l``, ``record_id_r``, ``match_probability`` after the
+    look-alike guard, whose cap then also counts as a rival's weight). Nothing but the
+    model's prior and the file sizes enters: no answers are consulted.
+    """
+    if cross.empty or n_left == 0 or n_right == 0:
+        return cross["match_probability"].to_numpy(dtype="float64")
+    p = np.clip(cross["match_probability"].to_numpy(dtype="float64"), 0.0, 1 - 1e-15)
+    weight = p / (1 - p) * (1 - prior)  # prior * LR
+    expected = prior * n_left * n_right  # matches expected between the two files
+    out = np.ones(len(cross))
+    for col, n in (("record_id_l", n_left), ("record_id_r", n_right)):
+        pi = min(expected / n, MAX_SHARE_MATCHED)
+        codes, _ = pd.factorize(cross[col])
+        total = np.bincount(codes, weights=weight)[codes]
+        out = np.minimum(out, weight / ((1 - pi) + total))
+    return out
+
+
 def cross_file_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """LEFT x RIGHT pairs as ``record_id_l`` (LEFT), ``record_id_r`` (RIGHT)."""
     cross = pairs[pairs["source_l"] != pairs["source_r"]]
@@ -207,20 +249,35 @@ def link_files(
         ignore_index=True,
     )
     if model is None:
-        model = train_model(records, seed=seed)
+        # two de-duplicated files that overlap much: matches are many of the sampled
+        # pairs, so u is taken without them (remove_matches_from_u)
+        model = train_model(records, seed=seed, u_without_matches=one_to_one_links)
         if one_to_one_links:
             model = cross_file_prior(model, len(left), len(right))
         if model_out is not None:
             save_model(model, model_out)  # the model that scored these pairs, for audit
     # one-to-one: a twin's or namesake's own record competes for the link, so the
-    # look-alike guard reads close given names as typos (see lookalike_guard)
+    # look-alike guard reads close given names as typos (see lookalike_guard); and
+    # every candidate pair is kept, as each is a rival in one_to_one_posterior
     scored = predict_pairs(
-        records, model=model, threshold=min(threshold, 0.5), one_to_one=one_to_one_links
+        records,
+        model=model,
+        threshold=0.0 if one_to_one_links else min(threshold, 0.5),
+        one_to_one=one_to_one_links,
     )
-    links = cross_file_pairs(scored[scored["match_probability"] >= threshold])
+    links = cross_file_pairs(scored)
+    if one_to_one_links:
+        prior = float(model["probability_two_random_records_match"])
+        posterior = one_to_one_posterior(links, prior, len(left), len(right))
+        links = links.assign(match_probability=posterior).sort_values(
+            ["match_probability", "record_id_l", "record_id_r"],
+            ascending=[False, True, True],
+            kind="stable",
+        )
+    links = links[links["match_probability"] >= threshold]
     if one_to_one_links:
         links = one_to_one(links)
-    return links[OUTPUT_COLUMNS], scored, model
+    return links[OUTPUT_COLUMNS].reset_index(drop=True), scored, model
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

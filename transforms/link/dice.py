@@ -126,12 +126,19 @@ def add_clk_word_columns(
     return out, n_words
 
 
-def dice_sql(column: str, n_words: int = DEFAULT_WORDS) -> str:
+def dice_sql(column: str, n_words: int = DEFAULT_WORDS, *, prefixes: bool = False) -> str:
     """SQL for the Dice coefficient of ``column`` between the left and right records of
-    a Splink comparison (columns ``<name>_l`` / ``<name>_r``); null when either has no
-    filter."""
-    terms = " + ".join(f"bit_count({w}_l & {w}_r)" for w in word_columns(column, n_words))
-    return f"(2.0 * (CAST(0 AS INTEGER) + {terms}) / ({column}_pc_l + {column}_pc_r))"
+    a Splink comparison (columns ``<name>_l`` / ``<name>_r``; with ``prefixes``, those of
+    a blocking rule, ``l.<name>`` / ``r.<name>``); null when either has no filter."""
+
+    def side(name: str, s: str) -> str:
+        return f"{s}.{name}" if prefixes else f"{name}_{s}"
+
+    terms = " + ".join(
+        f"bit_count({side(w, 'l')} & {side(w, 'r')})" for w in word_columns(column, n_words)
+    )
+    pcs = f"{side(column + '_pc', 'l')} + {side(column + '_pc', 'r')}"
+    return f"(2.0 * (CAST(0 AS INTEGER) + {terms}) / ({pcs}))"
 
 
 def dice_at_least_sql(column: str, threshold: float, n_words: int = DEFAULT_WORDS) -> str:

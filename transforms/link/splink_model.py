@@ -15,7 +15,9 @@ Comparisons (``gamma_<name>`` in the output, 0 = else, -1 = null):
   domain, so a given/family swap still scores a high Dice, and a typo in either name
   does too. Dice >= 0.9 comes before phonetic so that the phonetic level holds the
   less similar (more twin-like) pairs.
-* ``family_name``: exact (TF on ``tok_family_name``) / phonetic / Dice >= 0.9 / >= 0.8.
+* ``family_name``: exact (TF on ``tok_family_name``) / phonetic / Dice >= 0.9 / >= 0.8 /
+  shared part (a double-barrelled name and one of its parts: ``tok_family_name_first``
+  / ``_last``).
 * ``dob``: exact / day-month swap (``tok_dob_swapped_l = tok_dob_r``) / two of three
   parts (ym, yd, md) / same year.
 * ``address`` (postcode and address in ONE comparison: ``clk_address`` contains the
@@ -49,6 +51,7 @@ from transforms.frames import isin
 from transforms.link.dice import (
     DEFAULT_WORDS,
     add_clk_word_columns,
+    dice_numpy,
     dice_sql,
     null_sql,
     word_columns,
@@ -69,6 +72,8 @@ TOKEN_COLUMNS = [
     "tok_given_name_phonetic", "tok_family_name_phonetic", "tok_postcode",
     "tok_postcode_sector", "tok_postcode_district", "tok_street_number",
 ]  # fmt: skip
+#: Tokens a record encoded before they existed lacks (null: their level never applies).
+LATER_TOKEN_COLUMNS = ["tok_family_name_first", "tok_family_name_last"]
 CLK_COLUMNS = ["clk_name", "clk_address"]
 #: Read by the look-alike guard only (not a model comparison), so a model trained before
 #: it existed still applies; records encoded before it existed have none (null Dice).
@@ -76,6 +81,18 @@ GUARD_CLK = "clk_given"
 #: Given-name-only Dice (bigrams + letters) at or above which two different given names
 #: read as one name typed twice rather than two people's names (see lookalike_guard).
 GIVEN_TYPO_DICE = 0.75
+#: One-to-one only: when the rarer of two given-name spellings occurs in no other record
+#: of the two files, a Dice at or above this reads as one name typed twice (a typed slip
+#: leaves a spelling nobody else has; a sibling's name is a name). Single keyboard slips
+#: (neighbour key, drop, double, transpose) of the synthetic sources' 357 given names
+#: score >= 0.6 in 99.9% of 11,658 cases under one key (99.2% in names of up to four
+#: letters, where one substitution gives 0.66-0.75).
+RARE_GIVEN_TYPO_DICE = 0.6
+#: ... or when the rarer spelling is held by at most this share as many records as the
+#: other: one slip of a name recurs in a large file (a given slip is about 0.2% of a
+#: name's records: a few percent of records carry a typo, spread over ~5 x length
+#: possible slips), while two names that are both in use differ far less in frequency.
+RARE_SPELLING_SHARE = 0.01
 OUTPUT_COLUMNS = [
     "source_l", "source_record_id_l", "source_r", "source_record_id_r",
     "match_probability", "match_weight",
@@ -105,6 +122,17 @@ BLOCKING_RULES = [
     "l.tok_given_name_canonical = r.tok_given_name_canonical "
     "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic "
     "AND l.tok_postcode_district = r.tok_postcode_district",
+    # the same house and street with no date of birth or postcode to meet another rule
+    # on (a missing date of birth, a missing postcode): +229 pairs on 20,000 people
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_given_name_canonical = r.tok_given_name_canonical",
+    # given and family names swapped at the same house, street and district, with no
+    # date of birth to meet on: the whole-name filter is the same whichever field
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_postcode_district = r.tok_postcode_district "
+    f"AND {dice_sql('clk_name', DEFAULT_WORDS, prefixes=True)} >= 0.8",
 ]
 #: EM sessions. Neither admits twins (different given names) or parent/child pairs
 #: (different dates of birth) in numbers, which would otherwise teach EM that
@@ -195,6 +223,11 @@ def comparisons(n_words: int = DEFAULT_WORDS) -> list[dict[str, Any]]:
             _lvl(_eq("tok_family_name_phonetic"), "phonetic"),
             _lvl(f"{name_dice} >= 0.9", "name Dice >= 0.9"),
             _lvl(f"{name_dice} >= 0.8", "name Dice >= 0.8"),
+            _lvl(
+                "tok_family_name_first_l IN (tok_family_name_first_r, tok_family_name_last_r) "
+                "OR tok_family_name_last_l IN (tok_family_name_first_r, tok_family_name_last_r)",
+                "shared part",
+            ),
             else_,
         ],
     }
@@ -278,6 +311,8 @@ def prepare_records(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     if missing:
         raise ValueError(f"person records lack columns {missing}")
     df = records[cols].reset_index(drop=True)
+    for c in LATER_TOKEN_COLUMNS:
+        df[c] = records[c].reset_index(drop=True) if c in records else None
     df[GUARD_CLK] = records[GUARD_CLK].reset_index(drop=True) if GUARD_CLK in records else None
     out = pd.DataFrame(
         {
@@ -286,7 +321,7 @@ def prepare_records(records: pd.DataFrame) -> tuple[pd.DataFrame, int]:
             "source_record_id": df["source_record_id"].astype(str).array,
         }
     )
-    for c in [*TOKEN_COLUMNS, "sex"]:
+    for c in [*TOKEN_COLUMNS, *LATER_TOKEN_COLUMNS, "sex"]:
         out[c] = df[c].astype("str").array if len(df) else pd.array([], dtype="str")
     if out["uid"].duplicated().any():
         dup = out.loc[out["uid"].duplicated(), "uid"].iloc[0]
@@ -378,10 +413,14 @@ def train_model(
     model_out: Path | None = None,
     seed: int = 42,
     max_pairs: float = 2e6,
+    u_without_matches: bool = False,
 ) -> dict:
     """Train the model without labels on ``records``; returns the trained settings dict.
 
     ``model_out``: where to save the trained model JSON (per run, for audit).
+    ``u_without_matches``: take the matches out of the sampled u
+    (:func:`remove_matches_from_u`); the two-file command does, where two small files
+    that overlap much make matches a large share of all pairs.
     """
     _quiet_splink()
     t0 = time.perf_counter()
@@ -417,7 +456,9 @@ def train_model(
         except Exception as exc:  # noqa: BLE001 - EM can fail on tiny or degenerate data
             log.warning("EM on %s failed: %s", rule, exc)
     linker._settings_obj._probability_two_random_records_match = lam  # EM must not move it
-    model = apply_m_priors(linker.misc.save_model_to_json())
+    model = apply_u_floor(apply_m_priors(linker.misc.save_model_to_json()), max_pairs)
+    if u_without_matches:
+        model = remove_matches_from_u(model, lam, max_pairs)
     model.setdefault("linker_uid", None)
     model["_care_meta"] = {
         "model_version": MODEL_VERSION,
@@ -428,6 +469,7 @@ def train_model(
         "match_threshold": MATCH_THRESHOLD,
         "review_band": list(REVIEW_BAND),
         "n_words": n_words,
+        "u_without_matches": u_without_matches,
     }
     if model_out is not None:
         save_model(model, model_out)
@@ -455,6 +497,40 @@ def apply_m_priors(model: dict) -> dict:
                 lv["m_probability"] = fixed[id(lv)]
             elif free_total > 0:
                 lv["m_probability"] = lv["m_probability"] * budget / free_total
+    return model
+
+
+def apply_u_floor(model: dict, max_pairs: float) -> dict:
+    """A level the u sample never saw gets u = 3 / ``max_pairs`` (the rule of three: the
+    95% upper bound of a rate seen 0 times in that many pairs), not no u at all. E.g.
+    ``family_name`` "shared part" where no record holds a hyphenated family name. A
+    comparison the sample never saw at all (``nhs_number`` in two files without
+    numbers: only its null level occurs) is left as it is: it carries no evidence."""
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        if all(lv.get("u_probability") is None for lv in levels):
+            continue
+        for lv in levels:
+            if lv.get("u_probability") is None:
+                lv["u_probability"] = 3.0 / max_pairs
+    return model
+
+
+def remove_matches_from_u(model: dict, lam: float, max_pairs: float) -> dict:
+    """u without the matches among the random pairs it was sampled from.
+
+    Random sampling takes every sampled pair as a non-match, so its u for a level is
+    ``(1 - lambda) * u + lambda * m``: where matches are a large share of all pairs
+    (two small files that overlap much) and a level is rare among non-matches (the same
+    date of birth: 1 in ~30,000), the matches dominate it. Solved for u with the
+    model's own lambda and m, floored at 3 / ``max_pairs`` (the rule of three)."""
+    floor = 3.0 / max_pairs
+    for comp in model["comparisons"]:
+        for lv in comp["comparison_levels"]:
+            if lv.get("is_null_level") or lv.get("u_probability") is None:
+                continue
+            u, m = lv["u_probability"], lv.get("m_probability") or 0.0
+            lv["u_probability"] = max((u - lam * m) / (1 - lam), floor)
     return model
 
 
@@ -501,16 +577,28 @@ def _gamma(model: dict, comparison: str, label: str) -> int:
     raise KeyError(f"{comparison}/{label}")
 
 
+def _has(model: dict, comparison: str, label: str) -> bool:
+    """Whether ``comparison`` has a level ``label`` (a model saved before it did not)."""
+    try:
+        _gamma(model, comparison, label)
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
 def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = False) -> pd.Series:
     """Pairs that look like two members of one family, or two strangers, with no shared
     NHS number:
 
-    * twin-like: same (or phonetically equal) family name and the same date of birth
-      (or its day/month swap), given names not equal, nickname-equivalent or within
-      whole-name Dice 0.9 (on 200,000 synthetic people the phonetic level held 58 true
+    * twin-like: same (or phonetically equal, or sharing a part) family name and the
+      same date of birth (or its day/month swap; or, at the same home, two of its three
+      parts: a twin's date with one digit mistyped), given names not equal,
+      nickname-equivalent or within whole-name Dice 0.9 (on 200,000 synthetic people the phonetic level held 58 true
       matches and 7 twins, the Dice 0.8 level about 60 and 50);
     * parent/child-like: same family name, equal given names and the same address,
       dates of birth sharing at most the year;
+    * spouse-like: same (or close) family name and the same home, recorded sexes that
+      differ (a record's sex rarely changes between systems; a couple's differs);
     * two valid NHS numbers that differ: the spine says two people (a mistyped number
       that still passes Modulus 11 is rare, and review will find it);
     * a namesake (not with ``one_to_one``): family names not exactly equal and homes no
@@ -526,10 +614,18 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
     ``GIVEN_TYPO_DICE`` and the recorded sexes do not differ. One typo, dropped letter
     or transposition scores above it (JMES 0.86, MAKR 0.80, KEBIN 0.80), most different
     names below (JAMES/JAMIE 0.72, JOHN/JOAN 0.73, JAMES/JOHN 0.37), but twins with
-    near-identical names (the synthetic sources' JULIE/JULIIE) score like typos. In the
-    nightly clustering nothing competes, so there the guard stays strict and such pairs
-    go to clerical review (on 200,000 synthetic people the tolerant guard merged 12
-    twin pairs).
+    near-identical names (the synthetic sources' JULIE/JULIIE) score like typos. A
+    substitution in a four-letter name scores 0.66-0.75, where JOHN/JOAN is, so there
+    the spellings' frequencies decide (``given_spelling_rare``, from
+    :func:`mark_rare_given_spelling`): a slip leaves a spelling that no other record
+    holds (or, for a very common name, at most ``RARE_SPELLING_SHARE`` as many), a
+    sibling's name is one that others have too; with that, a Dice >=
+    ``RARE_GIVEN_TYPO_DICE`` is read as a typo, and so is a rare spelling one slip
+    (Dice >= ``GIVEN_TYPO_DICE``) from a spelling in use with the other record's
+    canonical name (JIM / JZMES, by JAMES; :func:`mark_slip_of_the_same_name`). In the
+    nightly clustering nothing
+    competes, so there the guard stays strict and such pairs go to clerical review (on
+    200,000 synthetic people the tolerant guard merged 12 twin pairs).
 
     The independence assumption of the model overcounts family evidence (family name,
     date of birth and address agree because people share a family and a home), so
@@ -556,11 +652,13 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
         ],
     )
     family = g["family_name"] == _gamma(model, "family_name", "exact")
+    family_levels = ["exact", "phonetic", "shared part"]
     family_close = np.isin(
         g["family_name"],
         [
-            _gamma(model, "family_name", "exact"),
-            _gamma(model, "family_name", "phonetic"),
+            _gamma(model, "family_name", lv)
+            for lv in family_levels
+            if _has(model, "family_name", lv)
         ],
     )
     nhs_equal = g["nhs_number"] == _gamma(model, "nhs_number", "equal")
@@ -570,22 +668,102 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
         else np.full(len(pairs), np.nan)
     )
     sex_differs = g["sex"] == _gamma(model, "sex", "else")
-    given_typo = (given_dice >= GIVEN_TYPO_DICE) & ~sex_differs & one_to_one
+    rare_spelling = (
+        pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False)
+        if "given_spelling_rare" in pairs
+        else np.zeros(len(pairs), dtype=bool)
+    )
+    slip_of_same_name = (
+        pairs["given_slip_same_name"].to_numpy(dtype=bool, na_value=False)
+        if "given_slip_same_name" in pairs
+        else np.zeros(len(pairs), dtype=bool)
+    )
+    typed_twice = (
+        (given_dice >= GIVEN_TYPO_DICE)
+        | (rare_spelling & (given_dice >= RARE_GIVEN_TYPO_DICE))
+        | slip_of_same_name
+    )
+    given_typo = typed_twice & ~sex_differs & one_to_one
     given_close = (
         given_strong
         | (g["given_name"] == _gamma(model, "given_name", "name Dice >= 0.9"))
         | given_typo
     )
-    twin_like = family_close & dob_same & ~given_close
+    dob_near = np.isin(g["dob"], [_gamma(model, "dob", "two of three parts")])
+    twin_like = family_close & (dob_same | (dob_near & same_home)) & ~given_close
     parent_child_like = family & given_strong & same_home & dob_weak
+    spouse_like = family_close & same_home & sex_differs
     nhs_differs = g["nhs_number"] == _gamma(model, "nhs_number", "else")
     far_apart = np.isin(
         g["address"], [_gamma(model, "address", "same district"), _gamma(model, "address", "else")]
     )
     namesake = far_apart & ~family & (not one_to_one)
     return pd.Series(
-        (twin_like | parent_child_like | namesake | nhs_differs) & ~nhs_equal, index=pairs.index
+        (twin_like | parent_child_like | spouse_like | namesake | nhs_differs) & ~nhs_equal,
+        index=pairs.index,
     )
+
+
+def mark_rare_given_spelling(pairs: pd.DataFrame, given_tokens: pd.Series) -> pd.DataFrame:
+    """``pairs`` with ``given_spelling_rare``: the pair's two given-name spellings
+    (``tok_given_name_l`` / ``_r``) differ and the rarer one is held by one record
+    among ``given_tokens`` (every record's), or by at most ``RARE_SPELLING_SHARE`` as
+    many records as the other (a slip of a very common name recurs: MARH beside MARY).
+    Read by the one-to-one guard; token counts only."""
+    if pairs.empty or not {"tok_given_name_l", "tok_given_name_r"} <= set(pairs.columns):
+        return pairs.assign(given_spelling_rare=False)
+    counts = given_tokens.dropna().value_counts()
+    a = pairs["tok_given_name_l"].map(counts).to_numpy(dtype=float, na_value=np.nan)
+    b = pairs["tok_given_name_r"].map(counts).to_numpy(dtype=float, na_value=np.nan)
+    rare, common = np.fmin(a, b), np.fmax(a, b)
+    differ = (pairs["tok_given_name_l"] != pairs["tok_given_name_r"]).to_numpy(
+        dtype=bool, na_value=False
+    )
+    with np.errstate(invalid="ignore"):
+        is_rare = rare <= np.maximum(1.0, RARE_SPELLING_SHARE * common)
+    return pairs.assign(given_spelling_rare=is_rare & differ)
+
+
+def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``pairs`` with ``given_slip_same_name``: the rarer of the two given-name spellings
+    (``given_spelling_rare``) is within given-name Dice ``GIVEN_TYPO_DICE`` of a spelling
+    that other records hold (two or more) and whose canonical (nickname-resolved) name is
+    the other record's: JZMES beside JAMES, against JIM; TOY beside TONY, against
+    ANTHONY. A slip and a nickname together leave the two spellings themselves far
+    apart. ``frame``: every record, as :func:`prepare_records` makes it (tokens and the
+    ``clk_given`` words). Read by the one-to-one guard."""
+    out = np.zeros(len(pairs), dtype=bool)
+    need = {"given_spelling_rare", "tok_given_name_canonical_l", "tok_given_name_canonical_r"}
+    if pairs.empty or not need <= set(pairs.columns) or f"{GUARD_CLK}_pc" not in frame:
+        return pairs.assign(given_slip_same_name=out)
+    cand = np.flatnonzero(pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False))
+    if not len(cand):
+        return pairs.assign(given_slip_same_name=out)
+    n_words = sum(1 for c in frame.columns if c.startswith(f"{GUARD_CLK}_w"))
+    wcols = word_columns(GUARD_CLK, n_words)
+    spellings = frame.dropna(subset=["tok_given_name", f"{GUARD_CLK}_pc"]).drop_duplicates(
+        "tok_given_name"
+    )
+    counts = frame["tok_given_name"].value_counts()
+    held = spellings["tok_given_name"].map(counts).to_numpy(dtype=float)
+    in_use = spellings[held >= 2]
+    words_of = dict(zip(spellings["tok_given_name"], spellings[wcols].to_numpy(), strict=True))
+    sub = pairs.iloc[cand]
+    n_l = sub["tok_given_name_l"].map(counts).to_numpy(dtype=float, na_value=np.inf)
+    n_r = sub["tok_given_name_r"].map(counts).to_numpy(dtype=float, na_value=np.inf)
+    left_rare = n_l <= n_r
+    rare = np.where(left_rare, sub["tok_given_name_l"], sub["tok_given_name_r"])
+    other_canon = np.where(
+        left_rare, sub["tok_given_name_canonical_r"], sub["tok_given_name_canonical_l"]
+    )
+    by_canon = {c: g[wcols].to_numpy() for c, g in in_use.groupby("tok_given_name_canonical")}
+    for i, (r, c) in enumerate(zip(rare, other_canon, strict=True)):
+        if r not in words_of or c not in by_canon:
+            continue
+        names = by_canon[c]
+        dice = dice_numpy(np.broadcast_to(words_of[r], names.shape), names)
+        out[cand[i]] = bool(np.nanmax(dice) >= GIVEN_TYPO_DICE)
+    return pairs.assign(given_slip_same_name=out)
 
 
 def _apply_guard(
@@ -609,10 +787,19 @@ def _apply_guard(
     return df
 
 
-def _fetch(db_api, splink_df) -> pd.DataFrame:
-    """The output columns of a Splink predictions table, then drop the table."""
+def _fetch(db_api, splink_df, *, given_tokens: bool = False) -> pd.DataFrame:
+    """The output columns of a Splink predictions table, then drop the table
+    (``given_tokens``: with ``tok_given_name`` and ``tok_given_name_canonical``, ``_l`` /
+    ``_r``, too)."""
     cols = [c.unquote().name for c in splink_df.columns]
     keep = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
+    if given_tokens:
+        keep += [
+            f"{c}_{side}"
+            for c in ("tok_given_name", "tok_given_name_canonical")
+            for side in ("l", "r")
+            if f"{c}_{side}" in cols
+        ]
     if f"{GUARD_CLK}_pc_l" in cols:
         n_words = sum(1 for c in cols if c.startswith(f"{GUARD_CLK}_w") and c.endswith("_l"))
         keep.append(f"{dice_sql(GUARD_CLK, n_words)} AS given_dice")
@@ -662,7 +849,11 @@ def predict_pairs(
     db_api = _db_api(duckdb_con)
     linker, _ = _linker(db_api, frame, _splink_settings(model))
     pred = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    df = _apply_guard(_fetch(db_api, pred), model, threshold, one_to_one)
+    df = _fetch(db_api, pred, given_tokens=one_to_one)
+    if one_to_one:
+        df = mark_rare_given_spelling(df, frame["tok_given_name"])
+        df = mark_slip_of_the_same_name(df, frame)
+    df = _apply_guard(df, model, threshold, one_to_one)
     return _finish(df) if len(df) else _empty(model)
 
 
