@@ -162,3 +162,29 @@ def test_refreshed_records_equal_the_pandas_upsert_in_order(tmp_path):
     # file's schema and pandas metadata)
     pd.testing.assert_frame_equal(got, expected)
     assert got["source_record_id"].tolist()[-3:] == ["R3", "S1", "R7"]
+
+
+def test_a_changed_person_record_contract_takes_tonights_columns(tmp_path, caplog):
+    """A token column added since last night: the state gains it, older records null."""
+    from transforms.nightly.steps import upsert_people_state
+
+    previous = pd.DataFrame(
+        {"source": ["dcc", "dcc"], "source_record_id": ["R1", "R2"], "tok_a": ["x1", "x2"]}
+    ).astype("str")
+    tonight = pd.DataFrame(
+        {
+            "source": ["dcc"],
+            "source_record_id": ["R2"],
+            "tok_a": ["y2"],
+            "tok_new": ["n2"],
+        }
+    ).astype("str")
+    path = tmp_path / "person_record.parquet"
+    previous.to_parquet(path, index=False)
+    with caplog.at_level(logging.WARNING):
+        rows = upsert_people_state(path, tonight, path)
+    got = pd.read_parquet(path)
+    assert rows == 2 and list(got.columns) == list(tonight.columns)
+    assert got.set_index("source_record_id")["tok_a"].to_dict() == {"R1": "x1", "R2": "y2"}
+    assert pd.isna(got.set_index("source_record_id").loc["R1", "tok_new"])
+    assert "contract changed" in caplog.text

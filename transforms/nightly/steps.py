@@ -415,11 +415,34 @@ def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]
     return pd.concat([previous[~stale], tonight], ignore_index=True)
 
 
+def upsert_people_state(previous: Path, tonight: pd.DataFrame, out: Path) -> int:
+    """Last night's person records with tonight's upserted, written to ``out``; returns
+    the rows. File to file in DuckDB, unless the person-record contract changed since
+    the file was written (a token column added or dropped): then through pandas, so the
+    state takes tonight's columns and older records hold nulls in a new one."""
+    import pyarrow.parquet as pq
+
+    from transforms.nightly.event_state import refresh_records
+
+    before = pq.read_schema(previous).names
+    if before == list(tonight.columns):
+        return refresh_records(previous, tonight, RECORD, out)
+    log.warning(
+        "the person-record contract changed since the last published night "
+        "(added %s, dropped %s): the state is upserted through pandas",
+        sorted(set(tonight.columns) - set(before)),
+        sorted(set(before) - set(tonight.columns)),
+    )
+    people = upsert(pd.read_parquet(previous), tonight, RECORD)[list(tonight.columns)]
+    people.to_parquet(out, index=False)
+    return len(people)
+
+
 @timed("pseudonymise")
 def pseudonymise_step(ctx: RunContext, key) -> dict:
     """Standardise clean rows, tokenise them, and fold them into the tokens-zone state."""
     from transforms.contracts import SOURCE_EVENT
-    from transforms.nightly.event_state import refresh_events, refresh_records
+    from transforms.nightly.event_state import refresh_events
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import (
         dchs_referral_table,
@@ -487,7 +510,7 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
         events.to_parquet(out / "source_event.parquet", index=False)
         n_events = len(events)
     else:  # last night's state plus tonight's, file to file
-        n_people = refresh_records(people_file, people, RECORD, people_out)
+        n_people = upsert_people_state(people_file, people, people_out)
         n_events = refresh_events(
             prev_events, events, people_out, people, out / "source_event.parquet"
         )
@@ -703,8 +726,10 @@ BUILD_COLUMNS = [c for c in PERSON_RECORD if not c.startswith(("tok_", "clk_")) 
 @timed("build")
 def build_step(ctx: RunContext) -> dict:
     """Unified tables and measures; output suites and row accounting gate the publish."""
+    from transforms.build import care_event_state
+    from transforms.build.care_event_state import CareEventState
     from transforms.build.event_reads import record_spans
-    from transforms.build.incremental import refresh_care_event, without_contacts
+    from transforms.build.incremental import without_contacts
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.person import build_person_tables
@@ -739,15 +764,17 @@ def build_step(ctx: RunContext) -> dict:
     base = previous_state_file(ctx, "care_event.parquet", required=False)
     rebuilt, replaced = care_events_to_build(ctx, keyed, events_file, index, base)
     del keyed, people
-    # the whole table is tokens-zone state (the next night starts from it); the publish
-    # loads it all on a full night, else only the rebuilt rows over the replaced ids
-    state_file = ctx.tokens_dir / "care_event.parquet"
+    # the whole table is tokens-zone state (the next night starts from it: a base and
+    # the changes since, care_event_state); the publish loads it all on a full night,
+    # else only the rebuilt rows over the replaced ids
     if replaced is None:
-        rebuilt.to_parquet(state_file, index=False)
-        n_care_events, activity = len(rebuilt), without_contacts(rebuilt)
+        n_care_events = care_event_state.write_base(rebuilt, ctx.tokens_dir)
+        activity = without_contacts(rebuilt)
     else:
-        n_care_events = refresh_care_event(base, rebuilt, replaced, state_file)
-        activity = without_contacts(state_file)
+        n_care_events = care_event_state.refresh(
+            CareEventState(base.parent), rebuilt, replaced, ctx.tokens_dir
+        )
+        activity = care_event_state.read_table(CareEventState(ctx.tokens_dir), contacts=False)
     tables["pathway2_stay"] = build_pathway2_stays(activity)
     tables["metric"] = compute_measures(
         internal,
@@ -757,7 +784,7 @@ def build_step(ctx: RunContext) -> dict:
     )
     del activity
 
-    keys = set(tables["person"]["person_key"])
+    keys = pd.Index(tables["person"]["person_key"])  # looked up in Arrow, not a Python set
     # an incremental night checks the care events it rebuilt: the rows it kept passed
     # these rules the night they were built, and their person keys are unchanged
     checked = {**tables, "care_event": rebuilt}
@@ -848,6 +875,7 @@ def care_events_to_build(
 @timed("publish")
 def publish_step(ctx: RunContext) -> dict:
     """Everything tonight changes, in one transaction."""
+    from transforms.build.care_event_state import CareEventState, read_table
     from transforms.warehouse.publish import (
         PublishPlan,
         Upsert,
@@ -877,7 +905,7 @@ def publish_step(ctx: RunContext) -> dict:
             expected_rows=summary["care_event"],
         )
     else:
-        replace["shared_care.care_event"] = pd.read_parquet(ctx.tokens_dir / "care_event.parquet")
+        replace["shared_care.care_event"] = read_table(CareEventState(ctx.tokens_dir))
     for name in ("identity.person_index", "identity.review_queue"):
         replace[name] = pd.read_parquet(_parquet(ctx, name))
 

@@ -344,7 +344,7 @@ def validate_output_table(
     context: dict | None = None,
 ) -> ValidationOutcome:
     """Run the ``name`` output suite over a built table. Every failed rule is a batch
-    breach (nothing is published); ``context``: ``person_keys`` (set), optionally
+    breach (nothing is published); ``context``: ``person_keys`` (a set, or an Index of strings), optionally
     ``min_rows`` / ``expect_rows``."""
     if name not in OUTPUT_SUITES:
         raise KeyError(f"no output suite {name!r}; output suites are {OUTPUT_SUITES}")
