@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test test-fast distributed lint format setup system-deps clean
+.PHONY: run test test-fast distributed lint format setup spark-env system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,23 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
+# Splink's Spark backend for the scale-out test, in an environment of its own: pyspark
+# in the main one slows every Great Expectations import (GX imports it when present)
+SPARK_VENV  := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
+$(SPARK_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(SPARK_VENV)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(SPARK_VENV)/bin/python -e ".[spark,dev]"
+	touch $(SPARK_STAMP)
+
+spark-env: $(SPARK_STAMP)
+
 ## make run: synthetic sources -> the real DAG, night by night, through Airflow -> summary
 run: setup
 	$(BIN)/python scripts/run_local.py
 
 ## make test: every test, including PostgreSQL, the Airflow end to end and the heavier suites
-test: setup system-deps
+test: setup system-deps spark-env
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 ## make distributed: the Celery topology from real processes, one run through the REST API
@@ -35,12 +46,16 @@ distributed: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not e2e"
 
-## Debian packages the browser test needs (installed only when missing)
+## Debian packages the browser and Spark tests need (installed only when missing)
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed; the browser test will be skipped (fails under CI)"; fi; }
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else echo "java not installed; the Spark test will be skipped (fails under CI)"; fi; }
 
 lint: setup
 	$(BIN)/ruff check .

@@ -3,13 +3,15 @@ against targets, only that every path runs and produces real, sensible output).
 
 * the clear-text Splink baseline and our model on the same records, each in its child;
 * the pipeline bench: a full night then an incremental night through ``run_night``;
-* the Spark demo (skipped when pyspark is not installed).
+* the Spark demo (in the Spark environment ``make test`` builds; a failure under CI
+  when neither it nor pyspark is there).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -142,10 +144,35 @@ def test_scaling_exponent():
     assert bench_pipeline.exponent(None, 1.0, 1, 2) is None
 
 
+#: ``make test`` installs pyspark in an environment of its own (``make spark-env``)
+SPARK_PYTHON = ROOT / ".venv-spark" / "bin" / "python"
+
+
 @pytest.mark.slow  # a JVM start alone is ~20 s
-@pytest.mark.timeout(300)
-@pytest.mark.skipif(importlib.util.find_spec("pyspark") is None, reason="pyspark not installed")
+@pytest.mark.timeout(600)
 def test_spark_backend_gives_the_same_pairs(sources, tmp_path):
+    """The model trained on DuckDB scores the same pairs on Splink's Spark backend (a
+    local SparkSession): here when pyspark is installed beside the tests, else in the
+    Spark environment ``make test`` builds. Under CI neither is a failure."""
+    if importlib.util.find_spec("pyspark") is None:
+        if not SPARK_PYTHON.exists():
+            message = f"pyspark not installed here and no {SPARK_PYTHON} (make spark-env)"
+            if os.environ.get("CI", "").lower() == "true":
+                pytest.fail(message)
+            pytest.skip(message)
+        out = tmp_path / "spark.json"
+        done = subprocess.run(
+            [str(SPARK_PYTHON), str(BENCH / "spark_linkage_demo.py"), "--people", "1000",
+             "--seed", "3", "--work", str(tmp_path / "work"), "--json", str(out)],
+            cwd=ROOT, capture_output=True, text=True, timeout=540,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        result = json.loads(out.read_text())
+        assert result["duckdb_pairs"] > 20
+        assert result["only_duckdb"] == result["only_spark"] == 0
+        assert result["max_abs_probability_diff"] < 1e-9
+        assert result["gamma_mismatches"] == 0
+        return
     import spark_linkage_demo as demo
 
     from transforms.link.splink_model import predict_pairs, train_model
