@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from warehouse_frames import person_index
 
 from transforms.warehouse.bulk import ContractError
 from transforms.warehouse.db import ensure_schema, make_engine
@@ -82,21 +83,6 @@ def test_a_failure_part_way_leaves_the_previous_night_untouched(warehouse_url):
     wm = read_frame(engine, "select watermark from audit.watermark")
     assert str(wm.watermark.iloc[0]) == "2026-10-31 00:00:00"
     engine.dispose()
-
-
-def person_index(n: int, run: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "source": "dchs",
-            "source_record_id": [f"S{i}" for i in range(n)],
-            "person_key": [f"P{i}" for i in range(n)],
-            "record_status": "active",
-            "link_route": "singleton",
-            "link_probability": None,
-            "first_seen_run": run,
-            "last_changed_run": run,
-        }
-    )
 
 
 def test_reloaded_tables_keep_their_keys_and_comments(warehouse_url):

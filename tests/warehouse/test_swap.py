@@ -8,6 +8,7 @@ import threading
 import pandas as pd
 import pytest
 from sqlalchemy import text
+from warehouse_frames import person_index
 
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import PublishPlan, publish, read_frame
@@ -16,21 +17,6 @@ from transforms.warehouse.swap import can_swap, shadow_index
 pytestmark = pytest.mark.postgres
 
 TABLE = "identity.person_index"
-
-
-def index_rows(n: int, run: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "source": "dchs",
-            "source_record_id": [f"S{i}" for i in range(n)],
-            "person_key": [f"P{i}" for i in range(n)],
-            "record_status": "active",
-            "link_route": "singleton",
-            "link_probability": 0.5,
-            "first_seen_run": run,
-            "last_changed_run": run,
-        }
-    )
 
 
 def catalogue(conn) -> dict:
@@ -85,7 +71,7 @@ def test_a_swapped_table_keeps_keys_indexes_grants_and_comments(engine):
         old_oid = conn.execute(text(f"select cast('{TABLE}' as regclass)::oid")).scalar()
     assert ("swap_test_reader", "SELECT") in before["grants"]
     for run in ("run-1", "run-2"):
-        publish(engine, PublishPlan(run, replace={TABLE: index_rows(1000, run)}))
+        publish(engine, PublishPlan(run, replace={TABLE: person_index(1000, run)}))
     with engine.connect() as conn:
         after = catalogue(conn)
         new_oid = conn.execute(text(f"select cast('{TABLE}' as regclass)::oid")).scalar()
@@ -100,10 +86,10 @@ def test_a_swapped_table_keeps_keys_indexes_grants_and_comments(engine):
 
 
 def test_a_failed_swap_leaves_the_old_table_and_rows(engine):
-    publish(engine, PublishPlan("run-1", replace={TABLE: index_rows(10, "run-1")}))
+    publish(engine, PublishPlan("run-1", replace={TABLE: person_index(10, "run-1")}))
     with engine.connect() as conn:
         before = catalogue(conn)
-    twice = pd.concat([index_rows(5, "dup"), index_rows(5, "dup")], ignore_index=True)
+    twice = pd.concat([person_index(5, "dup"), person_index(5, "dup")], ignore_index=True)
     with pytest.raises(Exception, match="(?i)duplicate|unique"):
         publish(engine, PublishPlan("dup", replace={TABLE: twice}))
     with engine.connect() as conn:
@@ -118,7 +104,7 @@ def test_a_table_with_a_view_on_it_is_reloaded_in_place(engine):
         assert not can_swap(conn, TABLE)
         assert can_swap(conn, "shared_care.care_event")
         assert not can_swap(conn, "shared_care.metric")  # the measure views read it
-    publish(engine, PublishPlan("run-1", replace={TABLE: index_rows(7, "run-1")}))
+    publish(engine, PublishPlan("run-1", replace={TABLE: person_index(7, "run-1")}))
     assert len(read_frame(engine, "select * from identity.v_keys")) == 7
 
 
@@ -127,7 +113,7 @@ def test_a_reader_arriving_at_the_swap_waits_and_then_reads_the_new_rows(engine)
     commit and then reads tonight's rows, never an empty or half-loaded table."""
     from transforms.warehouse.swap import swap_load
 
-    publish(engine, PublishPlan("run-1", replace={TABLE: index_rows(50, "run-1")}))
+    publish(engine, PublishPlan("run-1", replace={TABLE: person_index(50, "run-1")}))
     swapped = threading.Event()
     seen: list = []
 
@@ -139,7 +125,7 @@ def test_a_reader_arriving_at_the_swap_waits_and_then_reads_the_new_rows(engine)
     thread = threading.Thread(target=reader)
     thread.start()
     with engine.begin() as conn:
-        swap_load(conn, TABLE, index_rows(200, "run-2"))
+        swap_load(conn, TABLE, person_index(200, "run-2"))
         swapped.set()
         waiting = 0
         for _ in range(100):  # until the reader is queued on the swap's lock
@@ -163,13 +149,13 @@ def test_a_long_reader_makes_the_swap_fail_after_its_lock_wait(engine, monkeypat
 
     from transforms.warehouse import swap
 
-    publish(engine, PublishPlan("run-1", replace={TABLE: index_rows(50, "run-1")}))
+    publish(engine, PublishPlan("run-1", replace={TABLE: person_index(50, "run-1")}))
     monkeypatch.setattr(swap, "LOCK_TIMEOUT", "300ms")
     with engine.connect() as reader:
         reader.execute(text("begin isolation level repeatable read"))
         assert reader.execute(text(f"select count(*) from {TABLE}")).scalar() == 50
         with pytest.raises(OperationalError, match="lock timeout"):
-            publish(engine, PublishPlan("run-2", replace={TABLE: index_rows(200, "run-2")}))
+            publish(engine, PublishPlan("run-2", replace={TABLE: person_index(200, "run-2")}))
         assert reader.execute(text(f"select count(*) from {TABLE}")).scalar() == 50
         reader.execute(text("commit"))
     rows = read_frame(engine, f"select distinct first_seen_run from {TABLE}")
