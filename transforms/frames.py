@@ -48,15 +48,30 @@ def key_strings(frame: pd.DataFrame, columns: list[str], sep: str = "\x1f") -> p
     return pc.binary_join_element_wise(*parts, pa.scalar(sep, pa.large_string()))
 
 
-def write_query(con, query: str, out, params=()) -> int:
+def write_query(con, query: str, out, params=(), *, like=None) -> int:
     """DuckDB: ``query``'s rows to the Parquet file ``out``, written to a temporary file
     and renamed into place (so ``out`` may be one of the query's own inputs, as on a
-    re-run of a night). Returns the rows written."""
+    re-run of a night). Returns the rows written.
+
+    ``like``: a Parquet file whose pandas metadata ``out`` takes, so pandas reads it
+    back with the same dtypes (nullable integers stay ``Int64``; DuckDB's writer keeps
+    no pandas metadata of its own)."""
+    import pyarrow.parquet as pq
+
+    options = "format parquet"
+    if like is not None:
+        meta = (pq.read_schema(like).metadata or {}).get(b"pandas")
+        if meta is not None:
+            options += ", kv_metadata {pandas: " + _sql_text(meta.decode()) + "}"
     tmp = out.with_name(out.name + ".tmp")
-    target = str(tmp).replace("'", "''")
-    rows = con.execute(f"copy ({query}) to '{target}' (format parquet)", list(params)).fetchone()
+    rows = con.execute(f"copy ({query}) to {_sql_text(str(tmp))} ({options})", list(params))
+    rows = rows.fetchone()
     tmp.replace(out)
     return int(rows[0])
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def typed_like(frame: pd.DataFrame, parquet) -> pa.Table:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from build_fixtures import dcc_request, dcc_service, dchs_referral, dchs_spell, frames, record
 
+from transforms.build import care_event_state
 from transforms.build.care_event import build_care_event
-from transforms.build.incremental import (
-    affected_events,
-    event_ids,
-    refresh_care_event,
-    rekeyed_records,
-)
+from transforms.build.care_event_state import CareEventState
+from transforms.build.incremental import affected_events, event_ids, rekeyed_records
 from transforms.frames import isin
 
 
@@ -43,13 +41,20 @@ def sort(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def refresh(tmp_path, previous, rebuilt, replaced) -> pd.DataFrame:
-    """``refresh_care_event`` from and to Parquet files (the step's use)."""
-    path = tmp_path / "care_event.parquet"
-    previous.to_parquet(path, index=False)
-    rows = refresh_care_event(path, rebuilt, replaced, path)  # in place, as a re-run does
-    out = pd.read_parquet(path)
-    assert rows == len(out)
-    return out
+    """The tokens state's care events (``care_event_state``) after last night's table
+    ``previous`` and tonight's rebuild, read back whole (the step's use)."""
+    outs = []
+    for compact in (0.0, float("inf")):  # folded into a new base, and kept as changes
+        last, tonight = tmp_path / f"last{compact}", tmp_path / f"tonight{compact}"
+        care_event_state.write_base(previous, last)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(care_event_state, "COMPACT_FRACTION", compact)
+            rows = care_event_state.refresh(CareEventState(last), rebuilt, replaced, tonight)
+        assert CareEventState(tonight).has_changes == (compact > 0) or len(replaced) == 0
+        outs.append(care_event_state.read_table(CareEventState(tonight)))
+        assert rows == len(outs[-1])
+    pd.testing.assert_frame_equal(sort(outs[0]), sort(outs[1]))
+    return outs[1]
 
 
 def typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -130,24 +135,27 @@ def test_pathway2_and_measures_read_everything_but_care_contacts(tmp_path):
     assert "dcc:EV9" not in set(from_file["event_id"]) and len(from_file) == len(ce) - 1
 
 
-def test_the_refreshed_file_keeps_the_previous_files_types(tmp_path):
+def test_the_refreshed_state_keeps_the_previous_files_types(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
+    monkeypatch.setattr(care_event_state, "COMPACT_FRACTION", float("inf"))
     records, events = night_one()
     rec, ev = state(records, events)
     previous = build_care_event(rec, ev)
-    path = tmp_path / "care_event.parquet"
-    previous.to_parquet(path, index=False)
+    last, tonight = tmp_path / "last", tmp_path / "tonight"
+    care_event_state.write_base(previous, last)
 
     def types(p):  # Arrow's string flavour is not part of the file's types
         return [str(t).replace("large_string", "string") for t in pq.read_schema(p).types]
 
-    before = types(path)
+    before = types(last / care_event_state.BASE)
     todo = isin(ev["source_record_id"], ["S1"])
     rebuilt = build_care_event(rec, ev[todo])
     # rebuilt rows whose ages are all unknown, held as a text column: untyped, DuckDB
     # would union the file's integers with text
     rebuilt["age_at_event"] = pd.Series([None] * len(rebuilt), dtype="str")
-    refresh_care_event(path, rebuilt, event_ids(ev[todo]), path)
-    assert types(path) == before
+    care_event_state.refresh(CareEventState(last), rebuilt, event_ids(ev[todo]), tonight)
+    assert types(tonight / care_event_state.DELTA) == before
     assert "int64" in before and "timestamp[ns]" in before
+    whole = care_event_state.read_table(CareEventState(tonight))
+    assert str(whole["age_at_event"].dtype) == str(previous["age_at_event"].dtype)

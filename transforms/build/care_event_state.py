@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 BASE = "care_event.parquet"
 DELTA = "care_event.delta.parquet"
 REPLACED = "care_event.replaced.parquet"
-#: A delta larger than this share of the base's rows is folded into a new base.
+#: A delta of this share of the base's rows or more is folded into a new base.
 COMPACT_FRACTION = 0.2
 
 
@@ -152,7 +152,7 @@ def refresh(
         )
         base_rows = pq.ParquetFile(previous.base).metadata.num_rows
         delta_rows = con.execute("select count(*) from delta").fetchone()[0]
-        if delta_rows > COMPACT_FRACTION * base_rows:
+        if delta_rows >= COMPACT_FRACTION * base_rows:
             return _compact(con, previous, folder, delta_rows)
         removed = con.execute(
             f"select count(*) from read_parquet({_literal(previous.base)}) b "
@@ -161,7 +161,7 @@ def refresh(
         order = ", ".join(f'"{c}"' for c in pq.read_schema(previous.base).names)
         # tonight's files are written before the base is linked: a re-run reads the
         # previous delta from the folder it writes
-        write_query(con, f"select {order} from delta", folder / DELTA)
+        write_query(con, f"select {order} from delta", folder / DELTA, like=previous.base)
         write_query(con, "select event_id from replaced", folder / REPLACED)
     finally:
         con.close()
@@ -192,6 +192,7 @@ def _compact(con, previous: CareEventState, folder: Path, delta_rows: int) -> in
         select {order} from delta
         """,
         folder / BASE,
+        like=previous.base,
     )
     _remove_changes(folder)
     log.info("care events: %d rows, compacted into a new base (delta was %d)", rows, delta_rows)

@@ -8,6 +8,8 @@ whose person key changed (new, merged, split). Every other row of the last publi
 
 ``tests/build/test_build_incremental.py`` checks the result against a full build, and
 the short soak compares the published table with a full build after several nights.
+The tokens state keeps the table as a base and the changes since it
+(:mod:`transforms.build.care_event_state`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pandas as pd
 
 from transforms.contracts import EVENT_KEY as EVENT
 from transforms.contracts import RECORD_KEY as RECORD
-from transforms.frames import isin, key_strings, typed_like, write_query
+from transforms.frames import isin, key_strings
 
 log = logging.getLogger(__name__)
 
@@ -44,48 +46,6 @@ def rekeyed_records(index: pd.DataFrame, run_id: str) -> pd.DataFrame:
     """Records whose person key was set by this run (new, merged or split records):
     the person index stamps them with ``last_changed_run``."""
     return index.loc[index["last_changed_run"] == run_id, RECORD]
-
-
-def refresh_care_event(
-    previous: Path, rebuilt: pd.DataFrame, replaced_ids: pd.Series, out: Path
-) -> int:
-    """Write ``out``: the last published night's rows (the Parquet file ``previous``)
-    minus every rebuilt event id (``replaced_ids``: all events that were rebuilt,
-    including any the rebuild had to leave out), plus the rebuilt rows. Returns the
-    rows written.
-
-    DuckDB streams the ten million rows from file to file (about 4 s at 800,000
-    people); reading them into pandas, filtering and writing them back took 11 s.
-    ``out`` may be ``previous`` (a re-run of the night): it is written to a temporary
-    file first and renamed."""
-    import duckdb
-
-    from transforms.build.care_event import CARE_EVENT_COLUMNS
-
-    cols = ", ".join(f'"{c}"' for c in CARE_EVENT_COLUMNS)
-    con = duckdb.connect()
-    try:
-        con.register("rebuilt", typed_like(rebuilt, previous))
-        con.register("replaced", pd.DataFrame({"event_id": replaced_ids.astype(str)}))
-        rows = write_query(
-            con,
-            f"""
-            select {cols} from read_parquet(?)
-            where event_id not in (select event_id from replaced)
-            union all
-            select {cols} from rebuilt
-            """,
-            out,
-            [str(previous)],
-        )
-    finally:
-        con.close()
-    log.info(
-        "care events: %d kept from the last published night, %d rebuilt",
-        rows - len(rebuilt),
-        len(rebuilt),
-    )
-    return rows
 
 
 def without_contacts(care_event: pd.DataFrame | Path) -> pd.DataFrame:

@@ -219,10 +219,9 @@ def _validation_context(
                 index=ref["service_request_id"],
             )
             if prev_referrals is not None:
-                prev_ref = prev_referrals
                 older = pd.Series(
-                    pd.to_datetime(prev_ref["start_date"]).to_numpy(),
-                    index=prev_ref["source_event_id"].str.removeprefix("ref:"),
+                    pd.to_datetime(prev_referrals["start_date"]).to_numpy(),
+                    index=prev_referrals["source_event_id"].str.removeprefix("ref:"),
                 )
                 dates = pd.concat([older[~older.index.isin(dates.index)], dates])
             context["referral_dates"] = dates[~dates.index.duplicated(keep="last")]
