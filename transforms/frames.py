@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def _arrow_str(values) -> pa.Array:
+def arrow_strings(values) -> pa.Array:
     if isinstance(values, pa.ChunkedArray | pa.Array):
         return values.cast(pa.large_string())
     return pa.array(pd.Series(values, dtype="str"), from_pandas=True).cast(pa.large_string())
@@ -24,8 +24,8 @@ def isin(values, candidates) -> np.ndarray:
     """
     if isinstance(candidates, set | frozenset):
         candidates = list(candidates)
-    left = _arrow_str(values)
-    right = _arrow_str(candidates)
+    left = arrow_strings(values)
+    right = arrow_strings(candidates)
     if len(right) == 0:
         return np.zeros(len(left), dtype=bool)
     hit = pc.is_in(left, value_set=right, skip_nulls=True).fill_null(False)
@@ -35,14 +35,14 @@ def isin(values, candidates) -> np.ndarray:
 def index_of(values, candidates) -> np.ndarray:
     """For each value, its position in ``candidates`` (the first, if repeated), or -1:
     an Arrow hash lookup, for picking a column of ``candidates``' frame per row."""
-    at = pc.index_in(_arrow_str(values), value_set=_arrow_str(candidates))
+    at = pc.index_in(arrow_strings(values), value_set=arrow_strings(candidates))
     return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def key_strings(frame: pd.DataFrame, columns: list[str], sep: str = "\x1f") -> pa.Array:
     """One string per row joining ``columns`` with ``sep`` (a unit separator unless
     given; nulls as empty), for hashing composite keys in Arrow."""
-    parts = [_arrow_str(frame[c]).fill_null("") for c in columns]
+    parts = [arrow_strings(frame[c]).fill_null("") for c in columns]
     if len(parts) == 1:
         return parts[0]
     return pc.binary_join_element_wise(*parts, pa.scalar(sep, pa.large_string()))
@@ -62,16 +62,18 @@ def write_query(con, query: str, out, params=(), *, like=None) -> int:
     if like is not None:
         meta = (pq.read_schema(like).metadata or {}).get(b"pandas")
         if meta is not None:
-            options += ", kv_metadata {pandas: " + _sql_text(meta.decode()) + "}"
+            options += ", kv_metadata {pandas: " + sql_text(meta.decode()) + "}"
     tmp = out.with_name(out.name + ".tmp")
-    rows = con.execute(f"copy ({query}) to {_sql_text(str(tmp))} ({options})", list(params))
+    rows = con.execute(f"copy ({query}) to {sql_text(str(tmp))} ({options})", list(params))
     rows = rows.fetchone()
     tmp.replace(out)
     return int(rows[0])
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def sql_text(value) -> str:
+    """A value (text or a path) as a quoted SQL string literal, for statements that take
+    no parameters (DuckDB views, COPY options)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def typed_like(frame: pd.DataFrame, parquet) -> pa.Table:

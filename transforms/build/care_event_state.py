@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.frames import typed_like, write_query
+from transforms.frames import sql_text, typed_like, write_query
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,6 @@ class CareEventState:
         return self.replaced.exists()
 
 
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _connect():
     import duckdb
 
@@ -77,14 +73,14 @@ def _connect():
 def _table_sql(state: CareEventState, where: str = "true") -> str:
     """SQL for the whole table (rows matching ``where``), base minus replaced plus
     delta, in the base's column order."""
-    base = f"select * from read_parquet({_literal(state.base)}) where {where}"
+    base = f"select * from read_parquet({sql_text(state.base)}) where {where}"
     if not state.has_changes:
         return base
     return f"""
         select b.* from ({base}) b
-        anti join read_parquet({_literal(state.replaced)}) r using (event_id)
+        anti join read_parquet({sql_text(state.replaced)}) r using (event_id)
         union all by name
-        select * from read_parquet({_literal(state.delta)}) where {where}
+        select * from read_parquet({sql_text(state.delta)}) where {where}
     """
 
 
@@ -137,8 +133,8 @@ def refresh(
         old_delta = "select * from rebuilt limit 0"
         old_replaced = "select event_id from tonight limit 0"
         if previous.has_changes:
-            old_delta = f"select * from read_parquet({_literal(previous.delta)})"
-            old_replaced = f"select event_id from read_parquet({_literal(previous.replaced)})"
+            old_delta = f"select * from read_parquet({sql_text(previous.delta)})"
+            old_replaced = f"select event_id from read_parquet({sql_text(previous.replaced)})"
         con.execute(
             f"""
             create temp table delta as
@@ -155,7 +151,7 @@ def refresh(
         if delta_rows >= COMPACT_FRACTION * base_rows:
             return _compact(con, previous, folder, delta_rows)
         removed = con.execute(
-            f"select count(*) from read_parquet({_literal(previous.base)}) b "
+            f"select count(*) from read_parquet({sql_text(previous.base)}) b "
             "semi join replaced r using (event_id)"
         ).fetchone()[0]
         order = ", ".join(f'"{c}"' for c in pq.read_schema(previous.base).names)
@@ -186,7 +182,7 @@ def _compact(con, previous: CareEventState, folder: Path, delta_rows: int) -> in
     rows = write_query(
         con,
         f"""
-        select {order} from read_parquet({_literal(previous.base)}) b
+        select {order} from read_parquet({sql_text(previous.base)}) b
         anti join replaced r using (event_id)
         union all by name
         select {order} from delta
@@ -204,13 +200,11 @@ def read_table(state: CareEventState, *, contacts: bool = True) -> pd.DataFrame:
     contact: what Pathway 2 stays and the measures read), typed as the base file."""
     import pyarrow.parquet as pq
 
-    where = "true" if contacts else "(event_type is null or event_type <> 'contact')"
     if not state.has_changes:
-        import pyarrow.dataset as ds
+        from transforms.build.incremental import without_contacts
 
-        field = ds.field("event_type")
-        filters = None if contacts else (field != "contact") | field.is_null()
-        return pd.read_parquet(state.base, filters=filters)
+        return pd.read_parquet(state.base) if contacts else without_contacts(state.base)
+    where = "true" if contacts else "(event_type is null or event_type <> 'contact')"
     con = _connect()
     try:
         table = con.sql(_table_sql(state, where)).to_arrow_table()

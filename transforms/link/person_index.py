@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from transforms.frames import index_of
+from transforms.frames import arrow_strings, index_of
 
 INDEX_COLUMNS = [
     "source", "source_record_id", "person_key", "record_status", "link_route",
@@ -87,12 +87,8 @@ def _uids(frame: pd.DataFrame) -> pa.Array:
     """``source:source_record_id`` per row, as an Arrow array."""
     sep = pa.scalar(":", pa.large_string())
     return pc.binary_join_element_wise(
-        _arrow(frame["source"]), _arrow(frame["source_record_id"]), sep
+        arrow_strings(frame["source"]), arrow_strings(frame["source_record_id"]), sep
     )
-
-
-def _arrow(values: pd.Series) -> pa.Array:
-    return pa.array(values.astype("str"), from_pandas=True).cast(pa.large_string())
 
 
 def _codes(values: np.ndarray) -> np.ndarray:
@@ -220,7 +216,9 @@ def assign_person_keys(
         }
     )
     order = pc.sort_indices(
-        pa.table({"s": _arrow(frame["source"]), "r": _arrow(frame["source_record_id"])}),
+        pa.table(
+            {"s": arrow_strings(frame["source"]), "r": arrow_strings(frame["source_record_id"])}
+        ),
         sort_keys=[("s", "ascending"), ("r", "ascending")],
     )
     index = index.take(order.to_numpy()).reset_index(drop=True)

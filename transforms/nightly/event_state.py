@@ -23,7 +23,7 @@ import pandas as pd
 
 from transforms.contracts import EVENT_KEY as EVENT
 from transforms.contracts import RECORD_KEY as RECORD
-from transforms.frames import typed_like, write_query
+from transforms.frames import sql_text, typed_like, write_query
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,6 @@ _YEARS = (
     "(year(e.start_date) - b.birth_year"
     " - case when month(e.start_date) < b.birth_month then 1 else 0 end)"
 )
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def refresh_records(previous: Path, tonight: pd.DataFrame, keys: list[str], out: Path) -> int:
@@ -66,7 +62,7 @@ def refresh_records(previous: Path, tonight: pd.DataFrame, keys: list[str], out:
             f"""
             with kept as (
                 select p.* exclude (file_row_number), 0 as _part, p.file_row_number as _row
-                from read_parquet({_literal(previous)}, file_row_number = true) p
+                from read_parquet({sql_text(previous)}, file_row_number = true) p
                 anti join tonight t using ({using})
             ),
             sent as (select *, 1 as _part from tonight)
@@ -113,7 +109,7 @@ def refresh_events(
         if isinstance(people, Path):
             columns = ", ".join(births)
             con.execute(
-                f"create temp view births as select {columns} from read_parquet({_literal(people)})"
+                f"create temp view births as select {columns} from read_parquet({sql_text(people)})"
             )
         else:
             con.register("births", people[births])
@@ -121,7 +117,7 @@ def refresh_events(
         # the rows whose age is recomputed: tonight's, and last night's of a re-sent
         # record (not replaced tonight); every other row is copied as it is, with no
         # join (joining all ten million rows to the births was most of the refresh)
-        path = _literal(previous)  # a view takes no parameters
+        path = sql_text(previous)  # a view takes no parameters
         con.execute(
             f"""
             create temp view previous as

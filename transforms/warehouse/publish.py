@@ -23,6 +23,7 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from transforms.frames import sql_text
 from transforms.warehouse.bulk import delete_keys, insert_frame
 
 log = logging.getLogger(__name__)
@@ -137,10 +138,6 @@ def upsert_rows(conn, table: str, change: Upsert) -> int:
     return written
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def empty_table(conn, table: str) -> None:
     """Empty ``table`` inside the caller's transaction.
 
@@ -176,9 +173,9 @@ def empty_table(conn, table: str) -> None:
     ).all()
     statements = [f"drop table {table}", ddl, *[i for i in indexes if i]]
     if comment:
-        statements.append(f"comment on table {table} is {_quote(comment)}")
+        statements.append(f"comment on table {table} is {sql_text(comment)}")
     statements += [
-        f'comment on column {table}."{col}" is {_quote(text_)}' for col, text_ in columns
+        f'comment on column {table}."{col}" is {sql_text(text_)}' for col, text_ in columns
     ]
     raw = conn.connection.driver_connection
     for statement in statements:

@@ -33,6 +33,7 @@ import re
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from transforms.frames import sql_text
 from transforms.warehouse.bulk import insert_frame
 
 log = logging.getLogger(__name__)
@@ -50,10 +51,6 @@ def _split(qualified: str) -> tuple[str, str]:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 #: ``pg_get_indexdef``: CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING ...
@@ -166,7 +163,7 @@ def swap_load(conn: Connection, qualified: str, frame: pd.DataFrame) -> int:
     for grantee, privilege in grants:
         conn.execute(text(f"grant {privilege} on {target} to {grantee}"))
     if comment is not None:
-        conn.execute(text(f"comment on table {target} is {_literal(comment)}"))
+        conn.execute(text(f"comment on table {target} is {sql_text(comment)}"))
     conn.execute(text("set local lock_timeout = default"))
     conn.execute(text(f"analyze {target}"))
     log.info("%s: %d rows loaded into a shadow table and swapped in", qualified, written)
