@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -329,7 +330,7 @@ def main() -> int:
     left.to_csv(out / "left.csv", index=False)
     right.to_csv(out / "right.csv", index=False)
     truth.to_parquet(out / "truth.parquet", index=False)
-    key = key_from_material("3e9a7c1f5b2d8e4a6c0f9b3d7e1a5c2f8b4d6e0a2c9f1b7d3e5a8c6f0b2d4e19")
+    key = key_from_material(os.urandom(32).hex())  # a key of the run's own, never kept
     t0 = time.perf_counter()
     links, scored, _ = link_files(
         left, right, key, threshold=args.threshold, model_out=out / "model.json"

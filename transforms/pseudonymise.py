@@ -31,7 +31,10 @@ CLKs (see :mod:`transforms.bloom`, 1024 bits, k=20):
   name was typed in, so swapped given/family names still score a high Dice; the exact
   field-specific tokens keep the distinction.
 * ``clk_address``: bigrams of the house number, the street and the postcode (full, else
-  sector, else district), each in its own sub-domain (``clk_address/number`` ...), OR-ed.
+  sector, else district), each in its own sub-domain (``clk_address/number`` ...), OR-ed;
+  and of ``locality`` (``clk_address/locality``) when the frame has one: the two-file
+  command's, the address after its first line (the nightly sources share no more than
+  the first line, so theirs have none).
 * ``clk_given``: the first given name alone: its bigrams (``clk_given``) OR-ed with its
   letters (``clk_given/letters``; each letter as the bigrams of `` L ``). Letters make
   the filter tolerant of transpositions, which break two bigrams in a short name
@@ -393,6 +396,8 @@ def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) 
             (st_codes, st_uniques, "clk_address/street"),
             (pc_codes, pc_uniques, "clk_address/postcode"),
         ]
+        if "locality" in df:  # the two-file command's: the address after its first line
+            parts.append((*_factorize(df["locality"]), "clk_address/locality"))
         return {"clk_address": clks(parts)}
 
     def attributes():

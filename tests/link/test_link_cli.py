@@ -160,15 +160,27 @@ def test_one_to_one_posterior_weighs_a_pair_against_its_records_other_candidates
     assert one_to_one_posterior(pairs, prior, 0, n).tolist() == pairs["match_probability"].tolist()
     # an overestimated prior (here 25,000 matches expected of 5,000 records) cannot make
     # "no match" impossible for a record
-    w_high = 0.97 / 0.03 * (1 - 1e-3)
+    lr = 0.97 / 0.03 * (1 - 1e-3) / 1e-3
     capped = one_to_one_posterior(pairs.iloc[:1], 1e-3, n, n)
+    w_high = MAX_SHARE_MATCHED / n * lr  # a match somewhere (pi), at any of n alike
     assert capped[0] == pytest.approx(w_high / (1 - MAX_SHARE_MATCHED + w_high))
+    # shares given (estimate_shares_matched): they set pi on each side
+    given = one_to_one_posterior(pairs.iloc[:1], prior, n, n, shares=(0.9, 0.2))
+    lr = 0.97 / 0.03 * (1 - prior) / prior
+    left, right = 0.9 / n * lr, 0.2 / n * lr
+    assert given[0] == pytest.approx(min(left / (0.1 + left), right / (0.8 + right)))
 
 
 def test_cli_links_carry_the_one_to_one_posterior(files):
     """The command's probabilities are those of one_to_one_posterior over every scored
     cross-file pair, not the pairwise ones."""
-    from transforms.link.cli import cross_file_pairs, link_files, load_cli_key, read_people
+    from transforms.link.cli import (
+        cross_file_pairs,
+        estimate_shares_matched,
+        link_files,
+        load_cli_key,
+        read_people,
+    )
 
     d, key_file, _ = files
     left, right = read_people(d / "left.csv"), read_people(d / "right.parquet")
@@ -176,9 +188,9 @@ def test_cli_links_carry_the_one_to_one_posterior(files):
     links, scored, model = link_files(left, right, key)
     cross = cross_file_pairs(scored)
     assert (cross["match_probability"] < 0.5).any()  # every candidate pair, as rivals
-    post = one_to_one_posterior(
-        cross, model["probability_two_random_records_match"], len(left), len(right)
-    )
+    prior = model["probability_two_random_records_match"]
+    shares = estimate_shares_matched(cross, prior, len(left), len(right))
+    post = one_to_one_posterior(cross, prior, len(left), len(right), shares)
     keys = list(zip(cross["record_id_l"], cross["record_id_r"], strict=True))
     want = dict(zip(keys, post, strict=True))
     pairwise = dict(zip(keys, cross["match_probability"], strict=True))

@@ -105,9 +105,55 @@ def person_records(people: pd.DataFrame, key, source: str) -> pd.DataFrame:
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import standardise_dchs_patient
 
-    std = standardise_dchs_patient(to_patient_shape(people))
+    std = keep_other_postcodes(standardise_dchs_patient(to_patient_shape(people)), people)
+    std["locality"] = localities(people["address"])
     std["source"] = source
     return pseudonymise_persons(std, key)
+
+
+def keep_other_postcodes(std: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """A postcode that is not a UK one (``2612``, ``75008``) kept whole, not dropped.
+
+    The standardiser knows UK postcodes only, and gives None for anything else (in the
+    nightly sources that is a data-quality finding). Two files of people from elsewhere
+    still share their own postcodes: such a value is kept as its letters and digits
+    (``postcode``, and the postcode part of ``address_norm``), with no sector or
+    district, so it is tokenised and encoded like a UK one and agrees only when equal.
+    """
+    from transforms.standardise import normalise_address
+
+    raw = people["postcode"].reset_index(drop=True)
+    other = [None if v is None else (normalise_address(v) or "").replace(" ", "") for v in raw]
+    other = pd.Series([v or None for v in other], dtype=object)
+    unparsed = (
+        other.notna()
+        & std["postcode"].isna()
+        & std["postcode_sector"].isna()
+        & std["postcode_district"].isna()
+    )
+    if not unparsed.any():
+        return std
+    std = std.copy()
+    std.loc[unparsed, "postcode"] = other[unparsed]
+    std.loc[unparsed, "address_norm"] = [
+        " ".join(p for p in parts if isinstance(p, str) and p)
+        for parts in zip(
+            std.loc[unparsed, "street_number"], std.loc[unparsed, "street"], other[unparsed],
+            strict=True,
+        )
+    ]  # fmt: skip
+    return std
+
+
+def localities(addresses: pd.Series) -> pd.Series:
+    """The address after its first line (``12 Oak Road, Darley Dale, Matlock``: ``DARLEY
+    DALE MATLOCK``), normalised; None when there is none. Encoded into the address
+    filter beside the house number, street and postcode, so two files that both hold
+    whole addresses agree on the locality too."""
+    from transforms.standardise import normalise_address
+
+    rest = [a.split(",", 1)[1] if isinstance(a, str) and "," in a else None for a in addresses]
+    return pd.Series([normalise_address(r) for r in rest], dtype=object)
 
 
 def load_cli_key(key_file: Path | None):
@@ -162,13 +208,19 @@ def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
     return out
 
 
-#: Ceiling on the share of one file's records expected to have a match in the other, so
-#: an overestimated prior cannot make "no match" impossible for a record (1 - pi >= 0.05).
-MAX_SHARE_MATCHED = 0.95
+#: Ceiling on the share of one file's records with a match in the other, so that "no
+#: match" never becomes impossible for a record (1 - pi >= 0.001). The share itself is
+#: estimated from the pairs (estimate_shares_matched): on FEBRL 4, where every record has
+#: its match, it comes to 0.998.
+MAX_SHARE_MATCHED = 0.999
 
 
 def one_to_one_posterior(
-    cross: pd.DataFrame, prior: float, n_left: int, n_right: int
+    cross: pd.DataFrame,
+    prior: float,
+    n_left: int,
+    n_right: int,
+    shares: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Match probabilities of LEFT x RIGHT pairs given that each record has at most one
     match in the other file (two de-duplicated files).
@@ -177,31 +229,87 @@ def one_to_one_posterior(
     ``prior``). With one match at most per record, the question is rather "which of
     this record's candidates, if any, is its match". For a LEFT record ``i`` with
     candidates ``k`` and likelihood ratios ``LR``, and ``pi`` the share of LEFT records
-    expected to have a match (``prior * n_left * n_right / n_left``):
+    that have a match:
 
-        P(i = j) = prior * LR_ij / ((1 - pi) + prior * sum_k LR_ik)
+        P(i = j) = (pi / n_right) * LR_ij / ((1 - pi) + (pi / n_right) * sum_k LR_ik)
 
     (a match somewhere with probability ``pi``, at any one of the ``n_right`` records
-    alike; ``prior * LR`` is ``p / (1 - p) * (1 - prior)`` from a pair's probability
-    ``p``). A record's only plausible candidate therefore gains (``pi`` is far larger
-    than ``prior``), and one with a close rival loses. The same from the RIGHT record's
-    side, and the smaller of the two is returned. ``cross`` must hold every scored
-    candidate pair (``record_id_l``, ``record_id_r``, ``match_probability`` after the
-    look-alike guard, whose cap then also counts as a rival's weight). Nothing but the
-    model's prior and the file sizes enters: no answers are consulted.
+    alike; ``LR`` is ``p / (1 - p) * (1 - prior) / prior`` from a pair's probability
+    ``p``). A record's only plausible candidate therefore gains (``pi / n_right`` is far
+    larger than ``prior``), and one with a close rival loses. The same from the RIGHT
+    record's side, and the smaller of the two is returned. ``shares``: ``pi`` of LEFT
+    and of RIGHT (:func:`estimate_shares_matched`); by default from the prior
+    (``prior * n_left * n_right`` matches expected), at most ``MAX_SHARE_MATCHED``.
+    ``cross`` must hold every scored candidate pair (``record_id_l``, ``record_id_r``,
+    ``match_probability`` after the look-alike guard, whose cap then also counts as a
+    rival's weight). Nothing but the model, its prior and the file sizes enters: no
+    answers are consulted.
     """
     if cross.empty or n_left == 0 or n_right == 0:
         return cross["match_probability"].to_numpy(dtype="float64")
-    p = np.clip(cross["match_probability"].to_numpy(dtype="float64"), 0.0, 1 - 1e-15)
-    weight = p / (1 - p) * (1 - prior)  # prior * LR
-    expected = prior * n_left * n_right  # matches expected between the two files
+    lr = _likelihood_ratios(cross, prior)
+    if shares is None:
+        shares = _shares_from_prior(prior, n_left, n_right)
     out = np.ones(len(cross))
-    for col, n in (("record_id_l", n_left), ("record_id_r", n_right)):
-        pi = min(expected / n, MAX_SHARE_MATCHED)
+    sides = (("record_id_l", shares[0], n_right), ("record_id_r", shares[1], n_left))
+    for col, pi, n_other in sides:
         codes, _ = pd.factorize(cross[col])
-        total = np.bincount(codes, weights=weight)[codes]
-        out = np.minimum(out, weight / ((1 - pi) + total))
+        total = np.bincount(codes, weights=lr)[codes]
+        term = pi / n_other
+        out = np.minimum(out, term * lr / ((1 - pi) + term * total))
     return out
+
+
+def _likelihood_ratios(cross: pd.DataFrame, prior: float) -> np.ndarray:
+    p = np.clip(cross["match_probability"].to_numpy(dtype="float64"), 0.0, 1 - 1e-15)
+    return p / (1 - p) * (1 - prior) / prior
+
+
+def _shares_from_prior(prior: float, n_left: int, n_right: int) -> tuple[float, float]:
+    expected = prior * n_left * n_right  # matches expected between the two files
+    return min(expected / n_left, MAX_SHARE_MATCHED), min(expected / n_right, MAX_SHARE_MATCHED)
+
+
+def estimate_shares_matched(
+    cross: pd.DataFrame, prior: float, n_left: int, n_right: int, *, tol: float = 1e-6
+) -> tuple[float, float]:
+    """The share of LEFT and of RIGHT records that have a match, estimated from the
+    pairs' evidence (expectation maximisation of the mixing weight ``pi``).
+
+    The prior comes from training, where it rests on an assumed recall of exact
+    demographics (``FALLBACK_RECALL``): two files whose records are more corrupted than
+    that assumes get a prior too small, and every pair's posterior with it. Here each
+    record's probability of having a match, ``t S / ((1 - pi) + t S)`` with ``S`` the
+    sum of its candidates' likelihood ratios and ``t = pi / n_other``, is averaged over
+    the file (records with no candidate count as unmatched) to give the next ``pi``,
+    until it moves less than ``tol``; at most ``MAX_SHARE_MATCHED``. It starts from the
+    prior's share. Only the model's likelihood ratios and the file sizes are read.
+    """
+    start = _shares_from_prior(prior, n_left, n_right)
+    if cross.empty or n_left == 0 or n_right == 0:
+        return start
+    lr = _likelihood_ratios(cross, prior)
+    out = []
+    sides = (
+        ("record_id_l", start[0], n_left, n_right),
+        ("record_id_r", start[1], n_right, n_left),
+    )
+    for col, pi, n, n_other in sides:
+        codes, _ = pd.factorize(cross[col])
+        s_per_record = np.bincount(codes, weights=lr)
+        for _ in range(500):
+            t = pi / n_other * s_per_record
+            nxt = min(float((t / ((1 - pi) + t)).sum()) / n, MAX_SHARE_MATCHED)
+            done = abs(nxt - pi) < tol
+            pi = nxt
+            if done:
+                break
+        out.append(pi)
+    log.info(
+        "share of records with a match: LEFT %.4f, RIGHT %.4f (the prior gave %.4f, %.4f)",
+        out[0], out[1], *start,
+    )  # fmt: skip
+    return out[0], out[1]
 
 
 def cross_file_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -241,6 +349,7 @@ def link_files(
         predict_pairs,
         save_model,
         train_model,
+        two_file_blocking_rules,
     )
 
     threshold = MATCH_THRESHOLD if threshold is None else threshold
@@ -264,11 +373,13 @@ def link_files(
         model=model,
         threshold=0.0 if one_to_one_links else min(threshold, 0.5),
         one_to_one=one_to_one_links,
+        blocking_rules=two_file_blocking_rules(records),
     )
     links = cross_file_pairs(scored)
     if one_to_one_links:
         prior = float(model["probability_two_random_records_match"])
-        posterior = one_to_one_posterior(links, prior, len(left), len(right))
+        shares = estimate_shares_matched(links, prior, len(left), len(right))
+        posterior = one_to_one_posterior(links, prior, len(left), len(right), shares)
         links = links.assign(match_probability=posterior).sort_values(
             ["match_probability", "record_id_l", "record_id_r"],
             ascending=[False, True, True],

@@ -88,6 +88,7 @@ GIVEN_TYPO_DICE = 0.75
 #: score >= 0.6 in 99.9% of 11,658 cases under one key (99.2% in names of up to four
 #: letters, where one substitution gives 0.66-0.75).
 RARE_GIVEN_TYPO_DICE = 0.6
+GIVEN_ONLY_DICE = 0.7
 #: ... or when the rarer spelling is held by at most this share as many records as the
 #: other: one slip of a name recurs in a large file (a given slip is about 0.2% of a
 #: name's records: a few percent of records carry a typo, spread over ~5 x length
@@ -134,6 +135,18 @@ BLOCKING_RULES = [
     "AND l.tok_postcode_district = r.tok_postcode_district "
     f"AND {dice_sql('clk_name', DEFAULT_WORDS, prefixes=True)} >= 0.8",
 ]
+#: Two-file linking only: one-field rules, for pairs that disagree on all but one of
+#: the fields the rules above combine (a date of birth missing, a postcode mistyped and a
+#: family name changed at once). Added in this order while the candidate pairs stay
+#: within ``WIDE_BLOCKING_BUDGET``: fine for two files of thousands, far too many for a
+#: county (a given name alone pairs ~1 in 100 of all records), where they are skipped.
+WIDE_BLOCKING_RULES = [
+    "l.tok_postcode = r.tok_postcode",
+    "l.tok_family_name_phonetic = r.tok_family_name_phonetic",
+    "l.tok_given_name_canonical = r.tok_given_name_canonical",
+    "l.tok_street_number = r.tok_street_number",
+]
+WIDE_BLOCKING_BUDGET = 5_000_000
 #: EM sessions. Neither admits twins (different given names) or parent/child pairs
 #: (different dates of birth) in numbers, which would otherwise teach EM that
 #: "different given name" or "different NHS number" is common among matches.
@@ -146,6 +159,17 @@ FALLBACK_EM_BLOCKING_RULES = [
     "l.tok_dob = r.tok_dob",
     "l.tok_postcode = r.tok_postcode AND l.tok_given_name_canonical = r.tok_given_name_canonical",
 ]
+#: A session that finds no pairs (no UK postcodes in either file; no NHS numbers where
+#: most records were thought to have one) is tried again on its alternate, which leaves
+#: the same comparisons to estimate (date of birth and address; names are estimated by
+#: the other session): otherwise their m would be priors only.
+EM_ALTERNATE_RULES = {
+    "l.tok_nhs_number = r.tok_nhs_number": "l.tok_dob = r.tok_dob",
+    "l.tok_postcode = r.tok_postcode AND l.tok_given_name_canonical = r.tok_given_name_canonical": (
+        "l.tok_given_name_canonical = r.tok_given_name_canonical "
+        "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic"
+    ),
+}
 #: m floors/priors per (comparison, level label): used when EM could not see a level,
 #: and as a lower bound so one rare disagreement cannot veto a match on its own.
 M_PRIORS = {
@@ -211,6 +235,7 @@ def comparisons(n_words: int = DEFAULT_WORDS) -> list[dict[str, Any]]:
             _lvl(f"{name_dice} >= 0.9", "name Dice >= 0.9"),
             _lvl(_eq("tok_given_name_phonetic"), "phonetic"),
             _lvl(f"{name_dice} >= 0.8", "name Dice >= 0.8"),
+            _lvl(f"{dice_sql(GUARD_CLK, n_words)} >= {GIVEN_ONLY_DICE}", "given Dice >= 0.7"),
             else_,
         ],
     }
@@ -381,29 +406,55 @@ def _quiet_splink() -> None:
 
 
 def blocking_counts(
-    records: pd.DataFrame, *, record_sample_proportion: float = 1.0
+    records: pd.DataFrame,
+    *,
+    record_sample_proportion: float = 1.0,
+    rules: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Candidate pairs per prediction blocking rule: marginal (new pairs the rule adds
-    after the rules before it) and cumulative."""
+    """Candidate pairs per prediction blocking rule (``rules``, default
+    ``BLOCKING_RULES``): marginal (new pairs the rule adds after the rules before it)
+    and cumulative."""
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
+    rules = BLOCKING_RULES if rules is None else rules
     frame, _ = prepare_records(records)
     db_api = _db_api()
     sdf = db_api.register(frame, dataset_display_name="person_record")
     rows = count_comparisons_from_blocking_rules(
         sdf,
-        blocking_rules=BLOCKING_RULES,
+        blocking_rules=rules,
         link_type="dedupe_only",
         unique_id_column_name="uid",
         record_sample_proportion=record_sample_proportion,
     )
     return pd.DataFrame(
         {
-            "blocking_rule": BLOCKING_RULES,
+            "blocking_rule": rules,
             "marginal_pairs": [r["marginal_comparison_count"] for r in rows],
             "cumulative_pairs": [r["cumulative_comparison_count"] for r in rows],
         }
     )
+
+
+def two_file_blocking_rules(records: pd.DataFrame, budget: int = WIDE_BLOCKING_BUDGET) -> list[str]:
+    """``BLOCKING_RULES`` plus as many of ``WIDE_BLOCKING_RULES``, in order, as keep the
+    candidate pairs within ``budget`` (counted, not generated); what is skipped is
+    logged."""
+    counts = blocking_counts(records, rules=[*BLOCKING_RULES, *WIDE_BLOCKING_RULES])
+    total = int(counts["marginal_pairs"].iloc[: len(BLOCKING_RULES)].sum())
+    rules = list(BLOCKING_RULES)
+    for rule, added in zip(
+        WIDE_BLOCKING_RULES, counts["marginal_pairs"].iloc[len(BLOCKING_RULES) :], strict=True
+    ):
+        if total + int(added) > budget:
+            log.info("two-file blocking: %s skipped (%d more pairs over %d)", rule, added, budget)
+            continue
+        # a rule skipped before this one would have taken some of its pairs: count it
+        # as if it had not, which overstates, never understates, the total
+        total += int(added)
+        rules.append(rule)
+    log.info("two-file blocking: %d rules, about %d candidate pairs", len(rules), total)
+    return rules
 
 
 # -------------------------------------------------------------------------- training
@@ -449,12 +500,9 @@ def train_model(
     )
     em_rules = EM_BLOCKING_RULES if valid >= 0.5 else FALLBACK_EM_BLOCKING_RULES
     for rule in em_rules:
-        try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True
-            )
-        except Exception as exc:  # noqa: BLE001 - EM can fail on tiny or degenerate data
-            log.warning("EM on %s failed: %s", rule, exc)
+        if not run_em_session(linker, rule) and rule in EM_ALTERNATE_RULES:
+            log.warning("EM: trying %s instead", EM_ALTERNATE_RULES[rule])
+            run_em_session(linker, EM_ALTERNATE_RULES[rule])
     linker._settings_obj._probability_two_random_records_match = lam  # EM must not move it
     model = apply_u_floor(apply_m_priors(linker.misc.save_model_to_json()), max_pairs)
     if u_without_matches:
@@ -475,6 +523,28 @@ def train_model(
         save_model(model, model_out)
     log.info("trained linkage model on %d records in %.1fs", len(frame), time.perf_counter() - t0)
     return model
+
+
+def run_em_session(linker, rule: str) -> bool:
+    """One EM session on ``rule``; False (logged) when it fails, with the model as it was.
+
+    Splink's session takes the comparisons its blocking rule uses out of the linker's own
+    settings while it runs and puts them back only when it succeeds: a session that fails
+    (its rule finds no pairs) would leave the model without them, silently, and every
+    later score would ignore e.g. given names and addresses. So the settings are copied
+    before and restored after a failure.
+    """
+    settings = linker._settings_obj
+    before = settings.core_model_settings.copy()
+    try:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True
+        )
+        return True
+    except Exception as exc:  # noqa: BLE001 - EM can fail on tiny or degenerate data
+        settings.core_model_settings = before
+        log.warning("EM on %s failed (the model is as before it): %s", rule, exc)
+        return False
 
 
 def apply_m_priors(model: dict) -> dict:
@@ -547,13 +617,14 @@ def load_model(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def _splink_settings(model: dict) -> dict:
+def _splink_settings(model: dict, blocking_rules: list[str] | None = None) -> dict:
     settings = {k: v for k, v in model.items() if not k.startswith("_")}
     settings.pop("linker_uid", None)
     # blocking is how candidates are found, not part of what was learned: a model saved
     # under earlier rules is applied with today's
     settings["blocking_rules_to_generate_predictions"] = [
-        {"blocking_rule": br} for br in BLOCKING_RULES
+        {"blocking_rule": br}
+        for br in (BLOCKING_RULES if blocking_rules is None else blocking_rules)
     ]
     settings["retain_matching_columns"] = True
     settings["retain_intermediate_calculation_columns"] = False
@@ -587,6 +658,24 @@ def _has(model: dict, comparison: str, label: str) -> bool:
 
 
 def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = False) -> pd.Series:
+    """Pairs that look like two members of one family, or two strangers, with no shared
+    NHS number (any of :func:`lookalike_kinds`)."""
+    kinds = lookalike_kinds(pairs, model, one_to_one=one_to_one)
+    return kinds.any(axis=1) & ~_nhs_equal(pairs, model)
+
+
+def _nhs_equal(pairs: pd.DataFrame, model: dict) -> pd.Series:
+    if "gamma_nhs_number" not in pairs:
+        return pd.Series(False, index=pairs.index)
+    return pairs["gamma_nhs_number"] == _gamma(model, "nhs_number", "equal")
+
+
+#: Look-alike kinds whose cap a two-file link may lift (:func:`lookalike_caps`); the
+#: others (two valid NHS numbers that differ; namesakes) keep ``GUARD_CAP``.
+FAMILY_KINDS = ("twin_like", "parent_child_like", "spouse_like")
+
+
+def lookalike_kinds(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = False) -> pd.DataFrame:
     """Pairs that look like two members of one family, or two strangers, with no shared
     NHS number:
 
@@ -698,10 +787,52 @@ def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
         g["address"], [_gamma(model, "address", "same district"), _gamma(model, "address", "else")]
     )
     namesake = far_apart & ~family & (not one_to_one)
-    return pd.Series(
-        (twin_like | parent_child_like | spouse_like | namesake | nhs_differs) & ~nhs_equal,
+    return pd.DataFrame(
+        {
+            "twin_like": twin_like & ~nhs_equal,
+            "parent_child_like": parent_child_like & ~nhs_equal,
+            "spouse_like": spouse_like & ~nhs_equal,
+            "namesake": namesake & ~nhs_equal,
+            "nhs_differs": nhs_differs & ~nhs_equal,
+        },
         index=pairs.index,
     )
+
+
+def lookalike_caps(pairs: pd.DataFrame, model: dict) -> np.ndarray:
+    """Two de-duplicated files: each pair's probability cap, from how common each kind
+    of look-alike is in the files themselves (NaN: not a look-alike).
+
+    In a de-duplicated file every pair is two people, so a within-file pair of a family
+    kind (twin-like, parent/child-like, spouse-like) is a real family or a real namesake,
+    and the files' own count of them (``W``, within LEFT and within RIGHT, among the
+    scored candidates) bounds how many cross-file pairs of that kind are two people: a
+    family whose members are in both files gives about ``W`` such pairs across them
+    (2ab <= a^2 + b^2 for shares a and b of it in each file). The rest of the kind's
+    ``N`` cross-file pairs are one person whose given name, date of birth or sex was
+    recorded differently. So the kind's cap is ``1 - (W + 1) / N`` (one look-alike
+    assumed even when the files show none), never below ``GUARD_CAP``: where the files
+    hold families, as records of real people do, it stays at ``GUARD_CAP``; where they
+    hold none, a pair of that kind is capped only as far as the files warrant. Whichever
+    kind remains, a look-alike whose own record is in the other file still loses to it
+    in :func:`transforms.link.cli.one_to_one_posterior`. Two valid NHS numbers that
+    differ keep ``GUARD_CAP``. No answers are read: only the pairs' evidence and source.
+    """
+    kinds = lookalike_kinds(pairs, model, one_to_one=True)
+    within = (pairs["source_l"] == pairs["source_r"]).to_numpy()
+    caps = np.full(len(pairs), np.nan)
+    for kind in kinds.columns:
+        flagged = kinds[kind].to_numpy(dtype=bool)
+        if not flagged.any():
+            continue
+        cap = GUARD_CAP
+        if kind in FAMILY_KINDS:
+            w, n = int((flagged & within).sum()), int((flagged & ~within).sum())
+            if n:
+                cap = max(GUARD_CAP, 1.0 - (w + 1) / n)
+            log.info("look-alike %s: %d within the files, %d across -> cap %.4f", kind, w, n, cap)
+        caps = np.where(flagged, np.fmin(caps, cap), caps)
+    return caps
 
 
 def mark_rare_given_spelling(pairs: pd.DataFrame, given_tokens: pd.Series) -> pd.DataFrame:
@@ -771,16 +902,20 @@ def _apply_guard(
 ) -> pd.DataFrame:
     if df.empty or "gamma_given_name" not in df:
         return df
-    guarded = lookalike_guard(df, model, one_to_one=one_to_one).to_numpy()
+    if one_to_one:
+        caps = lookalike_caps(df, model)
+    else:
+        caps = np.where(lookalike_guard(df, model).to_numpy(), GUARD_CAP, np.nan)
+    guarded = ~np.isnan(caps)
     if guarded.any():
         p = df["match_probability"].to_numpy(dtype=float)
-        capped = np.where(guarded, np.minimum(p, GUARD_CAP), p)
+        capped = np.where(guarded, np.fmin(p, caps), p)
+        with np.errstate(divide="ignore"):
+            capped_weight = np.log2(capped / (1 - capped))
         df = df.assign(
             match_probability=capped,
             match_weight=np.where(
-                guarded & (p > GUARD_CAP),
-                np.log2(GUARD_CAP / (1 - GUARD_CAP)),
-                df["match_weight"].to_numpy(dtype=float),
+                guarded & (p > capped), capped_weight, df["match_weight"].to_numpy(dtype=float)
             ),
         )
         df = df[df["match_probability"] >= threshold]
@@ -836,18 +971,20 @@ def predict_pairs(
     threshold: float = 0.5,
     duckdb_con=None,
     one_to_one: bool = False,
+    blocking_rules: list[str] | None = None,
 ) -> pd.DataFrame:
     """Scored candidate pairs (cross-system and within-system) at or above ``threshold``.
 
     Columns: source_l, source_record_id_l, source_r, source_record_id_r,
     match_probability, match_weight, then one ``gamma_<comparison>`` per comparison.
+    ``blocking_rules``: default ``BLOCKING_RULES`` (see :func:`two_file_blocking_rules`).
     """
     _quiet_splink()
     frame, _ = prepare_records(records)
     if len(frame) < 2:
         return _empty(model)
     db_api = _db_api(duckdb_con)
-    linker, _ = _linker(db_api, frame, _splink_settings(model))
+    linker, _ = _linker(db_api, frame, _splink_settings(model, blocking_rules))
     pred = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
     df = _fetch(db_api, pred, given_tokens=one_to_one)
     if one_to_one:

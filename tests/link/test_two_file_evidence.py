@@ -1,0 +1,218 @@
+"""Two-file linking beyond the nightly sources' shape: files without UK postcodes, whole
+addresses, wide blocking within a budget, look-alike caps and the share of records with
+a match estimated from the files themselves (real Splink on DuckDB, real tokens)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from transforms.keys import key_from_material
+from transforms.link import splink_model as sm
+from transforms.link.cli import (
+    estimate_shares_matched,
+    keep_other_postcodes,
+    link_files,
+    localities,
+    one_to_one_posterior,
+    person_records,
+)
+from transforms.standardise import standardise_dchs_patient
+
+KEY = key_from_material("9b1d3f5a7c9e0b2d4f6a8c0e1f3b5d7a9c1e3f5b7d9a0c2e4f6b8d0a2c4e6f81")
+
+GIVEN = ("olivia amelia isla ava mia ivy lily rosie grace freya noah oliver george leo "
+         "arthur harry oscar jack henry charlie theo finley archie alfie").split()  # fmt: skip
+FAMILY = ("smith jones taylor brown williams wilson johnson davies patel wright walker "
+          "robinson thompson white hughes edwards green hall wood harris lewis martin "
+          "jackson clarke clark turner hill scott cooper morris ward moore king watson "
+          "baker harrison morgan young allen mitchell").split()  # fmt: skip
+STREETS = "wattle banksia acacia jacaranda bottlebrush waratah grevillea boronia".split()
+
+
+def australians(n: int, seed: int) -> pd.DataFrame:
+    """People with four-digit postcodes and whole addresses, no NHS number, no sex."""
+    rng = np.random.default_rng(seed)
+    dob = pd.to_datetime("1930-01-01") + pd.to_timedelta(rng.integers(0, 30_000, n), unit="D")
+    return (
+        pd.DataFrame(
+            {
+                "record_id": [f"A{i:05d}" for i in range(n)],
+                "nhs_number": None,
+                "given_name": rng.choice(GIVEN, n),
+                "family_name": rng.choice(FAMILY, n),
+                "date_of_birth": dob.strftime("%Y-%m-%d"),
+                "sex": None,
+                "postcode": [str(x) for x in rng.integers(2000, 2400, n)],
+                "address": [
+                    f"{rng.integers(1, 200)} {rng.choice(STREETS)} street, suburb {rng.integers(1, 60)}"
+                    for _ in range(n)
+                ],
+            }
+        )
+        .astype(object)
+        .pipe(lambda df: df.where(df.notna(), None))
+    )
+
+
+def corrupted(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """A copy with one field per record typed wrong, dropped or replaced."""
+    rng = np.random.default_rng(seed)
+    out = df.copy()
+    out["record_id"] = [f"B{i:05d}" for i in range(len(df))]
+    for i in range(len(df)):
+        col = rng.choice(["given_name", "family_name", "date_of_birth", "postcode", "none"])
+        if col == "none":
+            continue
+        value = str(out.loc[i, col])
+        if col == "date_of_birth":
+            out.loc[i, col] = None
+        elif col == "postcode":
+            out.loc[i, col] = value[:2] + value[3] + value[2]  # two digits swapped
+        else:
+            j = int(rng.integers(1, len(value)))
+            out.loc[i, col] = value[:j] + value[j + 1 :]  # a letter dropped
+    return out
+
+
+def test_a_postcode_from_elsewhere_is_kept_whole():
+    people = pd.DataFrame(
+        {"record_id": ["1", "2", "3", "4"], "nhs_number": None, "given_name": "ann",
+         "family_name": "lee", "date_of_birth": "1950-01-01", "sex": None,
+         "postcode": ["2612", "de4 3ag", None, "75 008"],
+         "address": ["12 Oak Street", "12 Oak Street", None, "4 Rue Cler, Paris"]}
+    ).astype(object)  # fmt: skip
+    people = people.where(people.notna(), None)
+    from transforms.link.cli import to_patient_shape
+
+    std = keep_other_postcodes(standardise_dchs_patient(to_patient_shape(people)), people)
+
+    def values(col):
+        return [v if isinstance(v, str) else None for v in std[col]]
+
+    assert values("postcode") == ["2612", "DE4 3AG", None, "75008"]
+    assert values("postcode_sector") == [None, "DE4 3", None, None]  # a UK one as before
+    assert std["address_norm"].tolist()[0] == "12 OAK STREET 2612"
+    records = person_records(people, KEY, "left")
+    assert records["tok_postcode"].notna().tolist() == [True, True, False, True]
+    assert records["tok_postcode_district"].notna().tolist() == [False, True, False, False]
+
+
+def test_the_address_after_its_first_line_is_its_locality():
+    got = localities(pd.Series(["12 Oak Road, Darley Dale, Matlock", "12 Oak Road", None]))
+    assert got.tolist() == ["DARLEY DALE MATLOCK", None, None]
+    # and it is in the address filter: two records alike but for the town differ there
+    a = australians(2, seed=1)
+    a.loc[1] = a.loc[0]
+    a.loc[1, ["record_id", "address"]] = ["A1", a.loc[0, "address"].split(",")[0] + ", elsewhere"]
+    clk = person_records(a, KEY, "left")["clk_address"]
+    assert clk.iloc[0] != clk.iloc[1]
+
+
+def test_a_failed_em_session_leaves_every_comparison_in_the_model():
+    """Splink takes a session's comparisons out of the model while it runs and puts them
+    back only when it succeeds: with no UK postcode, the postcode session finds no pairs,
+    and the model once came out without its given-name and address comparisons (every
+    pair then scored on family name and date of birth alone)."""
+    left = australians(1500, seed=2)
+    left["postcode"] = None  # no session on the postcode can find a pair
+    records = person_records(left, KEY, "left")
+    model = sm.train_model(records, seed=3)
+    names = [c["output_column_name"] for c in model["comparisons"]]
+    assert names == [c["output_column_name"] for c in sm.comparisons()]
+    given = next(c for c in model["comparisons"] if c["output_column_name"] == "given_name")
+    assert all(
+        lv.get("m_probability") is not None
+        for lv in given["comparison_levels"]
+        if not lv.get("is_null_level")
+    )
+
+
+def test_wide_blocking_rules_are_added_within_the_budget():
+    left = australians(600, seed=4)
+    records = pd.concat(
+        [person_records(left, KEY, "left"), person_records(corrupted(left, 5), KEY, "right")],
+        ignore_index=True,
+    )
+    counts = sm.blocking_counts(records, rules=[*sm.BLOCKING_RULES, *sm.WIDE_BLOCKING_RULES])
+    narrow = int(counts["marginal_pairs"].iloc[: len(sm.BLOCKING_RULES)].sum())
+    assert sm.two_file_blocking_rules(records) == [*sm.BLOCKING_RULES, *sm.WIDE_BLOCKING_RULES]
+    # a budget the narrow rules already fill: none of the wide ones
+    assert sm.two_file_blocking_rules(records, budget=narrow) == sm.BLOCKING_RULES
+    # a budget with room for the postcode rule's pairs only
+    postcode_pairs = int(counts["marginal_pairs"].iloc[len(sm.BLOCKING_RULES)])
+    assert postcode_pairs > 0
+    got = sm.two_file_blocking_rules(records, budget=narrow + postcode_pairs)
+    assert got == [*sm.BLOCKING_RULES, sm.WIDE_BLOCKING_RULES[0]]
+
+
+def _family_pairs(model: dict, n_within: int, n_cross: int) -> pd.DataFrame:
+    """Twin-like pairs (one family name, date of birth and home; given names apart)."""
+    n = n_within + n_cross
+    return pd.DataFrame(
+        {
+            "source_l": ["left"] * n,
+            "source_r": ["left"] * n_within + ["right"] * n_cross,
+            "gamma_given_name": sm._gamma(model, "given_name", "else"),
+            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
+            "gamma_dob": sm._gamma(model, "dob", "exact"),
+            "gamma_address": sm._gamma(model, "address", "exact address"),
+            "gamma_nhs_number": -1,
+            "gamma_sex": -1,
+            "given_dice": 0.2,
+        }
+    )
+
+
+def test_lookalike_caps_follow_the_families_the_files_hold():
+    model = {"comparisons": sm.comparisons()}
+    # files holding twins (pairs of two people, as each file is de-duplicated): strict
+    caps = sm.lookalike_caps(_family_pairs(model, n_within=30, n_cross=40), model)
+    assert caps == pytest.approx(np.full(70, sm.GUARD_CAP))
+    # files holding none: the kind's cap is one look-alike in its cross-file pairs
+    caps = sm.lookalike_caps(_family_pairs(model, n_within=0, n_cross=400), model)
+    assert caps == pytest.approx(np.full(400, 1 - 1 / 400))
+    # not a look-alike: no cap; two valid NHS numbers that differ: always GUARD_CAP
+    pairs = _family_pairs(model, 0, 3).assign(
+        gamma_given_name=[sm._gamma(model, "given_name", "exact")] * 3,
+        gamma_nhs_number=[-1, sm._gamma(model, "nhs_number", "else"), -1],
+    )
+    caps = sm.lookalike_caps(pairs, model)
+    assert np.isnan(caps[0]) and caps[1] == sm.GUARD_CAP and np.isnan(caps[2])
+
+
+def test_share_matched_is_estimated_from_the_pairs():
+    """800 of 1,000 LEFT records have one convincing candidate and 200 a poor one; the
+    prior says 30% have a match. The estimate finds 80%, and the posterior follows."""
+    n, prior = 1000, 0.3 / 1000
+    strong = 0.999  # a pair's own probability under the prior
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": [f"l{i}" for i in range(n)],
+            "record_id_r": [f"r{i}" for i in range(n)],
+            "match_probability": [strong] * 800 + [1e-6] * 200,
+        }
+    )
+    shares = estimate_shares_matched(pairs, prior, n, n)
+    assert shares == pytest.approx((0.8, 0.8), abs=0.005)
+    low = one_to_one_posterior(pairs, prior, n, n)  # pi from the prior: 0.3
+    high = one_to_one_posterior(pairs, prior, n, n, shares)
+    assert (high[:800] > low[:800]).all() and (high[800:] < 0.01).all()
+    # no pairs: the prior's share
+    assert estimate_shares_matched(pairs.iloc[:0], prior, n, n) == pytest.approx((0.3, 0.3))
+
+
+@pytest.mark.slow
+def test_two_files_without_uk_postcodes_link():
+    """Two files from elsewhere (four-digit postcodes, whole addresses, no NHS number,
+    no sex), one field corrupted in most records: nearly all link, none wrongly."""
+    left = australians(1500, seed=6)
+    right = corrupted(left, seed=7)
+    links, _, model = link_files(left, right, KEY)
+    assert [c["output_column_name"] for c in model["comparisons"]][:4] == [
+        "given_name", "family_name", "dob", "address",
+    ]  # fmt: skip
+    right_pair = links["record_id_l"].str[1:] == links["record_id_r"].str[1:]
+    assert right_pair.all()
+    assert len(links) >= 0.99 * len(left)
