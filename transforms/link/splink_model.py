@@ -11,7 +11,8 @@ cross-system (DCC x DCHS) and within-system (duplicate) pairs alike. The record 
 Comparisons (``gamma_<name>`` in the output, 0 = else, -1 = null):
 
 * ``given_name``: exact (TF on ``tok_given_name``) / canonical (nickname) /
-  Dice(clk_name) >= 0.9 / phonetic / Dice >= 0.8. ``clk_name`` encodes both names in one
+  Dice(clk_name) >= 0.9 / phonetic / Dice >= 0.8 / Dice(clk_given, the first given name
+  alone) >= ``GIVEN_ONLY_DICE``. ``clk_name`` encodes both names in one
   domain, so a given/family swap still scores a high Dice, and a typo in either name
   does too. Dice >= 0.9 comes before phonetic so that the phonetic level holds the
   less similar (more twin-like) pairs.
@@ -75,8 +76,9 @@ TOKEN_COLUMNS = [
 #: Tokens a record encoded before they existed lacks (null: their level never applies).
 LATER_TOKEN_COLUMNS = ["tok_family_name_first", "tok_family_name_last"]
 CLK_COLUMNS = ["clk_name", "clk_address"]
-#: Read by the look-alike guard only (not a model comparison), so a model trained before
-#: it existed still applies; records encoded before it existed have none (null Dice).
+#: Read by the look-alike guard, and by the given-name level "given Dice >= 0.7" (a
+#: model saved before that level existed has none and still applies); records encoded
+#: before the filter existed have none (null Dice: the level never applies).
 GUARD_CLK = "clk_given"
 #: Given-name-only Dice (bigrams + letters) at or above which two different given names
 #: read as one name typed twice rather than two people's names (see lookalike_guard).
@@ -88,6 +90,8 @@ GIVEN_TYPO_DICE = 0.75
 #: score >= 0.6 in 99.9% of 11,658 cases under one key (99.2% in names of up to four
 #: letters, where one substitution gives 0.66-0.75).
 RARE_GIVEN_TYPO_DICE = 0.6
+#: The given-name level on the first given name's own filter: a typed given name whose
+#: family name is corrupted too (the whole-name filter then falls below 0.8).
 GIVEN_ONLY_DICE = 0.7
 #: ... or when the rarer spelling is held by at most this share as many records as the
 #: other: one slip of a name recurs in a large file (a given slip is about 0.2% of a
@@ -235,7 +239,10 @@ def comparisons(n_words: int = DEFAULT_WORDS) -> list[dict[str, Any]]:
             _lvl(f"{name_dice} >= 0.9", "name Dice >= 0.9"),
             _lvl(_eq("tok_given_name_phonetic"), "phonetic"),
             _lvl(f"{name_dice} >= 0.8", "name Dice >= 0.8"),
-            _lvl(f"{dice_sql(GUARD_CLK, n_words)} >= {GIVEN_ONLY_DICE}", "given Dice >= 0.7"),
+            _lvl(
+                f"{dice_sql(GUARD_CLK, n_words)} >= {GIVEN_ONLY_DICE}",
+                f"given Dice >= {GIVEN_ONLY_DICE}",
+            ),
             else_,
         ],
     }
@@ -438,22 +445,23 @@ def blocking_counts(
 
 def two_file_blocking_rules(records: pd.DataFrame, budget: int = WIDE_BLOCKING_BUDGET) -> list[str]:
     """``BLOCKING_RULES`` plus as many of ``WIDE_BLOCKING_RULES``, in order, as keep the
-    candidate pairs within ``budget`` (counted, not generated); what is skipped is
-    logged."""
-    counts = blocking_counts(records, rules=[*BLOCKING_RULES, *WIDE_BLOCKING_RULES])
-    total = int(counts["marginal_pairs"].iloc[: len(BLOCKING_RULES)].sum())
+    candidate pairs within ``budget``. Each is counted with the rules taken so far (a
+    count, not the pairs: Splink's ``count_comparisons_from_blocking_rules``), so a rule
+    skipped never hides pairs a later one adds; what is skipped is logged."""
     rules = list(BLOCKING_RULES)
-    for rule, added in zip(
-        WIDE_BLOCKING_RULES, counts["marginal_pairs"].iloc[len(BLOCKING_RULES) :], strict=True
-    ):
-        if total + int(added) > budget:
-            log.info("two-file blocking: %s skipped (%d more pairs over %d)", rule, added, budget)
+    total = None
+    for rule in WIDE_BLOCKING_RULES:
+        with_it = int(blocking_counts(records, rules=[*rules, rule])["cumulative_pairs"].iloc[-1])
+        if with_it > budget:
+            log.info(
+                "two-file blocking: %s skipped (%d pairs with it, over %d)", rule, with_it, budget
+            )
             continue
-        # a rule skipped before this one would have taken some of its pairs: count it
-        # as if it had not, which overstates, never understates, the total
-        total += int(added)
         rules.append(rule)
-    log.info("two-file blocking: %d rules, about %d candidate pairs", len(rules), total)
+        total = with_it
+    log.info(
+        "two-file blocking: %d rules, %s candidate pairs", len(rules), total or "the narrow rules'"
+    )
     return rules
 
 
