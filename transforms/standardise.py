@@ -201,6 +201,19 @@ def parse_postcode(value: str | None) -> tuple[str | None, str | None, str | Non
     return None, None, None
 
 
+def parse_postcode_kept_whole(value: str | None) -> tuple[str | None, str | None, str | None]:
+    """:func:`parse_postcode`, but a value that is no UK postcode (``2612``, ``75 008``)
+    is kept as its letters and digits (``75008``), with no sector or district, rather
+    than dropped: for two files of people from elsewhere (the two-file command), where
+    it is tokenised and encoded like a UK one and agrees only when equal. The nightly
+    sources keep :func:`parse_postcode` (there a postcode that is not one is a
+    data-quality finding)."""
+    parts = parse_postcode(value)
+    if value is None or parts != (None, None, None):
+        return parts
+    return (normalise_address(value) or "").replace(" ", "") or None, None, None
+
+
 @cache
 def la_districts() -> dict[str, str]:
     path = REFERENCE / "postcode_districts.csv"
@@ -310,6 +323,7 @@ def _common_person(
     id_col: str,
     dob_col: str,
     death_col: str,
+    other_postcodes: bool = False,
 ) -> pd.DataFrame:
     out = pd.DataFrame(index=df.index)
     out["source"] = source
@@ -320,7 +334,8 @@ def _common_person(
     out["given_name"] = map_unique(_str(df["given_name"]), normalise_name)
     out["family_name"] = map_unique(_str(df["family_name"]), normalise_name)
     out["date_of_birth"] = parse_dates(df[dob_col], birth=True)
-    parts = map_unique(_str(_col(df, "postcode")), parse_postcode)
+    parse = parse_postcode_kept_whole if other_postcodes else parse_postcode
+    parts = map_unique(_str(_col(df, "postcode")), parse)
     parts = [t if t is not None else (None, None, None) for t in parts]
     out["postcode"] = [p[0] for p in parts]
     out["postcode_sector"] = [p[1] for p in parts]
@@ -395,14 +410,16 @@ def _dcc_ethnicity(label: str) -> str:
     return V.ETHNICITY_PREFIX.get(prefix, V.NOT_STATED)
 
 
-def standardise_dchs_patient(df: pd.DataFrame) -> pd.DataFrame:
-    """DCHS ``patient`` landing rows -> ``STD_PERSON``."""
+def standardise_dchs_patient(df: pd.DataFrame, *, other_postcodes: bool = False) -> pd.DataFrame:
+    """DCHS ``patient`` landing rows -> ``STD_PERSON`` (``other_postcodes``: a postcode
+    that is no UK one kept whole, :func:`parse_postcode_kept_whole`)."""
     out = _common_person(
         df,
         source="dchs",
         id_col="local_patient_id",
         dob_col="person_birth_date",
         death_col="person_death_date",
+        other_postcodes=other_postcodes,
     )
     out["record_status"] = "Active"
     out["merged_into_record_id"] = None

@@ -79,7 +79,7 @@ def to_patient_shape(people: pd.DataFrame) -> pd.DataFrame:
     ``address``: the part before the first comma is the address line (house number
     and street), as in the sources; the postcode comes from its own column.
     """
-    address = [None if a is None else a.split(",", 1)[0].strip() or None for a in people["address"]]
+    address = [_address_parts(a)[0] for a in people["address"]]
     return pd.DataFrame(
         {
             "local_patient_id": people["record_id"],
@@ -105,44 +105,10 @@ def person_records(people: pd.DataFrame, key, source: str) -> pd.DataFrame:
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import standardise_dchs_patient
 
-    std = keep_other_postcodes(standardise_dchs_patient(to_patient_shape(people)), people)
+    std = standardise_dchs_patient(to_patient_shape(people), other_postcodes=True)
     std["locality"] = localities(people["address"])
     std["source"] = source
     return pseudonymise_persons(std, key)
-
-
-def keep_other_postcodes(std: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
-    """A postcode that is not a UK one (``2612``, ``75008``) kept whole, not dropped.
-
-    The standardiser knows UK postcodes only, and gives None for anything else (in the
-    nightly sources that is a data-quality finding). Two files of people from elsewhere
-    still share their own postcodes: such a value is kept as its letters and digits
-    (``postcode``, and the postcode part of ``address_norm``), with no sector or
-    district, so it is tokenised and encoded like a UK one and agrees only when equal.
-    """
-    from transforms.standardise import normalise_address
-
-    raw = people["postcode"].reset_index(drop=True)
-    other = [None if v is None else (normalise_address(v) or "").replace(" ", "") for v in raw]
-    other = pd.Series([v or None for v in other], dtype=object)
-    unparsed = (
-        other.notna()
-        & std["postcode"].isna()
-        & std["postcode_sector"].isna()
-        & std["postcode_district"].isna()
-    )
-    if not unparsed.any():
-        return std
-    std = std.copy()
-    std.loc[unparsed, "postcode"] = other[unparsed]
-    std.loc[unparsed, "address_norm"] = [
-        " ".join(p for p in parts if isinstance(p, str) and p)
-        for parts in zip(
-            std.loc[unparsed, "street_number"], std.loc[unparsed, "street"], other[unparsed],
-            strict=True,
-        )
-    ]  # fmt: skip
-    return std
 
 
 def localities(addresses: pd.Series) -> pd.Series:
@@ -152,8 +118,15 @@ def localities(addresses: pd.Series) -> pd.Series:
     whole addresses agree on the locality too."""
     from transforms.standardise import normalise_address
 
-    rest = [a.split(",", 1)[1] if isinstance(a, str) and "," in a else None for a in addresses]
-    return pd.Series([normalise_address(r) for r in rest], dtype=object)
+    return pd.Series([normalise_address(_address_parts(a)[1]) for a in addresses], dtype=object)
+
+
+def _address_parts(address: str | None) -> tuple[str | None, str | None]:
+    """(first line, the rest) of an address, split at its first comma; None for empty."""
+    if not isinstance(address, str):
+        return None, None
+    first, _, rest = address.partition(",")
+    return first.strip() or None, rest.strip() or None
 
 
 def load_cli_key(key_file: Path | None):

@@ -168,8 +168,8 @@ FALLBACK_EM_BLOCKING_RULES = [
 #: the same comparisons to estimate (date of birth and address; names are estimated by
 #: the other session): otherwise their m would be priors only.
 EM_ALTERNATE_RULES = {
-    "l.tok_nhs_number = r.tok_nhs_number": "l.tok_dob = r.tok_dob",
-    "l.tok_postcode = r.tok_postcode AND l.tok_given_name_canonical = r.tok_given_name_canonical": (
+    EM_BLOCKING_RULES[0]: FALLBACK_EM_BLOCKING_RULES[0],  # NHS number -> date of birth
+    FALLBACK_EM_BLOCKING_RULES[1]: (  # postcode + given name -> given + family name
         "l.tok_given_name_canonical = r.tok_given_name_canonical "
         "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic"
     ),
@@ -421,12 +421,23 @@ def blocking_counts(
     """Candidate pairs per prediction blocking rule (``rules``, default
     ``BLOCKING_RULES``): marginal (new pairs the rule adds after the rules before it)
     and cumulative."""
+    return _count_pairs(
+        _registered(records),
+        BLOCKING_RULES if rules is None else rules,
+        record_sample_proportion=record_sample_proportion,
+    )
+
+
+def _registered(records: pd.DataFrame):
+    """``records`` prepared (:func:`prepare_records`) and registered with a new DuckDB
+    linkage connection."""
+    frame, _ = prepare_records(records)
+    return _db_api().register(frame, dataset_display_name="person_record")
+
+
+def _count_pairs(sdf, rules: list[str], *, record_sample_proportion: float = 1.0) -> pd.DataFrame:
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    rules = BLOCKING_RULES if rules is None else rules
-    frame, _ = prepare_records(records)
-    db_api = _db_api()
-    sdf = db_api.register(frame, dataset_display_name="person_record")
     rows = count_comparisons_from_blocking_rules(
         sdf,
         blocking_rules=rules,
@@ -448,19 +459,20 @@ def two_file_blocking_rules(records: pd.DataFrame, budget: int = WIDE_BLOCKING_B
     candidate pairs within ``budget``. Each is counted with the rules taken so far (a
     count, not the pairs: Splink's ``count_comparisons_from_blocking_rules``), so a rule
     skipped never hides pairs a later one adds; what is skipped is logged."""
+    sdf = _registered(records)  # once, for every count
     rules = list(BLOCKING_RULES)
-    total = None
     for rule in WIDE_BLOCKING_RULES:
-        with_it = int(blocking_counts(records, rules=[*rules, rule])["cumulative_pairs"].iloc[-1])
+        with_it = int(_count_pairs(sdf, [*rules, rule])["cumulative_pairs"].iloc[-1])
         if with_it > budget:
             log.info(
                 "two-file blocking: %s skipped (%d pairs with it, over %d)", rule, with_it, budget
             )
             continue
         rules.append(rule)
-        total = with_it
     log.info(
-        "two-file blocking: %d rules, %s candidate pairs", len(rules), total or "the narrow rules'"
+        "two-file blocking: %d of %d wide rules taken",
+        len(rules) - len(BLOCKING_RULES),
+        len(WIDE_BLOCKING_RULES),
     )
     return rules
 
@@ -668,14 +680,7 @@ def _has(model: dict, comparison: str, label: str) -> bool:
 def lookalike_guard(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = False) -> pd.Series:
     """Pairs that look like two members of one family, or two strangers, with no shared
     NHS number (any of :func:`lookalike_kinds`)."""
-    kinds = lookalike_kinds(pairs, model, one_to_one=one_to_one)
-    return kinds.any(axis=1) & ~_nhs_equal(pairs, model)
-
-
-def _nhs_equal(pairs: pd.DataFrame, model: dict) -> pd.Series:
-    if "gamma_nhs_number" not in pairs:
-        return pd.Series(False, index=pairs.index)
-    return pairs["gamma_nhs_number"] == _gamma(model, "nhs_number", "equal")
+    return lookalike_kinds(pairs, model, one_to_one=one_to_one).any(axis=1)
 
 
 #: Look-alike kinds whose cap a two-file link may lift (:func:`lookalike_caps`); the
