@@ -142,7 +142,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     from transforms.keys import key_from_material
-    from transforms.link.cli import link_files, one_to_one
+    from transforms.link.cli import link_files
     from transforms.link.splink_model import MATCH_THRESHOLD
 
     left, right, truth = prepare(febrl_dir(args.febrl_dir), args.seed, args.with_state)
@@ -153,10 +153,10 @@ def main() -> int:
     links, _, _ = link_files(left, right, key, threshold=0.0, model_out=out / "model.json")
     elapsed = time.perf_counter() - t0
     threshold = MATCH_THRESHOLD if args.threshold is None else args.threshold
-    at = one_to_one(links[links["match_probability"] >= threshold])
+    at = links[links["match_probability"] >= threshold]  # one-to-one already
     m = score(at, truth) | {"threshold": threshold, "seconds": round(elapsed, 1)}
     sweep = {
-        str(t): round(score(one_to_one(links[links["match_probability"] >= t]), truth)["f1"], 5)
+        str(t): round(score(links[links["match_probability"] >= t], truth)["f1"], 5)
         for t in (0.999, 0.99, 0.9, 0.5, 0.1, 0.01)
     }
     m["f1_at_other_thresholds"] = sweep

@@ -8,16 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from transforms.keys import create_local_key_file
 from transforms.link.cli import (
-    MAX_SHARE_MATCHED,
     cross_file_prior,
     main,
-    one_to_one,
-    one_to_one_posterior,
+    one_to_one_probabilities,
 )
 from transforms.synthetic import GenConfig, generate_chunk
 
@@ -93,20 +92,6 @@ def test_cli_reuses_model_and_many_to_many(files):
     out = run_cli(d, key, "--model", str(model), "--no-one-to-one", "--threshold", "0.5")
     links = pd.read_parquet(out)
     assert (links["match_probability"] >= 0.5).all()
-    one = one_to_one(links)
-    assert len(one) <= len(links)
-    assert one["record_id_l"].is_unique and one["record_id_r"].is_unique
-
-
-def test_one_to_one_is_greedy_best_first():
-    pairs = pd.DataFrame({
-        "record_id_l": ["a", "a", "b", "c"], "record_id_r": ["x", "y", "x", "z"],
-        "match_probability": [0.99, 0.98, 0.995, 0.9],
-    })  # fmt: skip
-    got = one_to_one(pairs)
-    assert list(zip(got["record_id_l"], got["record_id_r"], strict=True)) == [
-        ("b", "x"), ("a", "y"), ("c", "z"),
-    ]  # fmt: skip
 
 
 def test_cli_without_key_fails_clearly(files, tmp_path):
@@ -139,44 +124,25 @@ def test_cross_file_prior_counts_only_left_by_right_pairs():
     assert cross_file_prior(model, 0, 10) is model
 
 
-def test_one_to_one_posterior_weighs_a_pair_against_its_records_other_candidates():
-    """Each record matches at most once: a record's only plausible candidate gains (the
-    share of records with a match, pi, is far above the prior of a random pair), a
-    candidate with a close rival on either side loses."""
-    prior, n = 1e-4, 5000  # 2,500 expected matches: pi = 0.5 on both sides
+def test_one_to_one_probabilities_are_capped_for_look_alikes():
+    """Two files of the same two people: both links are near-certain, but a look-alike's
+    link stays at or below its cap; no pairs, or an empty file: nothing."""
+    prior, n = 1e-3, 2
     pairs = pd.DataFrame({
-        "record_id_l": ["a", "b", "b", "c"], "record_id_r": ["x", "y", "z", "y"],
-        "match_probability": [0.97, 0.97, 0.97, 0.5],
+        "record_id_l": ["a", "b"], "record_id_r": ["x", "y"],
+        "match_probability": [0.9, 0.9], "probability_cap": [np.nan, 0.9],
     })  # fmt: skip
-    got = one_to_one_posterior(pairs, prior, n, n)
-    w = 0.97 / 0.03 * (1 - prior)  # prior x likelihood ratio
-    alone = w / (0.5 + w)
-    assert got[0] == pytest.approx(alone) and got[0] > 0.98 > 0.97  # a-x: no rival
-    assert got[1] == pytest.approx(w / (0.5 + 2 * w))  # b-y: b's rival z
-    assert got[1] < 0.97
-    assert got[3] < 0.5  # c-y: y's own better candidate b
-    # no pair, or no records on one side: unchanged
-    assert one_to_one_posterior(pairs.iloc[:0], prior, n, n).size == 0
-    assert one_to_one_posterior(pairs, prior, 0, n).tolist() == pairs["match_probability"].tolist()
-    # an overestimated prior (here 25,000 matches expected of 5,000 records) cannot make
-    # "no match" impossible for a record
-    lr = 0.97 / 0.03 * (1 - 1e-3) / 1e-3
-    capped = one_to_one_posterior(pairs.iloc[:1], 1e-3, n, n)
-    w_high = MAX_SHARE_MATCHED / n * lr  # a match somewhere (pi), at any of n alike
-    assert capped[0] == pytest.approx(w_high / (1 - MAX_SHARE_MATCHED + w_high))
-    # shares given (estimate_shares_matched): they set pi on each side
-    given = one_to_one_posterior(pairs.iloc[:1], prior, n, n, shares=(0.9, 0.2))
-    lr = 0.97 / 0.03 * (1 - prior) / prior
-    left, right = 0.9 / n * lr, 0.2 / n * lr
-    assert given[0] == pytest.approx(min(left / (0.1 + left), right / (0.8 + right)))
+    got = one_to_one_probabilities(pairs, prior, n, n)
+    assert got[0] > 0.999 and got[1] == 0.9
+    assert one_to_one_probabilities(pairs.iloc[:0], prior, n, n).size == 0
+    assert one_to_one_probabilities(pairs, prior, 0, n).tolist() == [0.0, 0.0]
 
 
-def test_cli_links_carry_the_one_to_one_posterior(files):
-    """The command's probabilities are those of one_to_one_posterior over every scored
-    cross-file pair, not the pairwise ones."""
+def test_cli_links_carry_the_one_to_one_probabilities(files):
+    """The command's probabilities are those of one_to_one_probabilities over every
+    scored cross-file pair, not the pairwise ones, and each record is in one link."""
     from transforms.link.cli import (
         cross_file_pairs,
-        estimate_shares_matched,
         link_files,
         load_cli_key,
         read_people,
@@ -189,11 +155,11 @@ def test_cli_links_carry_the_one_to_one_posterior(files):
     cross = cross_file_pairs(scored)
     assert (cross["match_probability"] < 0.5).any()  # every candidate pair, as rivals
     prior = model["probability_two_random_records_match"]
-    shares = estimate_shares_matched(cross, prior, len(left), len(right))
-    post = one_to_one_posterior(cross, prior, len(left), len(right), shares)
+    post = one_to_one_probabilities(cross, prior, len(left), len(right))
     keys = list(zip(cross["record_id_l"], cross["record_id_r"], strict=True))
     want = dict(zip(keys, post, strict=True))
     pairwise = dict(zip(keys, cross["match_probability"], strict=True))
     linked = list(zip(links["record_id_l"], links["record_id_r"], strict=True))
     assert links["match_probability"].to_numpy() == pytest.approx([want[k] for k in linked])
     assert any(pairwise[k] != want[k] for k in linked)
+    assert links["record_id_l"].is_unique and links["record_id_r"].is_unique

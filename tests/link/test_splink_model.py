@@ -303,6 +303,13 @@ def test_rare_given_spelling_reads_as_a_typo_one_to_one(sample, model):
     tolerant = score(sample, model, left, right, one_to_one=True)
     assert prob(tolerant, "Y1", "Y2") >= sm.MATCH_THRESHOLD, tolerant
     assert sm.REVIEW_BAND[0] <= prob(tolerant, "Y3", "Y4") < sm.MATCH_THRESHOLD, tolerant
+    # one-to-one, each pair carries its cap (which also bounds it as a link): John / Joan
+    # is a look-alike, Mary / Mzry is not
+    cap = tolerant.set_index(["source_record_id_l", "source_record_id_r"])["probability_cap"]
+    cap.index = cap.index.map(frozenset)
+    assert cap[frozenset(("Y3", "Y4"))] == prob(tolerant, "Y3", "Y4") < sm.MATCH_THRESHOLD
+    assert np.isnan(cap[frozenset(("Y1", "Y2"))])
+    assert "probability_cap" not in score(sample, model, left, right).columns
     strict = score(sample, model, left, right)
     assert sm.REVIEW_BAND[0] <= prob(strict, "Y1", "Y2") < sm.MATCH_THRESHOLD, strict
 

@@ -11,10 +11,12 @@ import pytest
 from transforms.keys import key_from_material
 from transforms.link import splink_model as sm
 from transforms.link.cli import (
+    MAX_SHARE_MATCHED,
     estimate_shares_matched,
+    link_caps,
     link_files,
     localities,
-    one_to_one_posterior,
+    one_to_one_probabilities,
     person_records,
 )
 from transforms.standardise import standardise_dchs_patient
@@ -185,7 +187,7 @@ def test_lookalike_caps_follow_the_families_the_files_hold():
 
 def test_share_matched_is_estimated_from_the_pairs():
     """800 of 1,000 LEFT records have one convincing candidate and 200 a poor one; the
-    prior says 30% have a match. The estimate finds 80%, and the posterior follows."""
+    prior says 30% have a match. The estimate finds 80%."""
     n, prior = 1000, 0.3 / 1000
     strong = 0.999  # a pair's own probability under the prior
     pairs = pd.DataFrame(
@@ -197,9 +199,6 @@ def test_share_matched_is_estimated_from_the_pairs():
     )
     shares = estimate_shares_matched(pairs, prior, n, n)
     assert shares == pytest.approx((0.8, 0.8), abs=0.005)
-    low = one_to_one_posterior(pairs, prior, n, n)  # pi from the prior: 0.3
-    high = one_to_one_posterior(pairs, prior, n, n, shares)
-    assert (high[:800] > low[:800]).all() and (high[800:] < 0.01).all()
     # no pairs: the prior's share
     assert estimate_shares_matched(pairs.iloc[:0], prior, n, n) == pytest.approx((0.3, 0.3))
 
@@ -217,3 +216,52 @@ def test_two_files_without_uk_postcodes_link():
     right_pair = links["record_id_l"].str[1:] == links["record_id_r"].str[1:]
     assert right_pair.all()
     assert len(links) >= 0.99 * len(left)
+
+
+def test_family_kind_names_the_kind_a_link_cap_may_be_lifted_for():
+    kinds = pd.DataFrame(
+        {
+            "twin_like": [True, False, True, False, True],
+            "parent_child_like": [False, True, True, False, False],
+            "spouse_like": [False, False, False, False, False],
+            "namesake": [False, False, False, False, False],
+            "nhs_differs": [False, False, False, False, True],
+        }
+    )
+    got = sm.family_kind(kinds).tolist()
+    # the first family kind; none for no kind, or beside a kind whose cap is fixed
+    assert got == ["twin_like", "parent_child_like", "twin_like", None, None]
+
+
+def test_a_look_alike_link_cap_follows_the_records_left_without_a_partner():
+    """Ten twin-like links. With every record of two ten-record files linked, a family
+    pair of two people could hardly be a link (each would have to lack its own record
+    in the other file): the cap lifts to nearly 1. With ten of a hundred linked, 81% of
+    such pairs would be links, and the cap stays near GUARD_CAP."""
+    n = 10
+    cross = pd.DataFrame(
+        {
+            "probability_cap": [sm.GUARD_CAP] * n + [sm.GUARD_CAP, np.nan],
+            "lookalike_kind": ["twin_like"] * n + [None, None],
+        }
+    )
+    matched = np.array([True] * n + [False, True])
+    full = link_caps(cross, matched, 11, 11, {"twin_like": 4})
+    unlinked = (1 - min(11 / 11, MAX_SHARE_MATCHED)) ** 2
+    assert full[:n] == pytest.approx(1 - 5 * unlinked / n) and full[0] > 0.9999
+    assert full[n] == sm.GUARD_CAP and np.isnan(full[n + 1])  # a fixed cap; none
+    sparse = link_caps(cross, matched, 100, 100, {})
+    assert sparse[:n] == pytest.approx(1 - 1 * (1 - 11 / 100) ** 2 / n)  # 0.92
+    assert link_caps(cross, matched, 100, 100, {"twin_like": 3})[0] == sm.GUARD_CAP
+    # and one_to_one_probabilities applies them: a look-alike's link between two files
+    # of the same people is not held at the pair's cap
+    pairs = pd.DataFrame(
+        {
+            "record_id_l": ["a", "b"], "record_id_r": ["x", "y"],
+            "match_probability": [0.9, 0.99], "probability_cap": [0.9, np.nan],
+            "lookalike_kind": ["twin_like", None],
+        }
+    )  # fmt: skip
+    got = one_to_one_probabilities(pairs, 1e-3, 2, 2, {"twin_like": 0})
+    assert got[0] > 0.99 and got[1] > 0.99
+    assert one_to_one_probabilities(pairs, 1e-3, 20, 20)[0] == sm.GUARD_CAP

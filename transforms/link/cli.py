@@ -8,9 +8,10 @@ Splink model (trained on the two files unless ``--model`` gives a saved one), an
 cross-file links are written to OUT (Parquet): ``record_id_l, record_id_r,
 match_probability``, best pair first.
 
-With ``--one-to-one`` (the default) each record appears in at most one output row:
-pairs are taken greedily in order of probability, skipping any whose record is
-already used. Use ``--no-one-to-one`` when a file may hold duplicates of one person.
+With ``--one-to-one`` (the default) each record appears in at most one output row: the
+links are those of the most probable one-to-one matching of the two files, each with
+its probability as a link of that matching (:mod:`transforms.link.bipartite`). Use
+``--no-one-to-one`` when a file may hold duplicates of one person.
 
 The key comes from ``--key-file``, else ``CARE_PSEUDONYMISATION_KEY`` /
 ``CARE_KEY_FILE`` (:func:`transforms.keys.load_key`); without one the command stops
@@ -141,26 +142,6 @@ def load_cli_key(key_file: Path | None):
         raise CliError(str(exc)) from None
 
 
-def one_to_one(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Greedy one-to-one: best pair first; a pair is kept if neither record is used."""
-    if pairs.empty:
-        return pairs
-    ordered = pairs.sort_values(
-        ["match_probability", "record_id_l", "record_id_r"],
-        ascending=[False, True, True],
-        kind="stable",
-    )
-    used_l: set = set()
-    used_r: set = set()
-    keep = np.zeros(len(ordered), dtype=bool)
-    for i, (a, b) in enumerate(zip(ordered["record_id_l"], ordered["record_id_r"], strict=True)):
-        if a not in used_l and b not in used_r:
-            used_l.add(a)
-            used_r.add(b)
-            keep[i] = True
-    return ordered[keep].reset_index(drop=True)
-
-
 def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
     """The model with its prior over cross-file pairs, for two de-duplicated files.
 
@@ -188,49 +169,76 @@ def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
 MAX_SHARE_MATCHED = 0.999
 
 
-def one_to_one_posterior(
+def one_to_one_probabilities(
     cross: pd.DataFrame,
     prior: float,
     n_left: int,
     n_right: int,
-    shares: tuple[float, float] | None = None,
+    within_lookalikes: dict[str, int] | None = None,
 ) -> np.ndarray:
-    """Match probabilities of LEFT x RIGHT pairs given that each record has at most one
-    match in the other file (two de-duplicated files).
+    """Match probabilities of LEFT x RIGHT pairs as links of the best one-to-one
+    matching of two de-duplicated files (:mod:`transforms.link.bipartite`); 0 for a
+    pair outside it.
 
-    A pair's own probability weighs it against a random cross-file pair (prior
-    ``prior``). With one match at most per record, the question is rather "which of
-    this record's candidates, if any, is its match". For a LEFT record ``i`` with
-    candidates ``k`` and likelihood ratios ``LR``, and ``pi`` the share of LEFT records
-    that have a match:
-
-        P(i = j) = (pi / n_right) * LR_ij / ((1 - pi) + (pi / n_right) * sum_k LR_ik)
-
-    (a match somewhere with probability ``pi``, at any one of the ``n_right`` records
-    alike; ``LR`` is ``p / (1 - p) * (1 - prior) / prior`` from a pair's probability
-    ``p``). A record's only plausible candidate therefore gains (``pi / n_right`` is far
-    larger than ``prior``), and one with a close rival loses. The same from the RIGHT
-    record's side, and the smaller of the two is returned. ``shares``: ``pi`` of LEFT
-    and of RIGHT (:func:`estimate_shares_matched`); by default from the prior
-    (``prior * n_left * n_right`` matches expected), at most ``MAX_SHARE_MATCHED``.
-    ``cross`` must hold every scored candidate pair (``record_id_l``, ``record_id_r``,
-    ``match_probability`` after the look-alike guard, whose cap then also counts as a
-    rival's weight). Nothing but the model, its prior and the file sizes enters: no
-    answers are consulted.
+    ``cross``: every scored candidate pair (``record_id_l``, ``record_id_r``,
+    ``match_probability`` after the look-alike guard, and ``probability_cap`` and
+    ``lookalike_kind`` when the guard set them); ``prior``: the model's prior over
+    cross-file pairs, which turns a pair's probability back into its likelihood ratio;
+    ``within_lookalikes``: each family kind's count of look-alike pairs within the
+    files (:func:`link_caps`). The share of records with a match
+    (:func:`estimate_shares_matched`) only seeds the search. Nothing but the model, its
+    prior, the pairs and the file sizes enters: no answers are consulted.
     """
+    from transforms.link.bipartite import one_to_one_links
+
     if cross.empty or n_left == 0 or n_right == 0:
-        return cross["match_probability"].to_numpy(dtype="float64")
+        return np.zeros(len(cross))
+    shares = estimate_shares_matched(cross, prior, n_left, n_right)
+    start = round(min(shares[0] * n_left, shares[1] * n_right))
     lr = _likelihood_ratios(cross, prior)
-    if shares is None:
-        shares = _shares_from_prior(prior, n_left, n_right)
-    out = np.ones(len(cross))
-    sides = (("record_id_l", shares[0], n_right), ("record_id_r", shares[1], n_left))
-    for col, pi, n_other in sides:
-        codes, _ = pd.factorize(cross[col])
-        total = np.bincount(codes, weights=lr)[codes]
-        term = pi / n_other
-        out = np.minimum(out, term * lr / ((1 - pi) + term * total))
+    out = one_to_one_links(cross["record_id_l"], cross["record_id_r"], lr, n_left, n_right, start)
+    if "probability_cap" in cross:
+        caps = link_caps(cross, out > 0, n_left, n_right, within_lookalikes or {})
+        out = np.fmin(out, caps)
     return out
+
+
+def link_caps(
+    cross: pd.DataFrame, matched: np.ndarray, n_left: int, n_right: int, within: dict[str, int]
+) -> np.ndarray:
+    """Each pair's look-alike cap as a link of the matching ``matched`` (NaN: none).
+
+    A family look-alike (twin-like, parent/child-like, spouse-like; ``lookalike_kind``)
+    that is two people is a link of a one-to-one matching only when neither has its own
+    record in the other file. The files' own within-file count ``W`` allows for about
+    ``W + 1`` such pairs across them (:func:`~transforms.link.splink_model.lookalike_caps`),
+    and about ``(1 - n12 / n_left) * (1 - n12 / n_right)`` of those are links (each
+    share at most ``MAX_SHARE_MATCHED``). With ``N`` links of the kind, its cap as a
+    link is ``1 - (W + 1) (1 - n12 / n_left) (1 - n12 / n_right) / N``, never below
+    ``GUARD_CAP``. Two files of the same people leave almost no family pair without its
+    own record, and lift the cap; files that overlap little keep it. Other look-alikes
+    keep their pair's cap.
+    """
+    from transforms.link.splink_model import FAMILY_KINDS, GUARD_CAP
+
+    caps = cross["probability_cap"].to_numpy(dtype="float64", na_value=np.nan)
+    if "lookalike_kind" not in cross:
+        return caps
+    n12 = int(matched.sum())
+    unlinked = (1 - min(n12 / n_left, MAX_SHARE_MATCHED)) * (
+        1 - min(n12 / n_right, MAX_SHARE_MATCHED)
+    )
+    kind = cross["lookalike_kind"].to_numpy(dtype=object)
+    for k in FAMILY_KINDS:
+        rows = kind == k
+        links = int((rows & matched).sum())
+        if not links:
+            continue
+        w = int(within.get(k, 0))
+        cap = max(GUARD_CAP, 1.0 - (w + 1) * unlinked / links)
+        log.info("look-alike %s links: %d, %d within the files -> cap %.6f", k, links, w, cap)
+        caps = np.where(rows, cap, caps)
+    return caps
 
 
 def _likelihood_ratios(cross: pd.DataFrame, prior: float) -> np.ndarray:
@@ -285,8 +293,18 @@ def estimate_shares_matched(
     return out[0], out[1]
 
 
+def within_lookalikes(scored: pd.DataFrame) -> dict[str, int]:
+    """Each family look-alike kind's count of scored pairs within one file."""
+    if "lookalike_kind" not in scored:
+        return {}
+    within = scored.loc[scored["source_l"] == scored["source_r"], "lookalike_kind"]
+    return {str(k): int(n) for k, n in within.dropna().value_counts().items()}
+
+
 def cross_file_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
-    """LEFT x RIGHT pairs as ``record_id_l`` (LEFT), ``record_id_r`` (RIGHT)."""
+    """LEFT x RIGHT pairs as ``record_id_l`` (LEFT), ``record_id_r`` (RIGHT), with
+    ``match_probability`` (and ``probability_cap``, ``lookalike_kind`` when the pairs
+    have them)."""
     cross = pairs[pairs["source_l"] != pairs["source_r"]]
     flip = (cross["source_l"] == "right").to_numpy()
     rid_l = np.where(flip, cross["source_record_id_r"], cross["source_record_id_l"])
@@ -298,6 +316,9 @@ def cross_file_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
             "match_probability": cross["match_probability"].to_numpy(dtype="float64"),
         }
     )
+    for c in ("probability_cap", "lookalike_kind"):
+        if c in cross:
+            out[c] = cross[c].to_numpy()
     return out.sort_values(
         ["match_probability", "record_id_l", "record_id_r"],
         ascending=[False, True, True],
@@ -340,7 +361,7 @@ def link_files(
             save_model(model, model_out)  # the model that scored these pairs, for audit
     # one-to-one: a twin's or namesake's own record competes for the link, so the
     # look-alike guard reads close given names as typos (see lookalike_guard); and
-    # every candidate pair is kept, as each is a rival in one_to_one_posterior
+    # every candidate pair is kept, as each is a rival in the one-to-one matching
     scored = predict_pairs(
         records,
         model=model,
@@ -351,16 +372,15 @@ def link_files(
     links = cross_file_pairs(scored)
     if one_to_one_links:
         prior = float(model["probability_two_random_records_match"])
-        shares = estimate_shares_matched(links, prior, len(left), len(right))
-        posterior = one_to_one_posterior(links, prior, len(left), len(right), shares)
-        links = links.assign(match_probability=posterior).sort_values(
+        probability = one_to_one_probabilities(
+            links, prior, len(left), len(right), within_lookalikes(scored)
+        )
+        links = links.assign(match_probability=probability)[probability > 0].sort_values(
             ["match_probability", "record_id_l", "record_id_r"],
             ascending=[False, True, True],
             kind="stable",
         )
     links = links[links["match_probability"] >= threshold]
-    if one_to_one_links:
-        links = one_to_one(links)
     return links[OUTPUT_COLUMNS].reset_index(drop=True), scored, model
 
 

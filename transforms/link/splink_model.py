@@ -812,7 +812,9 @@ def lookalike_kinds(pairs: pd.DataFrame, model: dict, *, one_to_one: bool = Fals
     )
 
 
-def lookalike_caps(pairs: pd.DataFrame, model: dict) -> np.ndarray:
+def lookalike_caps(
+    pairs: pd.DataFrame, model: dict, kinds: pd.DataFrame | None = None
+) -> np.ndarray:
     """Two de-duplicated files: each pair's probability cap, from how common each kind
     of look-alike is in the files themselves (NaN: not a look-alike).
 
@@ -828,10 +830,13 @@ def lookalike_caps(pairs: pd.DataFrame, model: dict) -> np.ndarray:
     hold families, as records of real people do, it stays at ``GUARD_CAP``; where they
     hold none, a pair of that kind is capped only as far as the files warrant. Whichever
     kind remains, a look-alike whose own record is in the other file still loses to it
-    in :func:`transforms.link.cli.one_to_one_posterior`. Two valid NHS numbers that
-    differ keep ``GUARD_CAP``. No answers are read: only the pairs' evidence and source.
+    in the one-to-one matching (:mod:`transforms.link.bipartite`), where a
+    look-alike's link is bounded again (:func:`transforms.link.cli.link_caps`). Two
+    valid NHS numbers that differ keep ``GUARD_CAP``. No answers are read: only the
+    pairs' evidence and source. ``kinds``: :func:`lookalike_kinds` of the pairs, when
+    already at hand.
     """
-    kinds = lookalike_kinds(pairs, model, one_to_one=True)
+    kinds = lookalike_kinds(pairs, model, one_to_one=True) if kinds is None else kinds
     within = (pairs["source_l"] == pairs["source_r"]).to_numpy()
     caps = np.full(len(pairs), np.nan)
     for kind in kinds.columns:
@@ -910,16 +915,32 @@ def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.D
     return pairs.assign(given_slip_same_name=out)
 
 
+def family_kind(kinds: pd.DataFrame) -> pd.Series:
+    """Per pair, the family kind (``FAMILY_KINDS``) it is a look-alike of, the first
+    when several; None when it is none, or also of a kind whose cap is fixed."""
+    family = [k for k in FAMILY_KINDS if k in kinds.columns]
+    fixed = kinds.drop(columns=family).any(axis=1).to_numpy()
+    out = np.full(len(kinds), None, dtype=object)
+    for kind in reversed(family):
+        out = np.where(kinds[kind].to_numpy(dtype=bool), kind, out)
+    return pd.Series(np.where(fixed, None, out), index=kinds.index, dtype=object)
+
+
 def _apply_guard(
     df: pd.DataFrame, model: dict, threshold: float, one_to_one: bool = False
 ) -> pd.DataFrame:
     if df.empty or "gamma_given_name" not in df:
         return df
     if one_to_one:
-        caps = lookalike_caps(df, model)
+        kinds = lookalike_kinds(df, model, one_to_one=True)
+        caps = lookalike_caps(df, model, kinds)
     else:
         caps = np.where(lookalike_guard(df, model).to_numpy(), GUARD_CAP, np.nan)
     guarded = ~np.isnan(caps)
+    if one_to_one:
+        # kept: the cap, and the kind it may be lifted for, bound the pair as a link
+        # too (transforms.link.cli.link_caps)
+        df = df.assign(probability_cap=caps, lookalike_kind=family_kind(kinds))
     if guarded.any():
         p = df["match_probability"].to_numpy(dtype=float)
         capped = np.where(guarded, np.fmin(p, caps), p)
@@ -959,7 +980,8 @@ def _fetch(db_api, splink_df, *, given_tokens: bool = False) -> pd.DataFrame:
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
     gammas = [c for c in df.columns if c.startswith("gamma_")]
-    out = df[[*OUTPUT_COLUMNS, *gammas]].copy()
+    cap = ["probability_cap", "lookalike_kind"] if "probability_cap" in df else []
+    out = df[[*OUTPUT_COLUMNS, *gammas, *cap]].copy()
     for c in ("source_l", "source_record_id_l", "source_r", "source_record_id_r"):
         out[c] = out[c].astype("str")
     out["match_probability"] = out["match_probability"].astype("float64")
@@ -989,7 +1011,10 @@ def predict_pairs(
     """Scored candidate pairs (cross-system and within-system) at or above ``threshold``.
 
     Columns: source_l, source_record_id_l, source_r, source_record_id_r,
-    match_probability, match_weight, then one ``gamma_<comparison>`` per comparison.
+    match_probability, match_weight, then one ``gamma_<comparison>`` per comparison;
+    with ``one_to_one``, also ``probability_cap`` (the pair's look-alike cap from
+    :func:`lookalike_caps`, NaN where it has none) and ``lookalike_kind``
+    (:func:`family_kind`).
     ``blocking_rules``: default ``BLOCKING_RULES`` (see :func:`two_file_blocking_rules`).
     """
     _quiet_splink()
