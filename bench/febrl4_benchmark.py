@@ -94,11 +94,9 @@ def read_febrl(path: Path) -> pd.DataFrame:
 def to_command_shape(df: pd.DataFrame, ids: np.ndarray, with_state: bool) -> pd.DataFrame:
     dob = [f"{d[:4]}-{d[4:6]}-{d[6:8]}" if len(d) == 8 else "" for d in df["date_of_birth"]]
     rest = ["address_2", "suburb", *(["state"] if with_state else [])]
-    address = [
-        ", ".join(x for x in (f"{row['street_number']} {row['address_1']}".strip(),
-                              *(row[c] for c in rest)) if x)
-        for _, row in df.iterrows()
-    ]  # fmt: skip
+    first = (df["street_number"] + " " + df["address_1"]).str.strip()
+    columns = zip(first, *(df[c] for c in rest), strict=True)
+    address = [", ".join(x for x in parts if x) for parts in columns]
     return pd.DataFrame(
         {
             "record_id": ids,

@@ -95,9 +95,17 @@ class _Pairs:
     def of(cls, record_id_l, record_id_r, lr: np.ndarray) -> _Pairs:
         left, _ = pd.factorize(np.asarray(record_id_l))
         right, _ = pd.factorize(np.asarray(record_id_r))
-        if pd.Index(left.astype("int64") * (right.max(initial=0) + 1) + right).has_duplicates:
+        pairs = cls(left, right, np.asarray(lr, dtype="float64"), _groups(left), _groups(right))
+        if pairs.keys().has_duplicates:
             raise ValueError("a (record_id_l, record_id_r) pair is given more than once")
-        return cls(left, right, np.asarray(lr, dtype="float64"), _groups(left), _groups(right))
+        return pairs
+
+    def keys(self, left: np.ndarray | None = None, right: np.ndarray | None = None) -> pd.Index:
+        """One integer per (LEFT, RIGHT) pair of codes: of every candidate pair, or of
+        ``left`` x ``right`` given."""
+        left = self.left if left is None else left
+        right = self.right if right is None else right
+        return pd.Index(left.astype("int64") * len(self.by_right) + right)
 
 
 def _groups(codes: np.ndarray) -> list[np.ndarray]:
@@ -129,16 +137,11 @@ def best_matching(pairs: _Pairs, n_left: int, n_right: int, start_n12: int) -> n
         for own, other, link_of_own, link_of_other, groups in sides:
             # only the records whose best move is not to stay (checked for all at once)
             for r in _unsettled(own, other, link_of_own, link_of_other, lr, n_left, n_right, n12):
-                cand = groups[r]
                 current = link_of_own[r]
-                held = link_of_other[other[cand]]
-                free = cand[(held < 0) | (held == current)]  # unlinked, or linked to r
                 # keeping a link weighs it against U(n12); adding one, against U(n12 + 1)
                 u = no_match_weight(n_left, n_right, n12 + (current < 0))
-                best = free[np.argmax(lr[free])] if free.size else -1
-                if current >= 0 and best >= 0 and lr[best] <= lr[current]:
-                    best = current
-                choice = best if best >= 0 and lr[best] > u else -1
+                cand = groups[r]
+                choice = _best_move(cand, current, link_of_other[other[cand]], lr, u)
                 if choice == current:
                     continue
                 moves += 1
@@ -155,6 +158,18 @@ def best_matching(pairs: _Pairs, n_left: int, n_right: int, start_n12: int) -> n
     mask = np.zeros(n_pairs, dtype=bool)
     mask[link_of_left[link_of_left >= 0]] = True
     return mask
+
+
+def _best_move(cand: np.ndarray, current: int, held: np.ndarray, lr: np.ndarray, u: float) -> int:
+    """A record's best link (a pair index) or -1 (none), given its candidate pairs
+    ``cand``, its link ``current`` (-1: none), the links ``held`` by the other records
+    of its pairs, and U: its best free candidate if worth more than U, the current link
+    on a tie."""
+    free = cand[(held < 0) | (held == current)]  # unlinked, or linked to this record
+    best = free[np.argmax(lr[free])] if free.size else -1
+    if current >= 0 and best >= 0 and lr[best] <= lr[current]:
+        best = current
+    return best if best >= 0 and lr[best] > u else -1
 
 
 def _greedy(pairs: _Pairs, u: float) -> np.ndarray:
@@ -239,9 +254,7 @@ def link_probabilities(pairs: _Pairs, matched: np.ndarray, n_left: int, n_right:
 
 def _lr_of(pairs: _Pairs, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """LR of the pairs (left, right) given as codes; 0 where the pair is no candidate."""
-    width = len(pairs.by_right)
-    keys = pd.Index(pairs.left.astype("int64") * width + pairs.right)
-    at = keys.get_indexer(left.astype("int64") * width + right)  # -1: no such pair
+    at = pairs.keys().get_indexer(pairs.keys(left, right))  # -1: no such pair
     return np.where(at >= 0, pairs.lr[at], 0.0)
 
 

@@ -934,13 +934,12 @@ def _apply_guard(
     if one_to_one:
         kinds = lookalike_kinds(df, model, one_to_one=True)
         caps = lookalike_caps(df, model, kinds)
-    else:
-        caps = np.where(lookalike_guard(df, model).to_numpy(), GUARD_CAP, np.nan)
-    guarded = ~np.isnan(caps)
-    if one_to_one:
         # kept: the cap, and the kind it may be lifted for, bound the pair as a link
         # too (transforms.link.cli.link_caps)
         df = df.assign(probability_cap=caps, lookalike_kind=family_kind(kinds))
+    else:
+        caps = np.where(lookalike_guard(df, model).to_numpy(), GUARD_CAP, np.nan)
+    guarded = ~np.isnan(caps)
     if guarded.any():
         p = df["match_probability"].to_numpy(dtype=float)
         capped = np.where(guarded, np.fmin(p, caps), p)
