@@ -78,14 +78,20 @@ def _step(name: str, context, *, with_key: bool = False) -> dict:
     """Run one step of ``transforms.nightly.steps``. Failures that no retry can mend
     (a missing key, schema drift, a validation breach, unbalanced accounting) fail the
     task at once; outages raise as they are, and the task's retries apply."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
     from transforms.nightly import steps
-    from transforms.nightly.errors import describe_error, permanent_error_types
+    from transforms.nightly.errors import (
+        describe_error,
+        nothing_to_do_types,
+        permanent_error_types,
+    )
 
     try:
         args = (_ctx(context), _key()) if with_key else (_ctx(context),)
         return getattr(steps, name)(*args)
+    except nothing_to_do_types() as exc:
+        raise AirflowSkipException(describe_error(exc)) from exc
     except permanent_error_types() as exc:
         raise AirflowFailException(describe_error(exc)) from exc
 

@@ -23,8 +23,11 @@ from transforms.local_setup import (  # noqa: E402
     ensure_local_key,
     ensure_sources,
     nights_of,
+    nights_to_run,
+    published_night,
     summary_lines,
 )
+from transforms.warehouse.db import describe  # noqa: E402
 
 log = logging.getLogger("run_local")
 
@@ -42,7 +45,14 @@ def main() -> int:
     env.update(airflow_env(settings.data_dir, ROOT / "dags", env))
     subprocess.run(["airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     started = time.monotonic()
-    for night in nights_of(generation):
+    todo, skipped = nights_to_run(nights_of(generation), published_night(settings))
+    if skipped:
+        log.info(
+            "nights %s are already published in %s: not run again",
+            ", ".join(skipped),
+            describe(settings.warehouse_url),
+        )
+    for night in todo:
         log.info("night %s: running shared_care_record through Airflow", night)
         logical = f"{night}T02:00:00+00:00"
         proc = subprocess.run(

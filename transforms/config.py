@@ -9,6 +9,8 @@
 | ``CARE_DCHS_DROP_DIR`` | ``$CARE_SOURCES_DIR/dchs`` | where DCHS nightly drops arrive |
 | ``CARE_KEY_FILE`` | none | pseudonymisation key file (JSON, mode 0600) |
 | ``CARE_PSEUDONYMISATION_KEY`` | none | key material (hex/base64) instead of a file |
+| ``CARE_LANDING_RETENTION_DAYS`` | ``7`` | days a failed run's landing zone is kept for diagnosis |
+| ``CARE_DUCKDB_LOCK_WAIT_SECONDS`` | ``60`` | how long a DuckDB warehouse open waits for another process's lock |
 
 The Airflow layer may override the warehouse URL and key from its connections; this
 module never imports Airflow.
@@ -49,6 +51,19 @@ def dchs_drop_dir(env: dict | None = None) -> Path:
     return Path(env.get("CARE_DCHS_DROP_DIR") or sources_dir(env) / "dchs").resolve()
 
 
+def _number(env: dict, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of days or seconds, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must not be negative")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a pipeline step needs to find its inputs and outputs."""
@@ -58,14 +73,20 @@ class Settings:
     dcc_url: str
     dchs_drop_dir: Path
     extra: dict = field(default_factory=dict)
+    #: a failed run's landing zone (clear identifiers) is deleted after this many days
+    landing_retention_days: float = 7
+    duckdb_lock_wait_seconds: float = 60
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
+        env_ = os.environ if env is None else env
         values = {
             "data_dir": data_dir(env),
             "warehouse_url": warehouse_url(env),
             "dcc_url": dcc_url(env),
             "dchs_drop_dir": dchs_drop_dir(env),
+            "landing_retention_days": _number(env_, "CARE_LANDING_RETENTION_DAYS", 7),
+            "duckdb_lock_wait_seconds": _number(env_, "CARE_DUCKDB_LOCK_WAIT_SECONDS", 60),
         }
         values.update({k: v for k, v in overrides.items() if v})
         return cls(**values)
@@ -92,3 +113,16 @@ class Settings:
     @property
     def tokens_dir(self) -> Path:
         return self.data_dir / "tokens"
+
+    @property
+    def dashboard_copy(self) -> Path | None:
+        """The read-only copy of a DuckDB warehouse that dashboards open (None for a
+        server warehouse): refreshed after each publish, so no reader can hold the
+        pipeline's own file open and block the next publish."""
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.warehouse_url)
+        if url.get_backend_name() != "duckdb" or url.database in (None, "", ":memory:"):
+            return None
+        path = Path(url.database)
+        return path.with_name(f"{path.stem}_dashboard{path.suffix or '.duckdb'}")

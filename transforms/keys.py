@@ -103,6 +103,27 @@ class KeyFileExistsError(KeyFileError, FileExistsError):
     """``create_local_key_file`` refuses to overwrite an existing file."""
 
 
+class KeyMismatchError(KeyError_):
+    """The key's material differs from what was recorded for its version."""
+
+
+def check_fingerprint(key: PseudonymKey, recorded: str | None, recorded_by: str | None) -> None:
+    """Refuse ``key`` when its version was recorded with another fingerprint.
+
+    Different material under one version label would give tonight's records tokens that
+    match no earlier night's, silently splitting every person in two. Rotation is a new
+    version, which re-tokenises everything with a full refresh."""
+    if recorded is None or recorded == key.fingerprint:
+        return
+    raise KeyMismatchError(
+        f"the pseudonymisation key labelled {key.version!r} has fingerprint "
+        f"{key.fingerprint}, but run {recorded_by} recorded {recorded} for that version: "
+        "this is different key material under the same version. Nothing was extracted. "
+        "Restore the key that version was published with; to rotate the key, give the new "
+        "material a new version (docs/runbook.md, 'Rotate the key')."
+    )
+
+
 @dataclass(frozen=True)
 class PseudonymKey:
     """A versioned HMAC key. ``repr``/``str`` show the version and a fingerprint only."""

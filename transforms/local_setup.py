@@ -56,6 +56,29 @@ def nights_of(generation: dict) -> list[str]:
     return list(generation["nights"])
 
 
+def published_night(settings: Settings) -> str | None:
+    """The night of the latest published run in the warehouse, if any."""
+    from transforms.warehouse.lineage import read_head
+
+    engine = make_engine(settings.warehouse_url)
+    try:
+        with engine.connect() as conn:
+            if not conn.dialect.has_table(conn, "pipeline_run", schema="audit"):
+                return None
+            head = read_head(conn)
+    finally:
+        engine.dispose()
+    return head.night.isoformat() if head.night else None
+
+
+def nights_to_run(nights: list[str], published: str | None) -> tuple[list[str], list[str]]:
+    """(nights to run, nights skipped): those on or before the latest published night
+    are already in the warehouse, and running them again would be refused."""
+    if published is None:
+        return list(nights), []
+    return [n for n in nights if n > published], [n for n in nights if n <= published]
+
+
 def airflow_env(data_dir: Path, dags_folder: Path, env: dict) -> dict:
     """Airflow on the embedded defaults: SQLite metadata under the data folder."""
     home = Path(env.get("AIRFLOW_HOME") or data_dir / "airflow_home")
@@ -93,4 +116,6 @@ def summary_lines(settings: Settings, *, elapsed: float) -> list[str]:
         f"  reports                 {settings.reports_dir}",
         f"  data docs               {settings.reports_dir / 'data_docs'}",
     ]
+    if settings.dashboard_copy is not None:
+        lines.append(f"  dashboards read         {settings.dashboard_copy} (read-only copy)")
     return lines

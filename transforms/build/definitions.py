@@ -690,6 +690,21 @@ AUDIT_TABLES: tuple[TableDoc, ...] = (
             "finished_at": "Run end (UTC).",
             "timings_json": "Step timings.",
             "error": "Error of a failed run.",
+            "generation": "Publish generation: one more than the run it was built on.",
+            "based_on_run_id": "Published run this run was built on (none on a first night).",
+            "key_fingerprint": "Keyed fingerprint of the pseudonymisation key (never the key).",
+        },
+    ),
+    TableDoc(
+        "audit.source_finding",
+        "Source rows an extract saw but could not take that night, counted.",
+        {
+            "run_id": "Run.",
+            "source": "dcc or dchs.",
+            "table_name": "Source table.",
+            "finding": "What was seen (e.g. null_last_updated, future_last_updated).",
+            "row_count": "Rows concerned.",
+            "detail": "What happens to them, in words (no values).",
         },
     ),
     TableDoc(

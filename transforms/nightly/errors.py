@@ -1,9 +1,9 @@
 """Which failures are worth a retry.
 
 A source or warehouse outage may pass, so those tasks retry. A broken contract will
-not: schema drift, a validation breach, unbalanced accounting, or a missing or weak
-key fail the task at once, without retries, so the on-call engineer hears about it
-now rather than after the retry delays.
+not: schema drift, a validation breach, unbalanced accounting, a missing, weak or
+changed key, or a publish that would not move forward fail the task at once, without
+retries, so the on-call engineer hears about it now rather than after the retry delays.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ def permanent_error_types() -> tuple[type[BaseException], ...]:
     from transforms.nightly.accounting import AccountingError
     from transforms.validation import BatchValidationError
     from transforms.warehouse.bulk import ContractError
+    from transforms.warehouse.lineage import OlderNightError, StalePublishError
+    from transforms.warehouse.publish import PublishMismatch
 
     return (
         SchemaDriftError,
@@ -23,7 +25,17 @@ def permanent_error_types() -> tuple[type[BaseException], ...]:
         AccountingError,
         BatchValidationError,
         ContractError,
+        OlderNightError,
+        StalePublishError,
+        PublishMismatch,
     )
+
+
+def nothing_to_do_types() -> tuple[type[BaseException], ...]:
+    """Errors that mean the task has nothing to do: the DAG skips the rest of the run."""
+    from transforms.warehouse.lineage import AlreadyPublishedError
+
+    return (AlreadyPublishedError,)
 
 
 def describe_error(exc: BaseException) -> str:

@@ -29,7 +29,7 @@ LANDING_TABLES = [*DCC_LANDING, *DCHS_LANDING]
 
 
 def _engine(ctx: RunContext):
-    return make_engine(ctx.settings.warehouse_url)
+    return make_engine(ctx.settings.warehouse_url, lock_wait=ctx.settings.duckdb_lock_wait_seconds)
 
 
 def _state(ctx: RunContext) -> dict:
@@ -37,11 +37,26 @@ def _state(ctx: RunContext) -> dict:
 
 
 def prepare(ctx: RunContext, key) -> dict:
-    """Check the key, make sure the warehouse schema exists, and record where we start."""
+    """Check the key, make sure the warehouse schema exists, and record where we start:
+    the published run tonight builds on, which the publish checks is still the latest."""
+    from transforms.extract.landing import sweep_expired_landing
+    from transforms.keys import check_fingerprint
+    from transforms.warehouse.lineage import AlreadyPublishedError, read_head, refuse_older_night
     from transforms.warehouse.schema_version import ensure_current_schema
 
     engine = _engine(ctx)
     ensure_current_schema(engine)
+    with engine.connect() as conn:
+        head = read_head(conn)
+    if head.run_id == ctx.run_id:
+        engine.dispose()
+        raise AlreadyPublishedError(
+            f"run {ctx.run_id} already published night {ctx.night} ({head.describe()}); "
+            "nothing to do. Trigger a new run of the night to rebuild it."
+        )
+    refuse_older_night(head, ctx.night)
+    recorded, recorded_by = recorded_fingerprint(engine, key.version)
+    check_fingerprint(key, recorded, recorded_by)
     full_refresh = ctx.full_refresh
     last = read_last_key_version(engine)
     rotated = last is not None and last != key.version
@@ -55,23 +70,26 @@ def prepare(ctx: RunContext, key) -> dict:
         full_refresh = True
     state = read_state(engine, full_refresh=full_refresh)
     engine.dispose()
+    sweep_expired_landing(ctx.settings.runs_dir, ctx.settings.landing_retention_days)
     payload = {
         **state.as_dict(),
         "full_refresh": full_refresh,
         "key_version": key.version,
+        "key_fingerprint": key.fingerprint,
         "key_rotated": rotated,
+        "based_on": head.as_dict(),
         "night": ctx.night.isoformat(),
         "until": ctx.until.isoformat(sep=" "),
         "started_at": datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" "),
     }
     ctx.write_json("state.json", payload)
     log.info(
-        "night %s run %s: warehouse %s, full_refresh=%s, previous run %s",
+        "night %s run %s: warehouse %s, full_refresh=%s, building on %s",
         ctx.night,
         ctx.run_id,
         describe(ctx.settings.warehouse_url),
         full_refresh,
-        state.last_run_id,
+        head.describe(),
     )
     return {
         "run_dir": str(ctx.run_dir),
@@ -90,6 +108,23 @@ def read_last_key_version(engine) -> str | None:
         "order by finished_at desc limit 1",
     )
     return None if last.empty else last.key_version.iloc[0]
+
+
+def recorded_fingerprint(engine, version: str) -> tuple[str | None, str | None]:
+    """The key fingerprint last recorded for ``version``, and the run that recorded it
+    (none for a new version, or runs from before fingerprints were kept)."""
+    from transforms.warehouse.publish import read_frame
+
+    found = read_frame(
+        engine,
+        "select key_fingerprint, run_id from audit.pipeline_run "
+        "where key_version = :v and key_fingerprint is not null "
+        "order by finished_at desc limit 1",
+        v=version,
+    )
+    if found.empty:
+        return None, None
+    return str(found.key_fingerprint.iloc[0]), str(found.run_id.iloc[0])
 
 
 def extract_dcc_step(ctx: RunContext) -> dict:
@@ -459,10 +494,13 @@ def pseudonymise_step(ctx: RunContext, key) -> dict:
     )
 
     state = _state(ctx)
-    if state["key_version"] != key.version:
-        raise RuntimeError(
-            f"key version changed during the run ({state['key_version']} -> {key.version}); "
-            "re-run the night"
+    if (state["key_version"], state.get("key_fingerprint")) != (key.version, key.fingerprint):
+        from transforms.keys import KeyMismatchError
+
+        raise KeyMismatchError(
+            f"the pseudonymisation key changed during the run (version "
+            f"{state['key_version']} -> {key.version}, fingerprint "
+            f"{state.get('key_fingerprint')} -> {key.fingerprint}); re-run the night"
         )
     quarantine = pd.read_parquet(ctx.checks_dir / "quarantine.parquet")
 
@@ -890,14 +928,18 @@ def care_events_to_build(
 def publish_step(ctx: RunContext) -> dict:
     """Everything tonight changes, in one transaction."""
     from transforms.build.care_event_state import CareEventState, read_table
+    from transforms.extract.landing import remove_landing
+    from transforms.warehouse.lineage import Head
     from transforms.warehouse.publish import (
         PublishPlan,
         Upsert,
         publish,
+        refresh_dashboard_copy,
         settle_after_full_publish,
     )
 
     state = _state(ctx)
+    based_on = Head.from_dict(state["based_on"])
     dcc = ctx.read_json("extract_dcc.json")
     dchs = ctx.read_json("extract_dchs.json")
     summary = ctx.read_json("build/build_summary.json")
@@ -948,6 +990,9 @@ def publish_step(ctx: RunContext) -> dict:
         "finished_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
         "timings_json": None,
         "error": None,
+        "generation": based_on.generation + 1,
+        "based_on_run_id": based_on.run_id,
+        "key_fingerprint": state["key_fingerprint"],
     }
     linkage = pd.DataFrame(
         [{"run_id": ctx.run_id, "measure": k, "value": float(v)} for k, v in link.items()]
@@ -969,6 +1014,7 @@ def publish_step(ctx: RunContext) -> dict:
             "identity.person_key_history": pd.read_parquet(
                 _parquet(ctx, "identity.person_key_history")
             ),
+            "audit.source_finding": source_findings(ctx.run_id, dcc.get("findings", [])),
             "audit.drop_rejection": pd.DataFrame(
                 [{"run_id": ctx.run_id, **r} for r in dchs["rejected"]],
                 columns=["run_id", "drop_date", "reason"],
@@ -978,16 +1024,39 @@ def publish_step(ctx: RunContext) -> dict:
         ingested_drops=pd.DataFrame(
             dchs["drops"], columns=["drop_date", "manifest_sha256", "rows_total"]
         ),
+        based_on=based_on,
     )
     engine = _engine(ctx)
     try:
         written = publish(engine, plan)
-        if not upsert:  # a full night: the large tables were replaced
+        if written and not upsert:  # a full night: the large tables were replaced
             settle_after_full_publish(engine)
+        if ctx.settings.dashboard_copy is not None:
+            refresh_dashboard_copy(engine, ctx.settings.dashboard_copy)
     finally:
         engine.dispose()
+    # published: the clear identifiers of tonight's landing are no longer needed
+    remove_landing(ctx.landing_dir)
     return {
         "published": written,
         "persons": summary["person"],
         "persons_both": summary["persons_both"],
     }
+
+
+def source_findings(run_id: str, findings: list[dict]) -> pd.DataFrame:
+    """``audit.source_finding`` rows from the DCC extract's findings."""
+    return pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "source": "dcc",
+                "table_name": f["table"],
+                "finding": f["finding"],
+                "row_count": int(f["rows"]),
+                "detail": f.get("detail"),
+            }
+            for f in findings
+        ],
+        columns=["run_id", "source", "table_name", "finding", "row_count", "detail"],
+    )

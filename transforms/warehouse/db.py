@@ -3,23 +3,63 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the DuckDB warehouse file open past the bounded wait."""
+
+
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the warehouse URL; DuckDB files get their folder created."""
+def make_engine(url: str, *, lock_wait: float = 0) -> Engine:
+    """An engine for the warehouse URL; DuckDB files get their folder created.
+
+    DuckDB lets one process at a time open a file for writing, and none while another
+    holds it open at all. A connection that meets another process's lock tries again
+    for up to ``lock_wait`` seconds, then raises :class:`WarehouseLockedError` saying
+    who holds it and where dashboards should read instead."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "duckdb" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     kwargs = {"pool_pre_ping": True} if parsed.get_backend_name() == "postgresql" else {}
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if parsed.get_backend_name() == "duckdb":
+        _wait_for_file_lock(engine, parsed.database, lock_wait)
+    return engine
+
+
+def _wait_for_file_lock(engine: Engine, path: str | None, lock_wait: float) -> None:
+    @event.listens_for(engine, "do_connect")
+    def connect(dialect, conn_rec, cargs, cparams):
+        deadline = time.monotonic() + lock_wait
+        delay = 0.5
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except Exception as exc:  # duckdb.IOException: the only sign of a lock
+                if "lock" not in str(exc).lower():
+                    raise
+                if time.monotonic() >= deadline:
+                    holder = str(exc).split("Conflicting lock is held in", 1)[-1].strip()
+                    raise WarehouseLockedError(
+                        f"the DuckDB warehouse {path} is held open by another process "
+                        f"({holder if holder != str(exc) else 'unknown'}) and was still "
+                        f"locked after {lock_wait:g}s. Nothing was written. Dashboards "
+                        "and other readers must open the dashboard copy beside it "
+                        "(*_dashboard.duckdb, refreshed after every publish), never the "
+                        "pipeline's own file; close the reader and re-run the task."
+                    ) from None
+                log.warning("DuckDB warehouse %s is locked by another process; waiting", path)
+                time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+                delay = min(delay * 2, 5.0)
 
 
 def describe(url: str) -> str:

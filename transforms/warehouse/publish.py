@@ -16,15 +16,19 @@ Everything a night changes is written in ONE transaction:
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
 from transforms.frames import sql_text
 from transforms.warehouse.bulk import delete_keys, insert_frame
+from transforms.warehouse.lineage import Head, check_forward
 
 log = logging.getLogger(__name__)
 
@@ -53,33 +57,21 @@ class PublishPlan:
     run_scoped: dict[str, pd.DataFrame] = field(default_factory=dict)
     watermarks: dict[str, object] = field(default_factory=dict)  # source -> timestamp
     ingested_drops: pd.DataFrame | None = None  # drop_date, manifest_sha256, rows_total
+    #: the published run the night was built on; the publish refuses when the warehouse
+    #: has moved on since (None: no check, for callers outside the nightly run)
+    based_on: Head | None = None
 
 
 def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
-    """Apply ``plan`` in one transaction; returns rows written per table."""
+    """Apply ``plan`` in one transaction; returns rows written per table (empty when this
+    run had already published on top of ``plan.based_on``: nothing is written again)."""
     started = time.monotonic()
     written: dict[str, int] = {}
     with engine.begin() as conn:
-        for table, frame in plan.replace.items():
-            written[table] = replace_rows(conn, table, frame)
-        for table, change in plan.upsert.items():
-            written[table] = upsert_rows(conn, table, change)
-        for table, frame in plan.run_scoped.items():
-            conn.execute(text(f"delete from {table} where run_id = :r"), {"r": plan.run_id})
-            written[table] = insert_frame(conn, table, frame)
-        for source, mark in plan.watermarks.items():
-            conn.execute(text("delete from audit.watermark where source = :s"), {"s": source})
-            conn.execute(
-                text("insert into audit.watermark (source, watermark, run_id) values (:s, :w, :r)"),
-                {"s": source, "w": _timestamp(mark), "r": plan.run_id},
-            )
-        if plan.ingested_drops is not None and not plan.ingested_drops.empty:
-            drops = plan.ingested_drops.assign(run_id=plan.run_id)
-            # a full refresh ingests drops again: the latest ingestion of a drop is kept
-            conn.execute(text("delete from audit.dchs_drop where run_id = :r"), {"r": plan.run_id})
-            for day in drops["drop_date"].astype(str).unique():
-                conn.execute(text("delete from audit.dchs_drop where drop_date = :d"), {"d": day})
-            written["audit.dchs_drop"] = insert_frame(conn, "audit.dchs_drop", drops)
+        if plan.based_on is not None and not check_forward(conn, plan.based_on, plan.run_id):
+            log.info("run %s is already published; nothing written again", plan.run_id)
+            return written
+        _apply(conn, plan, written)
     log.info(
         "published run %s in %.1fs: %s",
         plan.run_id,
@@ -87,6 +79,30 @@ def publish(engine: Engine, plan: PublishPlan) -> dict[str, int]:
         ", ".join(f"{t}={n}" for t, n in written.items()),
     )
     return written
+
+
+def _apply(conn, plan: PublishPlan, written: dict[str, int]) -> None:
+    """Every change of ``plan``, inside the caller's transaction."""
+    for table, frame in plan.replace.items():
+        written[table] = replace_rows(conn, table, frame)
+    for table, change in plan.upsert.items():
+        written[table] = upsert_rows(conn, table, change)
+    for table, frame in plan.run_scoped.items():
+        conn.execute(text(f"delete from {table} where run_id = :r"), {"r": plan.run_id})
+        written[table] = insert_frame(conn, table, frame)
+    for source, mark in plan.watermarks.items():
+        conn.execute(text("delete from audit.watermark where source = :s"), {"s": source})
+        conn.execute(
+            text("insert into audit.watermark (source, watermark, run_id) values (:s, :w, :r)"),
+            {"s": source, "w": _timestamp(mark), "r": plan.run_id},
+        )
+    if plan.ingested_drops is not None and not plan.ingested_drops.empty:
+        drops = plan.ingested_drops.assign(run_id=plan.run_id)
+        # a full refresh ingests drops again: the latest ingestion of a drop is kept
+        conn.execute(text("delete from audit.dchs_drop where run_id = :r"), {"r": plan.run_id})
+        for day in drops["drop_date"].astype(str).unique():
+            conn.execute(text("delete from audit.dchs_drop where drop_date = :d"), {"d": day})
+        written["audit.dchs_drop"] = insert_frame(conn, "audit.dchs_drop", drops)
 
 
 def settle_after_full_publish(engine: Engine) -> None:
@@ -106,6 +122,27 @@ def settle_after_full_publish(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.connection.driver_connection.execute("checkpoint")
     log.info("warehouse file settled after a full publish in %.1fs", time.monotonic() - started)
+
+
+def refresh_dashboard_copy(engine: Engine, target: Path) -> Path:
+    """DuckDB: checkpoint the warehouse and replace ``target`` with a copy of it.
+
+    Dashboards open the copy (read-only), never the pipeline's file, so no reader can
+    hold the lock the next publish needs. The copy is written beside the target and
+    renamed over it: a reader that has the old copy open keeps reading it until it
+    reconnects, and never sees a half-written file."""
+    source = Path(engine.url.database)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    started = time.monotonic()
+    with engine.connect() as conn:
+        conn.connection.driver_connection.execute("checkpoint")
+        try:
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+    log.info("dashboard copy %s refreshed in %.1fs", target, time.monotonic() - started)
+    return target
 
 
 def replace_rows(conn, table: str, frame: pd.DataFrame) -> int:

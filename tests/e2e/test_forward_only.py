@@ -1,0 +1,213 @@
+"""Publishing only moves forward: a stale build, an older night or a changed key is
+refused, touching nothing, and the next valid night publishes normally.
+
+The nights run through the step functions the DAG's tasks call (as the soak does), so
+a night can stop after its build, as one whose publish failed does; the real DAG's own
+refusals are checked with ``dag.test()``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from tests.e2e.conftest import parse_dag
+from transforms.config import Settings
+from transforms.keys import KeyMismatchError, create_local_key_file, load_key
+from transforms.nightly import steps
+from transforms.nightly.runner import night_context
+from transforms.warehouse.db import make_engine
+from transforms.warehouse.lineage import OlderNightError, StalePublishError
+from transforms.warehouse.publish import read_frame
+
+SCHEMAS = ("shared_care", "identity", "audit")
+#: written by the nightly prepare itself whenever the DDL changes; not published data
+NOT_COMPARED = {"audit.schema_version", "audit.task_failure"}
+
+
+def warehouse_snapshot(url: str) -> dict[str, pd.DataFrame]:
+    """Every table of every published schema, sorted, for row-for-row comparison."""
+    engine = make_engine(url)
+    try:
+        names = read_frame(
+            engine,
+            "select table_schema || '.' || table_name as name from information_schema.tables "
+            "where table_schema in ('shared_care', 'identity', 'audit') "
+            "and table_type = 'BASE TABLE' order by 1",
+        ).name
+        out = {}
+        for name in names:
+            if name in NOT_COMPARED:
+                continue
+            frame = read_frame(engine, f"select * from {name}").astype(str)
+            out[name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+        return out
+    finally:
+        engine.dispose()
+
+
+def assert_same(before: dict, after: dict) -> None:
+    assert before.keys() == after.keys()
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+
+
+def run_steps(ctx, key, *, publish: bool = True) -> None:
+    """One night through the DAG's step functions; without ``publish`` it stops after
+    the build, as a night whose publish task failed does."""
+    steps.prepare(ctx, key)
+    steps.extract_dcc_step(ctx)
+    steps.extract_dchs_step(ctx)
+    steps.validate_sources_step(ctx)
+    steps.pseudonymise_step(ctx, key)
+    steps.link_step(ctx)
+    steps.build_step(ctx)
+    if publish:
+        steps.publish_step(ctx)
+
+
+@pytest.fixture
+def settings(pipeline_env, warehouse_url):
+    pipeline_env(warehouse_url)
+    return Settings.from_env()
+
+
+@pytest.fixture
+def key(key_file):
+    return load_key(env={"CARE_KEY_FILE": str(key_file)})
+
+
+def day(night: str) -> date:
+    return date.fromisoformat(night)
+
+
+def runs(url: str) -> pd.DataFrame:
+    engine = make_engine(url)
+    try:
+        return read_frame(
+            engine,
+            "select run_id, night, generation, based_on_run_id, key_fingerprint "
+            "from audit.pipeline_run order by generation",
+        )
+    finally:
+        engine.dispose()
+
+
+def test_a_stale_build_is_refused_and_the_next_night_publishes(
+    settings, key, nights, warehouse_url
+):
+    first, second = map(day, nights[:2])
+    run_steps(night_context(settings, first, run_id="night1"), key)
+    # two runs of the second night share the data folder: the older one's publish fails
+    stale = night_context(settings, second, run_id="night2-stale")
+    run_steps(stale, key, publish=False)
+    run_steps(night_context(settings, second, run_id="night2-newer"), key)
+    before = warehouse_snapshot(warehouse_url)
+
+    with pytest.raises(StalePublishError, match="night2-newer"):
+        steps.publish_step(stale)  # the failed publish, re-run as the runbook advises
+    assert_same(before, warehouse_snapshot(warehouse_url))
+
+    # the next valid run publishes on top of the latest, one generation on
+    run_steps(night_context(settings, second, run_id="night2-again"), key)
+    published = runs(warehouse_url)
+    assert published.run_id.tolist() == ["night1", "night2-newer", "night2-again"]
+    assert published.generation.tolist() == [1, 2, 3]
+    assert published.based_on_run_id.tolist()[1:] == ["night1", "night2-newer"]
+
+
+def test_an_older_night_is_refused_before_anything_is_extracted(
+    settings, key, nights, warehouse_url
+):
+    first, second = map(day, nights[:2])
+    run_steps(night_context(settings, first, run_id="night1"), key)
+    run_steps(night_context(settings, second, run_id="night2"), key)
+    before = warehouse_snapshot(warehouse_url)
+
+    older = night_context(settings, first, run_id="night1-backfill")
+    with pytest.raises(OlderNightError, match=f"night {first} is older"):
+        steps.prepare(older, key)
+    assert not older.landing_dir.exists()
+    assert_same(before, warehouse_snapshot(warehouse_url))
+
+
+def test_other_key_material_under_the_same_version_is_refused(
+    settings, key, nights, warehouse_url, tmp_path
+):
+    first, second = map(day, nights[:2])
+    run_steps(night_context(settings, first, run_id="night1"), key)
+    assert runs(warehouse_url).key_fingerprint.tolist() == [key.fingerprint]
+    before = warehouse_snapshot(warehouse_url)
+
+    other_file = tmp_path / "other.key"
+    create_local_key_file(other_file, version=key.version)
+    swapped = load_key(env={"CARE_KEY_FILE": str(other_file)})
+    ctx = night_context(settings, second, run_id="night2-swapped")
+    with pytest.raises(KeyMismatchError, match="same version"):
+        steps.prepare(ctx, swapped)
+    assert not ctx.landing_dir.exists()
+    assert_same(before, warehouse_snapshot(warehouse_url))
+
+    # the same material under a new version is a rotation: it publishes, and records it
+    rotated = load_key(explicit=swapped.secret.hex(), version="v2", env={})
+    run_steps(night_context(settings, second, run_id="night2-rotated"), rotated)
+    assert runs(warehouse_url).key_fingerprint.tolist() == [key.fingerprint, swapped.fingerprint]
+
+
+def test_the_landing_zone_is_private_deleted_on_publish_and_expires_when_failed(
+    settings, key, nights
+):
+    old_umask = os.umask(0o022)
+    try:
+        first, second = map(day, nights[:2])
+        failed = night_context(settings, first, run_id="night1-failed")
+        steps.prepare(failed, key)
+        steps.extract_dcc_step(failed)
+        steps.extract_dchs_step(failed)
+    finally:
+        os.umask(old_umask)
+    landing = failed.landing_dir
+    assert stat.S_IMODE(landing.stat().st_mode) == 0o700
+    files = list(landing.iterdir())
+    assert files and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+
+    # a later night keeps a failed landing younger than the retention...
+    good = night_context(settings, first, run_id="night1")
+    run_steps(good, key)
+    assert landing.exists()
+    assert not good.landing_dir.exists()  # ...and deletes its own once published
+    # ...and deletes it once it is older than the retention
+    eight_days_ago = datetime.now().timestamp() - 8 * 86_400
+    os.utime(landing, (eight_days_ago, eight_days_ago))
+    steps.prepare(night_context(settings, second, run_id="night2"), key)
+    assert not landing.exists()
+
+
+@pytest.fixture(scope="module")
+def dag():
+    return parse_dag()
+
+
+def test_the_real_dag_refuses_an_older_night_touching_nothing(
+    dag, pipeline_env, duckdb_url, nights
+):
+    pipeline_env(duckdb_url)
+
+    def logical(night: str) -> datetime:
+        return datetime.fromisoformat(f"{night}T02:00:00").replace(tzinfo=ZoneInfo("Europe/London"))
+
+    assert str(dag.test(logical_date=logical(nights[1])).state).endswith("success")
+    before = warehouse_snapshot(duckdb_url)
+    older = dag.test(logical_date=logical(nights[0]))
+    assert str(older.state).endswith("failed")
+    assert_same(before, warehouse_snapshot(duckdb_url))
+    engine = make_engine(duckdb_url)
+    failures = read_frame(engine, "select task_id, error from audit.task_failure")
+    engine.dispose()
+    assert failures.task_id.tolist() == ["prepare"]
+    assert "OlderNightError" in failures.error.iloc[0]
