@@ -288,3 +288,52 @@ def notify_failure(
     except Exception:  # a notifier must never mask the task's own failure
         log.exception("notification failed unexpectedly")
         return {"error": "unexpected"}
+
+
+def held_drops_message(
+    run_id: str | None, rejections: list[dict], environment: str | None = None
+) -> Message:
+    """The notification for DCHS drops the night held back or rejected. Each line names
+    the drop folder, the kind and the reason (file, row and rule; never a value)."""
+    where = f" [{environment}]" if environment else ""
+    fields = {
+        "event": "drops_held",
+        "run_id": run_id or "?",
+        "drops": [
+            {"drop_date": r.get("drop_date"), "kind": r.get("kind"), "reason": r.get("reason")}
+            for r in rejections
+        ],
+        "runbook": "docs/runbook.md (Held and corrected DCHS drops)",
+    }
+    if environment:
+        fields["environment"] = environment
+    lines = [
+        f"The nightly shared care record pipeline{where} published run {fields['run_id']},",
+        f"but held back {len(rejections)} DCHS drop(s):",
+        "",
+        *[
+            f"- {d['drop_date']} ({d['kind'] or 'rejected'}): {d['reason']}"
+            for d in fields["drops"]
+        ],
+        "",
+        "A held drop is never applied on its own. Ask DCHS for a corrected drop, or accept",
+        "a late or changed one as a correction: python -m transforms.ops.drops accept DATE",
+        f"--by NAME --reason TEXT. What to do: {fields['runbook']}.",
+    ]
+    subject = f"[shared care record{where}] {len(rejections)} DCHS drop(s) held"
+    return Message(subject=subject, body="\n".join(lines), fields=fields)
+
+
+def notify_held_drops(run_id: str | None, rejections: list[dict]) -> dict[str, str]:
+    """Tell the on-call people which drops were held. No-op when nothing is configured
+    or nothing was held; never raises."""
+    if not rejections:
+        return {}
+    try:
+        config = load_config()
+        if not config.configured:
+            return {}
+        return notify(held_drops_message(run_id, rejections, config.environment), config)
+    except Exception:  # a notifier must never fail the night that published
+        log.exception("held-drop notification failed unexpectedly")
+        return {"error": "unexpected"}

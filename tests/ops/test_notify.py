@@ -202,3 +202,24 @@ def test_the_failure_callback_path_records_and_emails(monkeypatch, tmp_path):
     body = envelope.message.get_content()
     assert "ConnectionError: warehouse unreachable" in body
     assert "publish.publish_night" in envelope.message["Subject"]
+
+
+def test_held_drops_reach_the_webhook_naming_each_drop_and_the_accept_command(monkeypatch):
+    from transforms.notify import notify_held_drops
+
+    held = [
+        {"drop_date": "2026-10-31", "kind": "late", "reason": "dated before 2026-11-02"},
+        {"drop_date": "20261103", "kind": "bad_name", "reason": "not a YYYY-MM-DD folder"},
+    ]
+    assert notify_held_drops(RUN_ID, held) == {}  # nothing configured: nothing sent
+    with WebhookSink() as hook:
+        monkeypatch.setenv("CARE_NOTIFY_WEBHOOK_URL", hook.url)
+        assert notify_held_drops(RUN_ID, held) == {"webhook": "sent"}
+        assert notify_held_drops(RUN_ID, []) == {}  # nothing held: no message
+        request = hook.wait()
+    body = request["json"]
+    assert body["event"] == "drops_held"
+    assert [d["drop_date"] for d in body["drops"]] == ["2026-10-31", "20261103"]
+    assert "2 DCHS drop(s) held" in body["text"]
+    assert "python -m transforms.ops.drops accept" in body["text"]
+    assert len(hook.received) == 1

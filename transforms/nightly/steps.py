@@ -1037,7 +1037,14 @@ def publish_step(ctx: RunContext) -> dict:
         engine.dispose()
     # published: the clear identifiers of tonight's landing are no longer needed
     remove_landing(ctx.landing_dir)
+    if dchs["rejected"]:
+        from transforms.notify import notify_held_drops
+
+        for r in dchs["rejected"]:
+            log.warning("DCHS drop %s held (%s): %s", r["drop_date"], r.get("kind"), r["reason"])
+        notify_held_drops(ctx.run_id, dchs["rejected"])
     return {
+        "held_drops": [r["drop_date"] for r in dchs["rejected"]],
         "published": written,
         "persons": summary["person"],
         "persons_both": summary["persons_both"],
