@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,42 +28,69 @@ from transforms.local_setup import (  # noqa: E402
     published_night,
     summary_lines,
 )
-from transforms.warehouse.db import describe  # noqa: E402
+from transforms.nightly.context import LONDON  # noqa: E402
+from transforms.ops.progress import follow  # noqa: E402
 
 log = logging.getLogger("run_local")
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     env = dict(os.environ)
     env.setdefault("CARE_DATA_DIR", str(ROOT / "data"))
     people = int(env.get("CARE_SYNTHETIC_PEOPLE", "20000"))
     nights = int(env.get("CARE_NIGHTS", "3"))
     seed = int(env.get("CARE_SEED", "42"))
     settings = Settings.from_env(env)
+    logs = settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"make-run-{datetime.now():%Y%m%d-%H%M%S}.log"
+    print(f"Shared care record: {nights} night(s) of {people:,} synthetic people (seed {seed})")
+    print(f"  full log: {log_path}")
     env.update(ensure_local_key(settings.data_dir, env))
-    generation = ensure_sources(settings, people=people, nights=nights, seed=seed, env=env)
-    env.update(airflow_env(settings.data_dir, ROOT / "dags", env))
-    subprocess.run(["airflow", "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    started = time.monotonic()
-    todo, skipped = nights_to_run(nights_of(generation), published_night(settings))
-    if skipped:
-        log.info(
-            "nights %s are already published in %s: not run again",
-            ", ".join(skipped),
-            describe(settings.warehouse_url),
+    with log_path.open("w", encoding="utf-8") as log_file:
+        generation = ensure_sources(
+            settings, people=people, nights=nights, seed=seed, env=env, output=log_file
         )
-    for night in todo:
-        log.info("night %s: running shared_care_record through Airflow", night)
-        logical = f"{night}T02:00:00+00:00"
-        proc = subprocess.run(
-            ["airflow", "dags", "test", "shared_care_record", logical], env=env, check=False
+        env.update(airflow_env(settings.data_dir, ROOT / "dags", env))
+        subprocess.run(
+            ["airflow", "db", "migrate"], env=env, check=True, stdout=log_file, stderr=log_file
         )
-        if proc.returncode != 0:
-            log.error("night %s failed (exit %s); see the task logs above", night, proc.returncode)
-            return proc.returncode
-    print("\n".join(summary_lines(settings, elapsed=time.monotonic() - started)))
+        started = time.monotonic()
+        todo, skipped = nights_to_run(nights_of(generation), published_night(settings))
+        if skipped:
+            print(f"  already published, not run again: {', '.join(skipped)}")
+        for night in todo:
+            code = run_night(night, env, log_file)
+            if code:
+                print(f"night {night} failed (exit {code}); the full log: {log_path}")
+                return code
+    print("\n".join(summary_lines(settings, elapsed=time.monotonic() - started, ran=len(todo))))
     return 0
+
+
+def run_night(night: str, env: dict, log_file) -> int:
+    """One night through the real DAG (``airflow dags test``), progress on the terminal."""
+    from zoneinfo import ZoneInfo
+
+    logical = datetime.fromisoformat(f"{night}T02:00:00").replace(tzinfo=ZoneInfo(LONDON))
+    print(f"night {night}")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        ["airflow", "dags", "test", "shared_care_record", logical.isoformat()],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    progress = follow(night, proc.stdout, log_file, lambda line: print(line, flush=True))
+    code = proc.wait()
+    for failure in progress.failed[:3]:
+        print(f"  ! {failure}")
+    state = "failed" if code else ("skipped" if progress.skipped else "published")
+    print(f"  {state} in {time.monotonic() - started:.0f}s")
+    return code
 
 
 if __name__ == "__main__":

@@ -23,13 +23,15 @@ def ensure_local_key(data_dir: Path, env: dict) -> dict:
 
     path = data_dir / "secrets" / "pseudonymisation.key"
     if not path.exists():
-        create_local_key_file(path)
-        log.warning("created a local demo pseudonymisation key at %s (mode 0600)", path)
+        create_local_key_file(path)  # says so, once
     return {"CARE_KEY_FILE": str(path)}
 
 
-def ensure_sources(settings: Settings, *, people: int, nights: int, seed: int, env: dict) -> dict:
-    """Generate synthetic sources unless ones with these arguments already exist."""
+def ensure_sources(
+    settings: Settings, *, people: int, nights: int, seed: int, env: dict, output=None
+) -> dict:
+    """Generate synthetic sources unless ones with these arguments already exist; the
+    generator's output goes to ``output`` (a file), if given."""
     out = settings.data_dir / "sources"
     marker = out / "generation.json"
     if marker.exists():
@@ -48,6 +50,8 @@ def ensure_sources(settings: Settings, *, people: int, nights: int, seed: int, e
          str(nights), "--seed", str(seed), "--out", str(out)],
         check=True,
         env=env,
+        stdout=output,
+        stderr=output,
     )  # fmt: skip
     return json.loads(marker.read_text())
 
@@ -92,29 +96,52 @@ def airflow_env(data_dir: Path, dags_folder: Path, env: dict) -> dict:
     }
 
 
-def summary_lines(settings: Settings, *, elapsed: float) -> list[str]:
+def summary_lines(settings: Settings, *, elapsed: float, ran: int | None = None) -> list[str]:
+    """What the local run leaves behind, on one screen."""
     engine = make_engine(settings.warehouse_url)
     try:
         runs = read_frame(
             engine,
-            "select night, persons, persons_both, dcc_extracted, dchs_extracted, "
-            "dcc_quarantined, dchs_quarantined from audit.pipeline_run "
+            "select run_id, night, persons, persons_both from audit.pipeline_run "
             "where status = 'published' order by finished_at",
         )
+        last_run = str(runs.run_id.iloc[-1])
         quarantined = read_frame(engine, "select count(*) as n from audit.quarantine").n.iloc[0]
+        link = read_frame(
+            engine, "select measure, value from audit.linkage_summary where run_id = :r", r=last_run
+        )
+        held = read_frame(
+            engine, "select drop_date from audit.drop_rejection where run_id = :r", r=last_run
+        )
     finally:
         engine.dispose()
     last = runs.iloc[-1]
+    measures = dict(zip(link.measure, link.value, strict=True))
+    ran_text = f"{ran} this time, " if ran is not None else ""
     lines = [
         "",
         "Shared care record: local run complete",
-        f"  nights published        {len(runs)} ({', '.join(map(str, runs.night))}) in {elapsed:.0f}s",
+        f"  nights published        {len(runs)} ({', '.join(map(str, runs.night))}); "
+        f"{ran_text}{elapsed:.0f}s",
         f"  people                  {int(last.persons):,}",
         f"  known to both DCC+DCHS  {int(last.persons_both):,}",
         f"  rows quarantined        {int(quarantined):,} (audit.quarantine, with reasons)",
+        f"  review queue            {int(measures.get('review_queue', 0)):,} pairs "
+        "(python -m transforms.review)",
+    ]
+    if "truth_precision" in measures:
+        lines.append(
+            f"  linkage vs truth        precision {measures['truth_precision']:.4f}, "
+            f"recall {measures.get('truth_recall', float('nan')):.4f} (synthetic data only)"
+        )
+    if not held.empty:
+        lines.append(
+            f"  DCHS drops held         {', '.join(held.drop_date.astype(str))} "
+            "(audit.drop_rejection; docs/runbook.md)"
+        )
+    lines += [
         f"  warehouse               {describe(settings.warehouse_url)}",
-        f"  reports                 {settings.reports_dir}",
-        f"  data docs               {settings.reports_dir / 'data_docs'}",
+        f"  reports                 {settings.reports_dir} (linkage, data_docs)",
     ]
     if settings.dashboard_copy is not None:
         lines.append(f"  dashboards read         {settings.dashboard_copy} (read-only copy)")
