@@ -33,3 +33,20 @@ def test_progress_shows_each_task_with_counts_and_keeps_the_log_whole():
         "build.build_tables: Task failed with exception: BatchValidationError: output suite person breached [task]"
     ]
     assert not any("PseudonymKey" in line for line in shown)
+
+
+def test_splink_unobserved_level_warnings_become_one_line(caplog):
+    import logging
+
+    from transforms.nightly.steps import unobserved_levels_summarised
+
+    splink = logging.getLogger("splink.internals.expectation_maximisation")
+    caplog.set_level(logging.INFO)
+    with unobserved_levels_summarised():
+        for level in ("same postcode on comparison address", "else on comparison sex") * 3:
+            splink.warning(f"WARNING:\nLevel {level} not observed in dataset, unable to train m")
+        splink.warning("something else")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["something else"]
+    summary = [r.getMessage() for r in caplog.records if "comparison level(s)" in r.getMessage()]
+    assert len(summary) == 1 and "2 comparison level(s)" in summary[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -584,6 +585,36 @@ def read_identity(engine) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return index, history, decisions
 
 
+@contextmanager
+def unobserved_levels_summarised():
+    """Splink warns once per comparison level that a training pass saw no pair at (its m
+    keeps the prior); here those warnings become one line."""
+    seen: list[str] = []
+
+    class Gather(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            message = record.getMessage()
+            if "not observed in dataset" not in message:
+                return True
+            seen.append(message.split("WARNING:")[-1].strip().split(" not observed")[0])
+            return False
+
+    splink_log = logging.getLogger("splink.internals.expectation_maximisation")
+    gather = Gather()
+    splink_log.addFilter(gather)
+    try:
+        yield
+    finally:
+        splink_log.removeFilter(gather)
+        if seen:
+            log.info(
+                "linkage training: %d comparison level(s) had no pairs in a training pass, "
+                "so their m stays at its starting value there: %s",
+                len(set(seen)),
+                "; ".join(sorted(set(seen))),
+            )
+
+
 def _train_or_load(ctx: RunContext, active: pd.DataFrame) -> tuple[dict, bool]:
     """The linkage model: trained on a full refresh (or when none exists), else reused."""
     from transforms.link.splink_model import load_model, save_model, train_model
@@ -594,7 +625,8 @@ def _train_or_load(ctx: RunContext, active: pd.DataFrame) -> tuple[dict, bool]:
         model = load_model(model_path)
     else:
         model_path.parent.mkdir(parents=True, exist_ok=True)
-        model = train_model(active, model_out=model_path)
+        with unobserved_levels_summarised():
+            model = train_model(active, model_out=model_path)
     save_model(model, ctx.build_dir / "linkage_model.json")  # per run, for audit
     return model, reused
 
@@ -732,7 +764,13 @@ def link_step(ctx: RunContext) -> dict:
     report = linkage_report(ctx, edges, prob, index, len(queue))
     summary.update({k: v for k, v in report.items() if k != "path"})
     ctx.write_json("build/linkage_summary.json", summary)
-    log.info("linkage: %s; report %s", summary, report["path"])
+    log.info(
+        "linkage: %s; report %s",
+        ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in summary.items()
+        ),
+        report["path"],
+    )
     return {**summary, "report": report["path"]}
 
 
