@@ -228,8 +228,17 @@ def run(
             on=["source", "source_record_id"],
         ),
     )
-    # 18-64 / 65+ population of the synthetic county: the generator's age mix (58% / 22%)
-    population = {"18-64": 0.58 * people, "65+": 0.22 * people}
+    # 18-64 / 65+ population of the synthetic county: the generator's age mix (58% / 22%),
+    # every district the records name counted as in the county (bench only)
+    districts = sorted(records["district"].dropna().astype(str).unique())
+    population = pd.DataFrame(
+        [
+            {"district_code": d, "district_name": d, "in_county": True, "age_band": band,
+             "population": share * people / max(len(districts), 1)}
+            for d in districts
+            for band, share in (("18-64", 0.58), ("65+", 0.22))
+        ]
+    )  # fmt: skip
     fidelity = measure_fidelity(
         records, events, index, truth, as_of=as_of, population=population, breakdowns=None
     )

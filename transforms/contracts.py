@@ -73,7 +73,7 @@ PERSON_RECORD = [
 SOURCE_EVENT = [
     "source", "source_event_id", "source_record_id", "organisation", "event_type",
     "setting", "pathway", "service_category", "start_date", "end_date", "outcome",
-    "route_of_access", "discharge_destination_code", "age_at_event",
+    "route_of_access", "discharge_destination_code", "age_at_event", "client_type",
 ]  # fmt: skip
 
 #: The key of a person record, and of a source event, across both sources.

@@ -58,7 +58,7 @@ STD_PERSON = [
     "nhs_number_valid", "given_name", "family_name", "date_of_birth", "sex",
     "ethnicity_group", "postcode", "postcode_sector", "postcode_district", "district",
     "street_number", "street", "address_norm", "date_of_death", "communication_need",
-    "interpreter_language", "unpaid_carer", "_source_file", "_source_row",
+    "interpreter_language", "unpaid_carer", "client_type", "_source_file", "_source_row",
 ]  # fmt: skip
 
 MIN_BIRTH_DATE = pd.Timestamp("1880-01-01")
@@ -398,6 +398,9 @@ def standardise_dcc_person(df: pd.DataFrame) -> pd.DataFrame:
     out["interpreter_language"] = [c[1] for c in comm]
     carer = _apply(_str(_col(df, "has_unpaid_carer")), lambda v: V.UNPAID_CARER.get(v.upper()))
     out["unpaid_carer"] = pd.array(carer.tolist(), dtype="boolean")
+    out["client_type"] = _apply(
+        _str(_col(df, "client_type")), lambda v: V.CLIENT_TYPE.get(v.upper())
+    )
     log.info("standardised %d DCC person rows", len(out))
     return _finish(out)
 
@@ -435,6 +438,7 @@ def standardise_dchs_patient(df: pd.DataFrame, *, other_postcodes: bool = False)
     out["communication_need"] = [c[0] for c in comm]
     out["interpreter_language"] = [c[1] for c in comm]
     out["unpaid_carer"] = pd.array([pd.NA] * len(out), dtype="boolean")
+    out["client_type"] = None  # a CLD field: DCHS has none
     log.info("standardised %d DCHS patient rows", len(out))
     return _finish(out)
 
@@ -460,6 +464,15 @@ def _ages(source: str, record_ids: pd.Series, start: pd.Series, std_person: pd.D
     dates = np.append(people["date_of_birth"].to_numpy(dtype=DATE_DTYPE), np.datetime64("NaT"))
     dob = pd.Series(dates[pos], dtype=DATE_DTYPE)  # pos -1 picks the NaT at the end
     return age_at(dob, pd.Series(pd.to_datetime(start).to_numpy())).to_numpy()
+
+
+def _client_types(record_ids: pd.Series, std_person: pd.DataFrame) -> np.ndarray:
+    """The CLD client type of each DCC event's person record (None when unknown)."""
+    people = std_person.loc[std_person["source"] == "dcc", ["source_record_id", "client_type"]]
+    people = people.drop_duplicates("source_record_id", keep="last")
+    pos = pd.Index(_objects(people["source_record_id"])).get_indexer(_objects(record_ids))
+    types = np.append(_objects(people["client_type"]), None)
+    return types[pos]  # pos -1 picks the None at the end
 
 
 def _events_frame(n: int) -> pd.DataFrame:
@@ -520,6 +533,7 @@ def standardise_dcc_events(event_df: pd.DataFrame, std_person_df: pd.DataFrame) 
     )
     out["discharge_destination_code"] = None
     out["age_at_event"] = _ages("dcc", out["source_record_id"], out["start_date"], std_person_df)
+    out["client_type"] = _client_types(out["source_record_id"], std_person_df)
     log.info("standardised %d DCC events", len(out))
     return _finish_events(out)
 
@@ -564,6 +578,7 @@ def _finish_dchs(frames: list[pd.DataFrame], std_person_df: pd.DataFrame) -> pd.
     out["source"] = "dchs"
     out["organisation"] = "DCHS"
     out["age_at_event"] = _ages("dchs", out["source_record_id"], out["start_date"], std_person_df)
+    out["client_type"] = None
     log.info("standardised %d DCHS events", len(out))
     return _finish_events(out)
 

@@ -50,6 +50,12 @@ ETHNIC_CATEGORY = {
 NOT_STATED = "Not stated"
 
 UNPAID_CARER = {"Y": True, "N": False}
+#: CLD Client Type -> common label (ASCOF counts service users only).
+CLIENT_TYPE = {
+    "SERVICE USER": "service_user",
+    "UNPAID CARER": "carer",
+    "UNPAID CARER KNOWN BY ASSOCIATION": "carer_known_by_association",
+}
 
 #: Street-type abbreviations expanded at the end of a street name.
 STREET_TYPES = {

@@ -7,7 +7,9 @@ create table if not exists shared_care.person (
     ethnicity_group       text,
     district              text,
     death_month           text,
+    date_of_death         date,
     communication_need    text,
+    need_recorded_by      text,
     interpreter_language  text,
     unpaid_carer          boolean,
     known_to              text,
@@ -16,6 +18,8 @@ create table if not exists shared_care.person (
     source_record_count   bigint,
     min_link_probability  double precision
 );
+alter table shared_care.person add column if not exists date_of_death date;
+alter table shared_care.person add column if not exists need_recorded_by text;
 create table if not exists shared_care.person_conflict (
     person_key   text not null,
     attribute    text not null,
@@ -37,8 +41,13 @@ create table if not exists shared_care.care_event (
     route_of_access             text,
     discharge_destination_code  text,
     age_at_event                bigint,
-    age_band                    text
+    age_band                    text,
+    age_at_end                  bigint,
+    client_type                 text
 );
+-- Warehouses created before these columns existed get them here (idempotent, both engines).
+alter table shared_care.care_event add column if not exists age_at_end bigint;
+alter table shared_care.care_event add column if not exists client_type text;
 create table if not exists shared_care.pathway2_stay (
     stay_id               text primary key,
     person_key            text not null,

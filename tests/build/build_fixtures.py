@@ -46,6 +46,7 @@ def _event(source, eid, rid, event_type, **kw) -> dict:
         source_record_id=rid,
         organisation=source.upper(),
         event_type=event_type,
+        client_type="service_user" if source == "dcc" else None,
     )
     row.update(kw)
     return row
@@ -211,7 +212,17 @@ def scenario() -> tuple[pd.DataFrame, pd.DataFrame]:
     return frames(R, E)
 
 
-POPULATION = {"18-64": 1_000, "65+": 500}
+#: The population relation of ASCOF 2B/2C: Erewash (everyone's district) is in the county;
+#: Derby is not, so its people are out of the denominators.
+POPULATION = pd.DataFrame(
+    {
+        "district_code": ["E07000036", "E07000036", "E06000015", "E06000015"],
+        "district_name": ["Erewash", "Erewash", "Derby", "Derby"],
+        "in_county": [True, True, False, False],
+        "age_band": ["18-64", "65+", "18-64", "65+"],
+        "population": [1_000, 500, 300, 200],
+    }
+)
 
 Q1 = (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-03-31"))
 Q2 = (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-06-30"))
@@ -242,11 +253,16 @@ EXPECTED = {
     # ASCOF 2B/2C with populations 1,000 / 500.
     ("ascof_2b_admissions_18_64", FY26, "all"): (1, 1_000, 100.0, "provisional"),  # R
     ("ascof_2c_admissions_65_plus", FY26, "all"): (1, 500, 200.0, "provisional"),  # D
-    ("ascof_2b_admissions_18_64", FY24, "all"): (1, 1_000, 100.0, "final"),  # Q (Feb 2025)
-    ("ascof_2c_admissions_65_plus", FY24, "all"): (1, 500, 200.0, "final"),  # L (Jan 2025)
+    # the sources start on 1 Jan 2025 (L's placement): 2024/25 is not covered
+    ("ascof_2b_admissions_18_64", FY24, "all"): (1, 1_000, 100.0, "partial_history"),  # Q
+    ("ascof_2c_admissions_65_plus", FY24, "all"): (1, 500, 200.0, "partial_history"),  # L
     # Pathway 2 episodes ending April-June: H (41 days, home), M (20, care home), N (3, died).
-    ("discharge_usual_residence", Q2, "all"): (1, 2, 0.5, "final"),
-    ("discharge_usual_residence", Q3, "all"): (1, 1, 1.0, "final"),  # C's step-up stay
+    # Hospital discharges April-June: acute (evidence) A B C D F H I K L M - home but H
+    # (to a Community Support Bed) and M (to a community hospital); community hospital H3
+    # (home, 19) and M1 (care home, 54): 9 of 12 home.
+    ("discharge_usual_residence", Q2, "all"): (9, 12, 0.75, "final"),
+    ("discharge_usual_residence", Q2, "setting:community_hospital"): (1, 2, 0.5, "final"),
+    ("discharge_usual_residence", Q3, "all"): (2, 2, 1.0, "final"),  # E; C's step-up stay
     ("pathway2_los_median", Q2, "all"): (None, 3, 20.0, "final"),
     ("pathway2_los_mean", Q2, "all"): (None, 3, 64 / 3, "final"),
     ("pathway2_los_p90", Q2, "all"): (None, 3, 36.8, "final"),

@@ -9,15 +9,9 @@ from build_fixtures import AS_OF, EXPECTED, POPULATION, Q2, scenario
 
 from transforms.build import definitions as D
 from transforms.build.care_event import build_care_event
-from transforms.build.measures import (
-    METRIC_COLUMNS,
-    Inputs,
-    ascof_2d_cohort,
-    compute_measures,
-    still_at_home_cohort,
-)
+from transforms.build.measures import METRIC_COLUMNS, compute_measures
 from transforms.build.pathway2 import build_pathway2_stays
-from transforms.build.person import build_person, person_internal
+from transforms.build.person import build_person
 
 
 def build(rec: pd.DataFrame, ev: pd.DataFrame, population=POPULATION, as_of=AS_OF):
@@ -25,15 +19,12 @@ def build(rec: pd.DataFrame, ev: pd.DataFrame, population=POPULATION, as_of=AS_O
     person, _ = build_person(linked, ev, as_of=as_of)
     care_event = build_care_event(rec, ev)
     pathway2 = build_pathway2_stays(care_event)
-    internal = person_internal(linked, person)
-    metric = compute_measures(internal, care_event, pathway2, as_of=as_of, population=population)
-    return metric, Inputs(internal, care_event, pathway2, as_of)
+    return compute_measures(person, care_event, pathway2, as_of=as_of, population=population)
 
 
 @pytest.fixture
 def built(scenario_tables):
-    t = scenario_tables
-    return t["metric"], Inputs(t["person_internal"], t["care_event"], t["pathway2_stay"], AS_OF)
+    return scenario_tables["metric"]
 
 
 def recompute(tables, **kw):
@@ -41,7 +32,7 @@ def recompute(tables, **kw):
     t = {**tables, **{k: v for k, v in kw.items() if k in tables}}
     args = {k: v for k, v in kw.items() if k in ("as_of", "population")}
     return compute_measures(
-        t["person_internal"], t["care_event"], t["pathway2_stay"],
+        t["person"], t["care_event"], t["pathway2_stay"],
         **{"as_of": AS_OF, "population": POPULATION, **args},
     )  # fmt: skip
 
@@ -65,7 +56,7 @@ def same(got, want) -> bool:
 
 @pytest.mark.parametrize("key", list(EXPECTED), ids=lambda k: f"{k[0]}-{k[1][0]:%Y%m}-{k[2]}")
 def test_known_answer(built, key):
-    metric, _ = built
+    metric = built
     measure_id, period, breakdown = key
     numerator, denominator, value, status = EXPECTED[key]
     got = row(metric, measure_id, period, breakdown)
@@ -76,7 +67,7 @@ def test_known_answer(built, key):
 
 
 def test_every_measure_is_computed_with_its_definition_version(built):
-    metric, _ = built
+    metric = built
     assert list(metric.columns) == METRIC_COLUMNS
     assert set(metric["measure_id"]) == {m.measure_id for m in D.MEASURES}
     versions = metric["measure_id"].map(lambda m: D.measure(m).version)
@@ -84,32 +75,6 @@ def test_every_measure_is_computed_with_its_definition_version(built):
     assert (metric["as_of"] == AS_OF).all()
     assert not metric.duplicated(["measure_id", "period_start", "period_end", "breakdown"]).any()
     assert set(metric["status"]) <= set(D.STATUS)
-
-
-def test_still_at_home_cohort_row_by_row(built):
-    _, inp = built
-    cohort = still_at_home_cohort(inp).set_index("person_key")
-    # F (64) and L (in a care home) are left out; O is still in a step-down bed (pending)
-    assert sorted(cohort.index) == [
-        "PK_A", "PK_B", "PK_C", "PK_D", "PK_E", "PK_H", "PK_I", "PK_K", "PK_O", "PK_V",
-    ]  # fmt: skip
-    flags = cohort[["closed", "died", "in_bed", "care_home", "at_home"]].astype(bool)
-    assert flags.loc["PK_B"].tolist() == [True, True, False, False, False]  # death inside window
-    assert flags.loc["PK_C"].tolist() == [True, False, True, False, False]  # readmission on day 91
-    assert flags.loc["PK_D"].tolist() == [True, False, False, True, False]  # care home on day 90
-    assert not flags.loc["PK_E", "closed"] and not flags.loc["PK_O", "closed"]  # pending
-    assert flags.loc["PK_H", "at_home"] and cohort.loc["PK_H", "route"] == "bed"
-    assert cohort.loc["PK_H", "discharge"] == pd.Timestamp("2026-05-10")
-    assert cohort.loc["PK_D", "day_91"] == pd.Timestamp("2026-07-31")
-
-
-def test_ascof_2d_differs_from_91_days_where_it_should(built):
-    _, inp = built
-    c = ascof_2d_cohort(inp).set_index("person_key")
-    assert sorted(c.index) == ["PK_A", "PK_C", "PK_E", "PK_I", "PK_K", "PK_V"]
-    assert c.loc["PK_C", "remained"]  # admitted on day 86: outside 84 days
-    assert c.loc["PK_K", "remained"]  # died on day 88
-    assert c.loc["PK_I", "readmitted"] and not c.loc["PK_I", "remained"]
 
 
 def test_a_care_home_start_on_day_92_and_a_merged_record():
@@ -124,19 +89,12 @@ def test_a_care_home_start_on_day_92_and_a_merged_record():
     ev = ev.copy()
     ev.loc[ev["source_event_id"] == "D2", "start_date"] = pd.Timestamp("2026-08-01")
     ev.loc[ev["source_event_id"] == "K2", "source_record_id"] = "MK0"
-    metric, _ = build(rec, ev)
+    metric = build(rec, ev)
     assert row(metric, "still_at_home_91", Q2, "all")["numerator"] == 4
     assert row(metric, "ascof_2d", Q2, "all")["denominator"] == 4
 
 
 FY26 = (pd.Timestamp("2026-04-01"), pd.Timestamp("2027-03-31"))
-
-
-def test_default_population_is_the_documented_ons_figure(scenario_tables):
-    metric = recompute(scenario_tables, population=None)
-    got = row(metric, "ascof_2c_admissions_65_plus", FY26, "all")
-    assert got["denominator"] == D.DEFAULT_POPULATION["65+"]
-    assert got["value"] == pytest.approx(1 / D.DEFAULT_POPULATION["65+"] * 100_000)
 
 
 def test_a_later_as_of_closes_the_pending_window(scenario_tables):
@@ -152,3 +110,11 @@ def test_no_events_gives_no_rows_but_the_snapshots(scenario_tables):
         t, care_event=t["care_event"].iloc[0:0], pathway2_stay=t["pathway2_stay"].iloc[0:0]
     )
     assert set(metric["measure_id"]) == {"tio_known_to_both", "tio_comm_need_visible"}
+
+
+def test_without_a_population_2b_2c_have_no_value(scenario_tables):
+    metric = recompute(scenario_tables, population=None)
+    got = row(metric, "ascof_2c_admissions_65_plus", FY26, "all")
+    assert got["status"] == "no_population"
+    assert pd.isna(got["value"]) and pd.isna(got["denominator"])
+    assert got["numerator"] == 1  # D

@@ -205,14 +205,16 @@ def test_events_keyed_to_a_person_count_for_first_seen():
     assert person.loc[0, "first_seen"] == pd.Timestamp("2026-03-01")
 
 
-def test_published_tables_hold_no_birth_parts_or_full_dates_of_death():
+def test_published_tables_hold_no_birth_parts_and_only_the_earliest_death_day():
     person, conflict, _ = build(
         [
             record("dcc", "M1", "P1", birth=(1950, 3), date_of_death="2026-06-09", sex="M"),
             record("dchs", "S1", "P1", birth=(1950, 7), date_of_death="2026-05-28", sex="F"),
         ]
     )
-    assert not {"birth_year", "birth_month", "date_of_death"} & set(person.columns)
+    assert not {"birth_year", "birth_month"} & set(person.columns)
+    # the day of death is published (the measures' follow-up windows need it), the earliest
+    assert person.loc["P1", "date_of_death"] == pd.Timestamp("2026-05-28")
     text = " ".join(conflict.astype(str).drop(columns="detected_on").to_numpy().ravel())
     assert not re.search(r"19[0-9]{2}|2026-0[56]", text)
     assert set(conflict["sources"]) <= {"dcc", "dchs", "dcc,dchs"}

@@ -20,14 +20,14 @@ import logging
 import numpy as np
 import pandas as pd
 
-from transforms.build.person import DATE, _text, age_band, record_key, to_day
+from transforms.build.person import DATE, _text, age_band, age_from_birth_parts, record_key, to_day
 
 log = logging.getLogger(__name__)
 
 CARE_EVENT_COLUMNS = [
     "event_id", "person_key", "organisation", "event_type", "setting", "pathway",
     "service_category", "start_date", "end_date", "outcome", "route_of_access",
-    "discharge_destination_code", "age_at_event", "age_band",
+    "discharge_destination_code", "age_at_event", "age_band", "age_at_end", "client_type",
 ]  # fmt: skip
 
 
@@ -58,6 +58,19 @@ def build_care_event(keyed: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     age = pd.to_numeric(events["age_at_event"], errors="coerce").reset_index(drop=True)
     out["age_at_event"] = pd.array(age, dtype="Int64")
     out["age_band"] = age_band(age).to_numpy()
+    # age at the end (a hospital discharge) from the record's year and month of birth
+    births = keyed.reindex(columns=["birth_year", "birth_month"]).set_axis(
+        pd.Index(rkey.to_numpy())
+    )
+    births = births.reindex(record_key(source, events["source_record_id"]))
+    out["age_at_end"] = pd.array(
+        age_from_birth_parts(births["birth_year"], births["birth_month"], out["end_date"]),
+        dtype="Int64",
+    )
+    client = events["client_type"] if "client_type" in events.columns else None
+    out["client_type"] = (
+        _text(client).array if client is not None else pd.array([None] * len(out), dtype=object)
+    )
 
     unkeyed = out["person_key"].isna()
     if unkeyed.any():

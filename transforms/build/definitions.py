@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Version of this definitions set as a whole (the dictionary's header).
-DEFINITIONS_VERSION = "2026.11-1"
+DEFINITIONS_VERSION = "2026.12-1"
 
 # ------------------------------------------------------------------------ parameters
 #: Follow-up of the Better Care Fund / legacy ASCOF 2B(1) measure: at home on day 91.
@@ -63,17 +63,13 @@ CARE_HOME_DESTINATIONS = ("54", "55", "56", "65", "85")
 #: (DHSC ASCOF 2D excludes 49-52, 79, 87, 88 from its discharges; 98 = not discharged).
 NOT_COMMUNITY_DESTINATIONS = ("49", "50", "51", "52", "79", "87", "88", "98")
 
-#: ONS mid-year population estimates for Derbyshire County Council's area (E10000007),
-#: the denominators of ASCOF 2B/2C. Mid-2023, published 2024 (Derbyshire Observatory,
-#: "Population by Age and Area": 0-15 136,600; 16-64 492,390; 65+ 182,459; total
-#: 811,449). ONS does not publish 18-64 in that table: 18-64 = 16-64 less an estimated
-#: 18,600 aged 16-17 (two single years at the county's ~9,300 per year of age).
-#: Replace with the ONS single-year 18-64 figure for the reporting year when available,
-#: or pass ``population=`` to ``compute_measures``.
-DEFAULT_POPULATION = {"18-64": 473_790, "65+": 182_459}
-DEFAULT_POPULATION_SOURCE = (
-    "ONS mid-2023 population estimates, Derbyshire County (E10000007): 65+ = 182,459; "
-    "18-64 = 16-64 (492,390) less an estimated 18,600 aged 16-17"
+#: ASCOF 2B/2C denominators: the population relation passed to ``compute_measures``.
+POPULATION_NOTE = (
+    "ASCOF 2B/2C divide by the population of the data's own county: a frame with columns "
+    "district_code, district_name, in_county, age_band (0-17, 18-64, 65+), population. "
+    "Denominator = the in-county rows of the band; numerator = people whose "
+    "person.district is an in-county district_name (residents elsewhere are out of scope). "
+    "Without one, 2B/2C rows have status no_population and no value."
 )
 
 #: Period kinds. Quarters are calendar quarters (Jan-Mar, ...); financial years run
@@ -87,6 +83,10 @@ STATUS = {
     "recently enough that a late-recorded death or placement could still change it",
     "pending": "no window in the period has closed yet: numerator and denominator are empty; "
     "the row says how many discharges are waiting (denominator of breakdown window:pending)",
+    "partial_history": "the period (or, for ASCOF 2B/2C, the 365-day look-back that decides "
+    "whether an admission is new) starts before the earliest date the sources hold (the "
+    "earliest care_event start): the figure is not comparable with a full period",
+    "no_population": "ASCOF 2B/2C computed without a population: numerator only",
 }
 
 
@@ -119,48 +119,45 @@ UNITS = {
 }
 
 _AT_HOME_RULES = (
-    "Cohort unit: a reablement/rehabilitation *cluster* per person - DCC START "
-    "reablement services, DCHS reablement (team 52) and home-based intermediate care "
-    "(team 53) referrals, and Pathway 2 bed episodes entered from hospital "
-    f"(step-down) - joined when one starts within {REHAB_CLUSTER_GAP_DAYS} days of the "
-    "previous one's end (or overlaps it).",
-    "Discharge date D: the latest hospital discharge from "
-    f"{DISCHARGE_BEFORE_DAYS} days before to {DISCHARGE_AFTER_DAYS} days after the "
-    "cluster starts. Hospital-discharge evidence: a DCC Request with route of access "
-    "'Discharge from Hospital'; a DCHS referral with source of referral H2 (discharge "
-    "from hospital); a community hospital admission from an NHS hospital (source 51/87: "
-    "the acute discharge date); the discharge of a community hospital stay that is not "
-    "itself step-down rehabilitation (a step-up or readmission spell), alive and to the "
-    "community. Clusters with no such evidence (e.g. reablement from a community "
-    "request) are not in the cohort.",
-    "Aged 65+ at D, from the surviving year and month of birth (a birthday month "
-    "counts as reached); unknown birth -> left out.",
-    "Excluded: people in a long-term residential or nursing placement (DCC) on D - they "
-    "are not returning to their own home.",
+    "Reablement / rehabilitation services (SALT STS004): DCC START (ST-Max, component "
+    "Reablement) and Community Support Bed stays of service users (CLD client type 'Service "
+    "User'), DCHS reablement (team 52) and home-based intermediate care (team 53) referrals. "
+    "A community hospital stay is a hospital stay, not the rehabilitation.",
+    f"Services no more than {REHAB_CLUSTER_GAP_DAYS} days apart (or overlapping) form one "
+    "cluster, counted once.",
+    "Discharge date D: the latest hospital discharge - acute or community hospital - from "
+    f"{DISCHARGE_BEFORE_DAYS} days before to {DISCHARGE_AFTER_DAYS} days after the cluster "
+    "starts, admitted (where known) no later than the cluster start. Hospital discharges: "
+    "a DCC Request with route of access 'Discharge from Hospital'; a DCHS referral from "
+    "hospital (H2); a community hospital admission from an NHS hospital (its admission "
+    "date); a community hospital discharge, alive, admitted before discharged, to the "
+    "community (not 49-52, 79, 87, 88, 98). Several records of one day are one discharge. "
+    "A discharge without an admission date takes the latest admission signal in the "
+    f"{ACUTE_STAY_MAX_DAYS} days before it.",
+    "Aged 65+ at D (age at the discharge event, whole years); not in a long-term "
+    "residential or nursing placement open on D.",
     f"Day 91 = D + {STILL_AT_HOME_DAYS}. The window is *pending* (in neither numerator "
     "nor denominator) until day 91 is before as_of.",
-    "Not at home on day 91 when, by then: (a) died - the earliest death date of any of "
-    "the person's records in either organisation, or a DCC 'NFA - Deceased' / DCHS "
-    "died outcome; (b) in a bed at the end of day 91 - a Pathway 2 episode (community "
-    "hospital and/or Community Support Bed) or an inferred acute stay admitted on or "
-    "before day 91 and not discharged by day 91 (open stays count); (c) a new long-term "
-    "placement - a DCC Long Term Support: Residential/Nursing Care service starting from "
-    "D to day 91, or a DCHS community hospital discharge to a care home (54/55/56/65/85) "
-    "from D to day 91.",
+    "Not at home on day 91 when, by then: (a) died (person.date_of_death); (b) in a bed at "
+    "the end of day 91 - a Pathway 2 episode or an inferred acute stay admitted on or "
+    "before day 91 and not discharged by then; (c) a new DCC Long Term Support: "
+    "Residential/Nursing Care service starting from D to day 91, or a community hospital "
+    "discharge to a care home (54/55/56/65/85) from D to day 91.",
     "Deaths stay in the denominator. Numerator: closed windows at home on day 91.",
     "Inferred acute stay: from a DCC 'Admitted to hospital' outcome (at the event's end) "
-    "or a community hospital discharge to an NHS ward (51) to the next hospital-discharge "
-    f"evidence within {ACUTE_STAY_MAX_DAYS} days, else {INFERRED_ACUTE_LOS_DAYS} days "
-    "(acute admissions are not a source).",
+    "or a community hospital discharge to an NHS ward (49-52, 87) to the next acute "
+    f"discharge evidence within {ACUTE_STAY_MAX_DAYS} days, else "
+    f"{INFERRED_ACUTE_LOS_DAYS} days (acute admissions are not a source).",
+    "Logic: sql/measures/still_at_home_91.sql.",
 )
 
 MEASURES: tuple[Measure, ...] = (
     Measure(
         measure_id="still_at_home_91",
-        name="Older people still at home 91 days after discharge from hospital into "
-        "reablement/rehabilitation (65+)",
+        name="Proportion of older people (65 and over) who were still at home 91 days after "
+        "discharge from hospital into reablement/rehabilitation services",
         unit="proportion",
-        version="1.0",
+        version="2.0",
         periods=("quarter", "financial_year"),
         breakdowns=(
             "all",
@@ -172,9 +169,10 @@ MEASURES: tuple[Measure, ...] = (
             "that reason; a window can have several)",
             "window:pending (denominator = windows not yet closed; value empty)",
         ),
-        summary="The Better Care Fund measure (legacy ASCOF 2B(1), SALT STS004), computed "
-        "across both organisations: of discharges of people aged 65+ from hospital into "
-        "reablement or rehabilitation, the share at home 91 days after discharge.",
+        summary="SALT STS004 (legacy ASCOF 2B(1), the Better Care Fund metric), computed "
+        "across both organisations: of discharges of people aged 65+ from an acute or "
+        "community hospital into reablement or rehabilitation, the share at home 91 days "
+        "after the discharge.",
         numerator="Discharges whose 91-day window has closed and the person is at home on "
         "day 91 (no death, no bed stay covering day 91, no new long-term residential or "
         "nursing placement by then).",
@@ -199,7 +197,7 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2D: people aged 65+ discharged from hospital into reablement who "
         "remained in the community within 12 weeks (part 1, outcomes)",
         unit="proportion",
-        version="1.0",
+        version="2.0",
         periods=("quarter", "financial_year"),
         breakdowns=(
             "all",
@@ -210,40 +208,68 @@ MEASURES: tuple[Measure, ...] = (
         ),
         summary="ASCOF 2D (from 2024/25) as DHSC computes it from CLD "
         "(DataS-DHSC/ASC-CLD-LA-Dashboard, ASCOF_measures/Create_ASCOF_2D.sql), with the "
-        "partnership's discharge evidence standing in for SUS.",
+        "hospital discharges the DCC and DCHS records show standing in for SUS.",
         numerator="Reablement clusters with no death, no readmission and no new long-term "
         f"residential/nursing service in the {ASCOF_2D_FOLLOW_UP_DAYS} days after discharge.",
-        denominator="Reablement clusters (DCC ST-Max, component Reablement; events no more "
-        f"than {REHAB_CLUSTER_GAP_DAYS} days apart or overlapping) linked to a hospital "
-        f"discharge of a person aged 65+ whose {ASCOF_2D_FOLLOW_UP_DAYS}-day window has "
-        "closed. Period = discharge date.",
+        denominator="Reablement clusters of service users linked to a hospital discharge of "
+        f"a person aged 65+ whose {ASCOF_2D_FOLLOW_UP_DAYS}-day window has closed. Period = "
+        "discharge date.",
         rules=(
-            "Reablement: DCC services with service category reablement only (CLD ST-Max + "
-            "Reablement), as DHSC does; DCHS reablement is not in CLD.",
-            "Linked discharge: the latest hospital discharge from "
+            "CLD rows of service users only (Client_Type_Cleaned = 'Service User'), with an "
+            "end on or after the start, or none.",
+            "Reablement: DCC services Short Term Support: ST-Max, component Reablement; "
+            f"events no more than {REHAB_CLUSTER_GAP_DAYS} days after the latest end before "
+            "them (or overlapping) form one cluster. DCHS reablement is not in CLD.",
+            "Hospital discharges (SUS stand-in): DCC requests from hospital, DCHS referrals "
+            "from hospital, community hospital admissions from hospital (the acute discharge "
+            "date), community hospital discharges (admitted before discharged; not died, not "
+            "to 49-52, 79, 87, 88, 98); one per person and day; age 65+ at discharge; not in "
+            "long-term residential/nursing support on the admission date. A discharge without "
+            "an admission date takes the latest admission signal in the "
+            f"{ACUTE_STAY_MAX_DAYS} days before it.",
+            "Linked discharge: the latest one from "
             f"{DISCHARGE_BEFORE_DAYS} days before to {DISCHARGE_AFTER_DAYS} days after the "
-            "cluster starts, admitted no later than the cluster start (any "
-            "hospital-discharge evidence, as for still_at_home_91, including community "
-            "hospital discharges: community hospital spells are in SUS APC).",
-            "Age at discharge: floor(days from the first of the birth month to the "
-            "discharge / 365.25) >= 65, DHSC's formula.",
-            "Discharges of people in long-term residential or nursing support on the "
-            "admission date are left out (admission = the community hospital admission, "
-            "else the discharge date). DHSC also leaves out prison support, which has no "
-            "service category in the common vocabulary (it maps to 'other').",
+            "cluster starts, admitted (where known) no later than the cluster start.",
             f"Outcomes within discharge .. discharge + {ASCOF_2D_FOLLOW_UP_DAYS} days: death "
-            "(earliest recorded, either organisation); readmission - a hospital admission "
-            "after the cluster start and after the discharge (community hospital admission, "
-            "DCC 'Admitted to hospital' outcome, DCHS discharge to an NHS ward); a DCC "
-            "Long Term Support: Residential/Nursing Care service starting.",
+            "(person.date_of_death); readmission - an admission after the cluster start and "
+            "after the discharge (a DCC 'Admitted to hospital' outcome, a community hospital "
+            "discharge to an NHS ward, a community hospital admission later discharged), or "
+            "any later hospital discharge in either organisation's records; a DCC Long Term "
+            "Support: Residential/Nursing Care service starting.",
             f"Pending until discharge + {ASCOF_2D_FOLLOW_UP_DAYS} is before as_of (DHSC runs "
             "after the year closes and has no pending rule).",
+            "Logic: sql/measures/ascof_2d.sql; comparison with DHSC's code: docs/measures.md.",
         ),
         reference="DHSC, ASC-CLD-LA-Dashboard/ASCOF_measures/Create_ASCOF_2D.sql",
         caveats=(
-            "DHSC links CLD to SUS on a pseudonymised NHS number; here the person index "
-            "links the organisations, and discharges come from DCC/DCHS records, not SUS.",
-            "Ages use year and month of birth (no day leaves the edge), as DHSC does for SUS.",
+            "No SUS: acute discharges and admissions are seen only through DCC and DCHS "
+            "records; SUS admission method, management type, treatment function and "
+            "last-episode fields cannot be applied.",
+            "Ages are whole years at the discharge event, not DHSC's days / 365.25.",
+        ),
+    ),
+    Measure(
+        measure_id="ascof_2d_part2",
+        name="ASCOF 2D: people aged 65+ discharged from hospital who were discharged into "
+        "reablement (part 2, provision)",
+        unit="proportion",
+        version="1.0",
+        periods=("quarter", "financial_year"),
+        breakdowns=("all", "age_band:65-74|75-84|85+", "sex:F|M"),
+        summary="ASCOF 2D part 2 as DHSC computes it (Create_ASCOF_2D.sql): of hospital "
+        "discharges of people aged 65+, the share linked to a reablement cluster.",
+        numerator="Reablement clusters linked to a discharge in the period (ascof_2d's "
+        "cohort before the pending rule).",
+        denominator="Hospital discharges of people aged 65+ in the period (one per person "
+        "and day), not in long-term residential/nursing support on admission.",
+        rules=(
+            "Discharges, clusters and the link exactly as ascof_2d.",
+            "Logic: sql/measures/ascof_2d_part2.sql.",
+        ),
+        reference="DHSC, ASC-CLD-LA-Dashboard/ASCOF_measures/Create_ASCOF_2D.sql",
+        caveats=(
+            "DHSC counts SUS spells; the partnership counts the discharges its records "
+            "show, so the denominator misses discharges no DCC/DCHS record follows.",
         ),
     ),
     Measure(
@@ -251,16 +277,19 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2B: adults aged 18-64 whose long-term support needs are met by "
         "admission to residential and nursing care homes, per 100,000 population",
         unit="per_100k",
-        version="1.0",
+        version="2.0",
         periods=("financial_year",),
         breakdowns=("all",),
         summary="New permanent admissions to residential or nursing care (DCC CLD), people "
         "aged 18-64, per 100,000 population aged 18-64, as DHSC computes it "
         "(Create_ASCOF_2B2C_2425_Onwards.sql).",
-        numerator="People (person keys) with a *new* DCC Long Term Support: Residential "
-        "Care or Nursing Care service starting in the period, aged 18-64 at its start.",
-        denominator=f"Population aged 18-64 (default: {DEFAULT_POPULATION_SOURCE}).",
+        numerator="People (person keys) living in the county with a *new* DCC Long Term "
+        "Support: Residential Care or Nursing Care service starting in the period, aged "
+        "18-64 at its start.",
+        denominator="The county's population aged 18-64 (the population relation's "
+        "in-county rows).",
         rules=(
+            "Service users only (CLD client type 'Service User'; DHSC: Client_Type_Cleaned).",
             "Services whose outcome is 'NFA - Self-funded client (inc. 12wk disregard)' are "
             "left out; people who died before the period are left out.",
             f"New: no other residential/nursing service for the same person started "
@@ -269,7 +298,12 @@ MEASURES: tuple[Measure, ...] = (
             "linkage matters).",
             "A person counts once per period, in the younger band if admitted in both; "
             "under-18s and unknown ages are left out.",
+            "Numerator scope: people whose person.district is an in-county district of the "
+            "population; residents elsewhere (e.g. Derby City) are out of scope.",
             "value = numerator / population x 100,000.",
+            "Status partial_history while the year or its 365-day look-back starts before "
+            "the sources' history; no_population without a population.",
+            "Logic: sql/measures/ascof_2b_admissions_18_64.sql.",
         ),
         reference="DHSC, ASC-CLD-LA-Dashboard/ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
         caveats=(
@@ -282,49 +316,50 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2C: adults aged 65+ whose long-term support needs are met by admission "
         "to residential and nursing care homes, per 100,000 population",
         unit="per_100k",
-        version="1.0",
+        version="2.0",
         periods=("financial_year",),
         breakdowns=("all",),
         summary="As ascof_2b_admissions_18_64, for people aged 65 and over.",
         numerator="People with a new DCC Long Term Support: Residential/Nursing Care service "
         "starting in the period, aged 65+ at its start (and not counted in 18-64).",
-        denominator=f"Population aged 65+ (default: {DEFAULT_POPULATION_SOURCE}).",
-        rules=("Same rules as ascof_2b_admissions_18_64.",),
+        denominator="The county's population aged 65+ (the population relation's in-county rows).",
+        rules=(
+            "Same rules as ascof_2b_admissions_18_64.",
+            "Logic: sql/measures/ascof_2c_admissions_65_plus.sql.",
+        ),
         reference="DHSC, ASC-CLD-LA-Dashboard/ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql",
     ),
     Measure(
         measure_id="discharge_usual_residence",
-        name="Discharge to usual place of residence from bed-based intermediate care "
-        "(Pathway 2 episodes)",
+        name="Discharge to usual place of residence (every hospital discharge the records show)",
         unit="proportion",
-        version="1.0",
+        version="2.0",
         periods=("quarter", "financial_year"),
-        breakdowns=(
-            "all",
-            "setting:<pathway2_stay.settings>",
-            "entry_route:<pathway2_stay.entry_route>",
-            "age_group:18-64|65+",
-        ),
-        summary="Of Pathway 2 episodes (community hospital and Community Support Bed, joined "
-        "across organisations) that ended alive in the period, the share whose exit "
-        "destination is the person's usual place of residence.",
-        numerator="Closed episodes ending in the period with exit_destination 'usual_residence'.",
-        denominator="Closed episodes ending in the period, excluding those ending in death.",
+        breakdowns=("all", "setting:acute|community_hospital", "age_group:18-64|65+"),
+        summary="Of hospital discharges ending alive in the period - community hospital "
+        "discharges and the acute discharges the DCC and DCHS records show - the share to the "
+        "person's usual place of residence.",
+        numerator="Discharges in the period to the usual place of residence.",
+        denominator="Hospital discharges in the period, excluding deaths in hospital.",
         rules=(
-            "Exit destination as in shared_care.pathway2_stay.exit_destination (from the "
-            "last stay: the DCHS discharge destination code, or for a CSB the DCC outcome "
-            "and any long-term residential/nursing service starting within "
-            f"{CARE_HOME_AFTER_BED_DAYS} days).",
-            "Unknown destinations stay in the denominator (not at usual residence).",
+            "Community hospital discharges: destination code 19 = usual residence; 79 or a "
+            "died outcome = death (left out); 98 with a date stays in the denominator.",
+            "Acute discharges: DCC requests and DCHS referrals from hospital and community "
+            "hospital admissions from hospital, one per person and day; not home when a "
+            "community hospital admission from hospital that day, or a Community Support "
+            "Bed or long-term residential/nursing service within "
+            f"{CARE_HOME_AFTER_BED_DAYS} days, follows it.",
+            "Logic: sql/measures/discharge_usual_residence.sql.",
         ),
         reference="NHS England / BCF 'discharge to usual place of residence' (destination "
-        "code 19), applied to bed-based intermediate care.",
+        "code 19).",
+        caveats=("Acute discharges not followed by any DCC or DCHS record are not seen (no SUS).",),
     ),
     Measure(
         measure_id="pathway2_los_median",
         name="Pathway 2 length of stay: median (days)",
         unit="days",
-        version="1.0",
+        version="1.1",
         periods=("quarter", "financial_year"),
         breakdowns=("all", "setting:<pathway2_stay.settings>"),
         summary="Median length of stay of Pathway 2 episodes ending in the period.",
@@ -342,7 +377,7 @@ MEASURES: tuple[Measure, ...] = (
         measure_id="pathway2_los_mean",
         name="Pathway 2 length of stay: mean (days)",
         unit="days",
-        version="1.0",
+        version="1.1",
         periods=("quarter", "financial_year"),
         breakdowns=("all", "setting:<pathway2_stay.settings>"),
         summary="Mean length of stay of Pathway 2 episodes ending in the period.",
@@ -355,7 +390,7 @@ MEASURES: tuple[Measure, ...] = (
         measure_id="pathway2_los_p90",
         name="Pathway 2 length of stay: 90th percentile (days)",
         unit="days",
-        version="1.0",
+        version="1.1",
         periods=("quarter", "financial_year"),
         breakdowns=("all", "setting:<pathway2_stay.settings>"),
         summary="90th percentile of length of stay of Pathway 2 episodes ending in the "
@@ -368,7 +403,7 @@ MEASURES: tuple[Measure, ...] = (
         measure_id="pathway2_exit_destination",
         name="Pathway 2 destination on exit",
         unit="proportion",
-        version="1.0",
+        version="1.1",
         periods=("quarter", "financial_year"),
         breakdowns=(
             "destination:usual_residence|temporary_residence|care_home|hospital|died|"
@@ -383,21 +418,24 @@ MEASURES: tuple[Measure, ...] = (
         measure_id="tio_known_to_both",
         name="Tell it once: people known to both organisations",
         unit="proportion",
-        version="1.0",
+        version="2.0",
         periods=("snapshot",),
-        breakdowns=("all", "age_group:0-17|18-64|65+|unknown", "district:<person.district>"),
+        breakdowns=("all", "age_band:<person.age_band>|unknown", "district:<person.district>"),
         summary="Share of people in the shared record whose records in DCC and DCHS are "
         "linked to one person key.",
         numerator="People with known_to = 'both'.",
         denominator="Everyone in shared_care.person as of the night.",
-        rules=("Age group from the surviving year and month of birth at as_of.",),
+        rules=(
+            "Age band: the published person.age_band (at as_of, or at death).",
+            "Logic: sql/measures/tio_known_to_both.sql.",
+        ),
     ),
     Measure(
         measure_id="tio_comm_need_visible",
         name="Tell it once: communication needs recorded by one organisation now visible "
         "to the other",
         unit="proportion",
-        version="1.0",
+        version="1.1",
         periods=("snapshot",),
         breakdowns=(
             "all",
@@ -500,8 +538,12 @@ SHARED_CARE_TABLES: tuple[TableDoc, ...] = (
             "Other, Not stated.",
             "district": "Local authority district of the most recent postcode district.",
             "death_month": "YYYY-MM of the earliest recorded date of death, else empty.",
+            "date_of_death": "The earliest recorded date of death, else empty (the measures' "
+            "84- and 91-day follow-up windows need the day).",
             "communication_need": "BSL, Interpreter, Other or empty: the most specific need "
             "recorded by either organisation.",
+            "need_recorded_by": "Which organisations' records hold a BSL or interpreter "
+            "need: dcc, dchs, both, or empty.",
             "interpreter_language": "Language for an interpreter (incl. British Sign "
             "Language), 'Other', or empty.",
             "unpaid_carer": "Has an unpaid carer (DCC CLD Has_Unpaid_Carer); empty if unknown.",
@@ -560,6 +602,11 @@ SHARED_CARE_TABLES: tuple[TableDoc, ...] = (
             "community hospital spell (19 usual residence ... 98 not yet discharged).",
             "age_at_event": "Whole years at start_date from year and month of birth.",
             "age_band": "5-year band of age_at_event (0-4 ... 90+).",
+            "age_at_end": "Whole years at end_date (e.g. a hospital discharge) from the "
+            "record's year and month of birth.",
+            "client_type": "DCC events: the CLD client type of the person record - "
+            "service_user, carer or carer_known_by_association (ASCOF counts service users "
+            "only); empty for DCHS.",
         },
     ),
     TableDoc(
@@ -601,7 +648,7 @@ SHARED_CARE_TABLES: tuple[TableDoc, ...] = (
             "denominator": "Denominator (count or population).",
             "value": "The measure: a 0-1 proportion, a rate per 100,000 or days (see the "
             "measure's unit).",
-            "status": "final, provisional or pending.",
+            "status": "final, provisional, pending, partial_history or no_population.",
             "definition_version": "Version of the measure definition it was computed under.",
             "as_of": "The night the data is as of (activity before this date).",
         },
@@ -819,7 +866,7 @@ VIEW_COLUMNS: dict[str, str] = {
     "denominator": "Denominator.",
     "value": "The measure in its unit.",
     "percent": "100 x value for proportions, else empty.",
-    "status": "final, provisional or pending.",
+    "status": "final, provisional, pending, partial_history or no_population.",
     "definition_version": "Definition version.",
     "as_of": "Night the data is as of.",
 }

@@ -303,13 +303,12 @@ def render_markdown() -> str:
         "CARE_HOME_AFTER_BED_DAYS", "INFERRED_ACUTE_LOS_DAYS", "ACUTE_STAY_MAX_DAYS",
         "LATE_RECORDING_DAYS", "NEW_ADMISSION_LOOKBACK_DAYS", "HOME_REHAB_CATEGORIES",
         "LONG_TERM_CARE_HOME_CATEGORIES", "CARE_HOME_DESTINATIONS",
-        "NOT_COMMUNITY_DESTINATIONS", "DEFAULT_POPULATION",
+        "NOT_COMMUNITY_DESTINATIONS",
     ):  # fmt: skip
         lines.append(f"| `{name}` | `{_md_escape(repr(getattr(D, name)))}` |")
     lines += [
         "",
-        f"Population source: {D.DEFAULT_POPULATION_SOURCE}. Pass `population=` to "
-        "`compute_measures` to override.",
+        f"Population: {D.POPULATION_NOTE}",
         "",
         "## Person: survivorship rules",
         "",

@@ -59,7 +59,7 @@ def build_all(
     keys: pd.DataFrame,
     *,
     as_of,
-    population: dict[str, float] | None = None,
+    population: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The build step's tables for one assignment of person keys (as ``build_step``):
     person, person_conflict, care_event, pathway2_stay, metric - and person_internal,
@@ -83,7 +83,7 @@ def build_all(
     care_event = build_care_event(keyed, events)
     pathway2 = build_pathway2_stays(care_event)
     internal = person_internal(linked, person)
-    metric = compute_measures(internal, care_event, pathway2, as_of=as_of, population=population)
+    metric = compute_measures(person, care_event, pathway2, as_of=as_of, population=population)
     return {
         "person": person,
         "person_conflict": conflict,
@@ -137,7 +137,7 @@ def measure_fidelity(
     truth: pd.DataFrame,
     *,
     as_of,
-    population: dict[str, float] | None = None,
+    population: pd.DataFrame | None = None,
     breakdowns: tuple[str, ...] | None = ("all",),
 ) -> pd.DataFrame:
     """Every measure with true and with linked identities, and their difference.

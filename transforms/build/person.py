@@ -31,9 +31,12 @@ log = logging.getLogger(__name__)
 
 PERSON_COLUMNS = [
     "person_key", "sex", "age_band", "ethnicity_group", "district", "death_month",
-    "communication_need", "interpreter_language", "unpaid_carer", "known_to", "first_seen",
-    "last_seen", "source_record_count", "min_link_probability",
+    "date_of_death", "communication_need", "need_recorded_by", "interpreter_language",
+    "unpaid_carer", "known_to", "first_seen", "last_seen", "source_record_count",
+    "min_link_probability",
 ]  # fmt: skip
+#: Needs both organisations' systems can record (the tell-it-once measure's).
+SHARED_NEEDS = ("BSL", "Interpreter")
 CONFLICT_COLUMNS = ["person_key", "attribute", "n_distinct", "sources", "detected_on"]
 INTERNAL_COLUMNS = [
     "person_key", "birth_year", "birth_month", "date_of_death", "death_recorded_by", "sex",
@@ -345,8 +348,15 @@ def _build(linked, events, *, as_of, spans):
     ages = age_from_birth_parts(births["birth_year"], births["birth_month"], on)
     out["age_band"] = age_band(ages).to_numpy()
     out["death_month"] = _months(death)
+    # the day itself: the measures' follow-up windows (84 and 91 days) need it
+    out["date_of_death"] = death.to_numpy()
     need = _need_by(rec).reindex(keys)
     out["communication_need"] = need
+    by_dcc = _need_by(rec, rec["source"] == "dcc").reindex(keys).isin(SHARED_NEEDS).to_numpy()
+    by_dchs = _need_by(rec, rec["source"] == "dchs").reindex(keys).isin(SHARED_NEEDS).to_numpy()
+    out["need_recorded_by"] = np.select(
+        [by_dcc & by_dchs, by_dcc, by_dchs], ["both", "dcc", "dchs"], default=None
+    )
     lang = ordered[ordered["interpreter_language"].notna()]
     lang = lang.merge(need.rename("survivor").reset_index(), on="person_key", how="inner")
     lang = lang[lang["communication_need"] == lang["survivor"]]
@@ -366,10 +376,12 @@ def _build(linked, events, *, as_of, spans):
     out["min_link_probability"] = rec.groupby("person_key")["link_probability"].min().reindex(keys)
     person = out.reset_index()
     for c in ("sex", "age_band", "ethnicity_group", "district", "death_month",
-              "communication_need", "interpreter_language", "known_to"):  # fmt: skip
+              "communication_need", "need_recorded_by", "interpreter_language",
+              "known_to"):  # fmt: skip
         person[c] = _text(person[c]).to_numpy()
     person["first_seen"] = person["first_seen"].astype(DATE)
     person["last_seen"] = person["last_seen"].astype(DATE)
+    person["date_of_death"] = person["date_of_death"].astype(DATE)
     person["min_link_probability"] = person["min_link_probability"].astype(float)
     conflict = _conflicts(rec, person, as_of)
     person["person_key"] = pd.array(_uncoded(person["person_key"], key_values), dtype="str")

@@ -867,7 +867,7 @@ def build_step(ctx: RunContext) -> dict:
         activity = care_event_state.read_table(CareEventState(ctx.tokens_dir), contacts=False)
     tables["pathway2_stay"] = build_pathway2_stays(activity)
     tables["metric"] = compute_measures(
-        internal,
+        tables["person"],
         activity,
         tables["pathway2_stay"],
         as_of=ctx.night,
