@@ -70,6 +70,9 @@ def prepare(ctx: RunContext, key) -> dict:
         )
         full_refresh = True
     state = read_state(engine, full_refresh=full_refresh)
+    if not full_refresh and state_contract_changed(state.tokens_path):
+        full_refresh = True
+        state = read_state(engine, full_refresh=True)
     engine.dispose()
     sweep_expired_landing(ctx.settings.runs_dir, ctx.settings.landing_retention_days)
     payload = {
@@ -98,6 +101,32 @@ def prepare(ctx: RunContext, key) -> dict:
         "previous_run": state.last_run_id,
         "key_version": key.version,
     }
+
+
+def state_contract_changed(tokens_path: str | None) -> bool:
+    """True when the last published tokens state lacks a column tonight's code writes
+    (or has one it no longer writes): the night then rebuilds from all source data, as
+    a full refresh, rather than carry the old shape forward."""
+    import pyarrow.parquet as pq
+
+    from transforms.contracts import SOURCE_EVENT
+
+    if not tokens_path:
+        return False
+    for name, contract in (
+        ("person_record.parquet", PERSON_RECORD),
+        ("source_event.parquet", SOURCE_EVENT),
+    ):
+        path = Path(tokens_path) / name
+        if path.exists() and set(pq.read_schema(path).names) != set(contract):
+            log.warning(
+                "the tokens state %s was written under another contract (%s): this night "
+                "rebuilds from all source data, as a full refresh",
+                path,
+                name,
+            )
+            return True
+    return False
 
 
 def read_last_key_version(engine) -> str | None:
