@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+from airflow.sdk import BaseNotifier
+
 log = logging.getLogger(__name__)
 
 
@@ -85,3 +87,49 @@ def record_task_failure(context) -> None:
         )
     except Exception:  # a callback must not mask the task's own failure
         log.exception("could not record the task failure")
+
+
+class TaskFailureNotifier(BaseNotifier):
+    """A task failed for good: ``audit.task_failure`` and the configured notification."""
+
+    def notify(self, context) -> None:
+        record_task_failure(context)
+
+
+class RunFailureNotifier(BaseNotifier):
+    """The run failed: a ``failed`` row in ``audit.pipeline_run``; a notification too
+    when no task failure has sent one (a timed-out run)."""
+
+    def notify(self, context) -> None:
+        try:
+            from zoneinfo import ZoneInfo
+
+            from transforms.nightly.context import LONDON
+            from transforms.nightly.failures import record_run_failure
+
+            dag_run = context.get("dag_run")
+            when = context.get("logical_date") or getattr(dag_run, "run_after", None)
+            reason = context.get("reason")
+            record_run_failure(
+                settings_from_airflow(),
+                run_id=getattr(dag_run, "run_id", None) or "unknown",
+                night=when.astimezone(ZoneInfo(LONDON)).date() if when else None,
+                reason=reason,
+                notify=reason is not None and "task" not in str(reason).lower(),
+            )
+        except Exception:  # a callback must not mask the run's own failure
+            log.exception("could not record the run failure")
+
+
+def missed_deadline(context=None, **kwargs) -> None:
+    """Deadline alert: the night has not published by its deadline."""
+    from transforms.notify import notify_failure
+
+    dag_run = (context or {}).get("dag_run")
+    run_id = getattr(dag_run, "run_id", None) or kwargs.get("run_id")
+    notify_failure(
+        "shared_care_record",
+        run_id,
+        None,
+        f"the night has not published {kwargs.get('hours', '?')} hours after 02:00",
+    )

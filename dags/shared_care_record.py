@@ -7,10 +7,27 @@ its tests and its docs live there.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task, task_group
+from airflow.sdk import (
+    Asset,
+    CronTriggerTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    SyncCallback,
+    dag,
+    task,
+    task_group,
+)
+
+# the Airflow glue beside this file (not itself a DAG: .airflowignore) holds the callbacks
+if str(Path(__file__).parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).parent))
+from airflow_glue import RunFailureNotifier, TaskFailureNotifier, missed_deadline  # noqa: E402
 
 RUNBOOK = """
 # Shared care record — nightly
@@ -46,6 +63,8 @@ PUBLISHED = [
 RETRIES = int(os.environ.get("CARE_TASK_RETRIES", "2"))
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("CARE_RETRY_DELAY_SECONDS", "300")))
 OUTAGE_RETRIES = RETRIES + 1
+#: The night should have published this long after its 02:00 start; past it, on call hears.
+PUBLISH_DEADLINE_HOURS = float(os.environ.get("CARE_PUBLISH_DEADLINE_HOURS", "5"))
 
 DEFAULT_ARGS = {
     "owner": "care-data-engineering",
@@ -96,21 +115,21 @@ def _step(name: str, context, *, with_key: bool = False) -> dict:
         raise AirflowFailException(describe_error(exc)) from exc
 
 
-def record_failure(context) -> None:
-    """Failure callback: write the failure to audit.task_failure and notify."""
-    from airflow_glue import record_task_failure
-
-    record_task_failure(context)
-
-
 @dag(
     dag_id="shared_care_record",
     description="Nightly pseudonymised shared care record for the DCC/DCHS partnership",
-    schedule="0 2 * * *",
+    schedule=CronTriggerTimetable("0 2 * * *", timezone="Europe/London"),
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
     max_active_runs=1,
-    default_args={**DEFAULT_ARGS, "on_failure_callback": record_failure},
+    default_args={**DEFAULT_ARGS, "on_failure_callback": TaskFailureNotifier()},
+    on_failure_callback=RunFailureNotifier(),
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=timedelta(hours=PUBLISH_DEADLINE_HOURS),
+        callback=SyncCallback(missed_deadline, kwargs={"hours": PUBLISH_DEADLINE_HOURS}),
+        name="published by 07:00",
+    ),
     doc_md=RUNBOOK,
     tags=["shared-care", "dcc", "dchs", "pseudonymised"],
     params={

@@ -113,3 +113,14 @@ print(json.dumps({{"elapsed": elapsed, "new": new}}))
     assert heavy == [], f"DAG file imports heavy modules at parse time: {heavy[:10]}"
     assert not any(m.startswith("transforms") for m in result["new"])
     assert result["elapsed"] < 2.0, f"DAG file took {result['elapsed']:.2f}s to import"
+
+
+def test_failures_and_a_missed_deadline_reach_the_on_call_through_notifiers(dag):
+    from airflow.sdk import BaseNotifier
+
+    assert isinstance(dag.on_failure_callback, BaseNotifier)  # the run: a failed row
+    for task in dag.tasks:  # each task: audit.task_failure and the notification
+        assert isinstance(task.on_failure_callback[0], BaseNotifier), task.task_id
+    (deadline,) = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert deadline.interval == timedelta(hours=5)  # published by 07:00 London
+    assert deadline.callback.path == "airflow_glue.missed_deadline"

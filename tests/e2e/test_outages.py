@@ -48,7 +48,10 @@ def audit(url: str):
     engine = make_engine(url)
     try:
         return (
-            read_frame(engine, "select * from audit.pipeline_run order by finished_at"),
+            read_frame(
+                engine,
+                "select * from audit.pipeline_run where status = 'published' order by finished_at",
+            ),
             read_frame(engine, "select * from audit.watermark"),
             read_frame(engine, "select task_id, error from audit.task_failure"),
         )

@@ -1,4 +1,5 @@
-"""Recording a failed task: one audit row, and a notification if one is configured."""
+"""Recording failures: a failed task's audit row and notification, and a failed run's
+row in ``audit.pipeline_run``, so every run that did not publish is on record."""
 
 from __future__ import annotations
 
@@ -60,3 +61,53 @@ def record_failure(
     except ImportError:  # notifier not installed in this deployment
         return
     notify_failure(dag_id, run_id, task_id, summary, log_url)
+
+
+def record_run_failure(
+    settings: Settings,
+    *,
+    run_id: str,
+    night,
+    reason: str | None,
+    notify: bool = False,
+) -> None:
+    """A ``failed`` row in ``audit.pipeline_run`` for a run that did not publish (a
+    later publish of the same run id replaces it); ``notify`` when no task failure has
+    said so already (e.g. the run timed out)."""
+    summary = safe_error(reason or "the run failed")
+    engine = make_engine(settings.warehouse_url)
+    try:
+        ensure_schema(engine)
+        with engine.begin() as conn:
+            published = conn.execute(
+                text(
+                    "select count(*) from audit.pipeline_run "
+                    "where run_id = :r and status = 'published'"
+                ),
+                {"r": run_id},
+            ).scalar_one()
+            if published:
+                return
+            conn.execute(
+                text("delete from audit.pipeline_run where run_id = :r and status = 'failed'"),
+                {"r": run_id},
+            )
+            conn.execute(
+                text(
+                    "insert into audit.pipeline_run (run_id, night, status, finished_at, error) "
+                    "values (:r, :n, 'failed', :at, :e)"
+                ),
+                {
+                    "r": run_id,
+                    "n": night,
+                    "at": datetime.now(UTC).replace(tzinfo=None),
+                    "e": summary,
+                },
+            )
+    finally:
+        engine.dispose()
+    log.error("run %s (night %s) failed: %s", run_id, night, summary)
+    if notify:
+        from transforms.notify import notify_failure
+
+        notify_failure("shared_care_record", run_id, None, summary)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import time
 from contextlib import contextmanager
@@ -37,6 +39,35 @@ def _state(ctx: RunContext) -> dict:
     return ctx.read_json("state.json")
 
 
+def timed(name: str):
+    """Decorator of a step taking the run's context first: log its wall time, and keep it
+    in the run folder (``timings/<name>.json``) for ``audit.pipeline_run.timings_json``."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(ctx: RunContext, *args, **kwargs):
+            started = time.monotonic()
+            result = fn(ctx, *args, **kwargs)
+            took = round(time.monotonic() - started, 1)
+            log.info("%s took %.1fs", name, took)
+            ctx.write_json(f"timings/{name}.json", {"seconds": took})
+            return result
+
+        return inner
+
+    return wrap
+
+
+def read_timings(ctx: RunContext) -> dict[str, float]:
+    """Each finished step's wall time in seconds, as the steps recorded it."""
+    folder = ctx.run_dir / "timings"
+    return {
+        path.stem: float(json.loads(path.read_text())["seconds"])
+        for path in sorted(folder.glob("*.json"))
+    }
+
+
+@timed("prepare")
 def prepare(ctx: RunContext, key) -> dict:
     """Check the key, make sure the warehouse schema exists, and record where we start:
     the published run tonight builds on, which the publish checks is still the latest."""
@@ -157,6 +188,7 @@ def recorded_fingerprint(engine, version: str) -> tuple[str | None, str | None]:
     return str(found.key_fingerprint.iloc[0]), str(found.run_id.iloc[0])
 
 
+@timed("extract_dcc")
 def extract_dcc_step(ctx: RunContext) -> dict:
     from transforms.extract.dcc import extract_dcc
 
@@ -170,6 +202,7 @@ def extract_dcc_step(ctx: RunContext) -> dict:
     return result
 
 
+@timed("extract_dchs")
 def extract_dchs_step(ctx: RunContext) -> dict:
     from transforms.extract.dchs import extract_dchs
 
@@ -221,24 +254,6 @@ def previous_referrals(events: Path | None) -> pd.DataFrame | None:
         columns=["source", "source_event_id", "service_category", "setting"],
         filters=[("source", "==", "dchs"), ("event_type", "==", "referral")],
     )
-
-
-def timed(name: str):
-    """Decorator: log a step's wall time."""
-
-    def wrap(fn):
-        def inner(*args, **kwargs):
-            started = time.monotonic()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                log.info("%s took %.1fs", name, time.monotonic() - started)
-
-        inner.__name__ = fn.__name__
-        inner.__doc__ = fn.__doc__
-        return inner
-
-    return wrap
 
 
 # --------------------------------------------------------------------------- standardise
@@ -1055,7 +1070,7 @@ def publish_step(ctx: RunContext) -> dict:
         "persons_both": summary["persons_both"],
         "started_at": pd.Timestamp(state["started_at"]),
         "finished_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
-        "timings_json": None,
+        "timings_json": json.dumps(read_timings(ctx), sort_keys=True),
         "error": None,
         "generation": based_on.generation + 1,
         "based_on_run_id": based_on.run_id,
