@@ -15,6 +15,8 @@ class PublishedState:
     dcc_watermark: str | None = None
     ingested_drop_dates: list[str] = field(default_factory=list)
     ingested_manifests: list[str] = field(default_factory=list)
+    ingested_drops: dict[str, str] = field(default_factory=dict)  # drop_date -> manifest
+    accepted_drops: dict[str, str] = field(default_factory=dict)  # operator-accepted
     tokens_path: str | None = None  # tokens-zone folder of the last published night
     last_run_id: str | None = None
 
@@ -46,4 +48,13 @@ def read_state(engine: Engine, *, full_refresh: bool) -> PublishedState:
     drops = read_frame(engine, "select drop_date, manifest_sha256 from audit.dchs_drop")
     state.ingested_drop_dates = sorted(drops.drop_date.astype(str))
     state.ingested_manifests = sorted(drops.manifest_sha256.astype(str))
+    state.ingested_drops = dict(zip(drops.drop_date.astype(str), drops.manifest_sha256.astype(str)))
+    accepted = read_frame(
+        engine,
+        "select drop_date, manifest_sha256 from audit.drop_acceptance order by accepted_at",
+    )
+    # the latest acceptance of a date stands
+    state.accepted_drops = dict(
+        zip(accepted.drop_date.astype(str), accepted.manifest_sha256.astype(str))
+    )
     return state

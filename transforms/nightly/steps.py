@@ -112,8 +112,8 @@ def extract_dchs_step(ctx: RunContext) -> dict:
     result = extract_dchs(
         ctx.settings.dchs_drop_dir,
         until=ctx.night,
-        ingested_dates=set(state.ingested_drop_dates),
-        ingested_manifests=set(state.ingested_manifests),
+        ingested=state.ingested_drops,
+        accepted=state.accepted_drops,
         landing_dir=ctx.landing_dir,
     )
     ctx.write_json("extract_dchs.json", result)
@@ -971,7 +971,7 @@ def publish_step(ctx: RunContext) -> dict:
             ),
             "audit.drop_rejection": pd.DataFrame(
                 [{"run_id": ctx.run_id, **r} for r in dchs["rejected"]],
-                columns=["run_id", "drop_date", "reason"],
+                columns=["run_id", "drop_date", "kind", "reason"],
             ),
         },
         watermarks={"dcc": dcc["watermark"]} if dcc["watermark"] else {},
