@@ -48,13 +48,15 @@ def read_state(engine: Engine, *, full_refresh: bool) -> PublishedState:
     drops = read_frame(engine, "select drop_date, manifest_sha256 from audit.dchs_drop")
     state.ingested_drop_dates = sorted(drops.drop_date.astype(str))
     state.ingested_manifests = sorted(drops.manifest_sha256.astype(str))
-    state.ingested_drops = dict(zip(drops.drop_date.astype(str), drops.manifest_sha256.astype(str)))
+    state.ingested_drops = dict(
+        zip(drops.drop_date.astype(str), drops.manifest_sha256.astype(str), strict=True)
+    )
     accepted = read_frame(
         engine,
         "select drop_date, manifest_sha256 from audit.drop_acceptance order by accepted_at",
     )
     # the latest acceptance of a date stands
     state.accepted_drops = dict(
-        zip(accepted.drop_date.astype(str), accepted.manifest_sha256.astype(str))
+        zip(accepted.drop_date.astype(str), accepted.manifest_sha256.astype(str), strict=True)
     )
     return state
