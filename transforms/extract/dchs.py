@@ -380,7 +380,8 @@ def extract_dchs(
 
     Returns ``{"rows": {stem: n}, "drops": [{drop_date, manifest_sha256, rows_total,
     replay, correction}] in landing order, "rejected": [{drop_date, kind, reason,
-    manifest_sha256}]}``.
+    manifest_sha256}]}``. Malformed input is never raised; only a file that changes
+    between its verification and its landing raises ``DropIntegrityError``.
     """
     rejected: list[dict] = []
 
