@@ -42,8 +42,8 @@ def land(people: int, seed: int, root: Path) -> Path:
     extract_dchs(
         root / "sources" / "dchs",
         until=night.date(),
-        ingested_dates=set(),
-        ingested_manifests=set(),
+        ingested={},
+        accepted={},
         landing_dir=landing,
     )
     return landing

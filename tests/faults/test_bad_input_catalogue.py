@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT
-from tests.extract.test_dchs_drops import patient, run, write_drop
+from tests.extract.test_dchs_drops import kinds, patient, run, write_drop
 from tests.validation import factory as F
 from transforms.contracts import DCHS_PATIENT
-from transforms.extract.dchs import SchemaDriftError
 from transforms.validation import validate_source_table
 
 
@@ -57,12 +56,16 @@ def test_extra_column_is_ignored_and_the_rest_lands(tmp_path):
     assert landed.local_patient_id.tolist() == ["S1"]
 
 
-def test_renamed_column_is_schema_drift_naming_file_and_column(tmp_path):
+def test_a_renamed_column_rejects_the_drop_and_later_drops_wait(tmp_path):
     folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    write_drop(tmp_path / "dchs", "2026-11-02", [patient("S2")])
     frame = pd.read_csv(folder / "patient.csv", dtype=str).rename(columns={"postcode": "post_code"})
     rewrite(folder, "patient.csv", frame)
-    with pytest.raises(SchemaDriftError, match=r"patient.csv: missing .*\['postcode'\]"):
-        run(tmp_path / "dchs", tmp_path)
+    result = run(tmp_path / "dchs", tmp_path)
+    assert kinds(result) == [("2026-11-01", "malformed"), ("2026-11-02", "held_behind")]
+    reason = result["rejected"][0]["reason"]
+    assert "patient.csv: missing contracted column(s) ['postcode']" in reason
+    assert landed_patients(tmp_path).empty
 
 
 def test_reordered_columns_land_in_contract_order_with_values_aligned(tmp_path):
@@ -80,9 +83,11 @@ def test_reordered_columns_land_in_contract_order_with_values_aligned(tmp_path):
 
 def test_an_empty_file_rejects_its_drop_naming_the_file(tmp_path):
     folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    write_drop(tmp_path / "dchs", "2026-11-02", [patient("S2")])
     rewrite(folder, "referral.csv", raw=b"")
     result = run(tmp_path / "dchs", tmp_path)
     assert result["drops"] == []
+    assert kinds(result) == [("2026-11-01", "malformed"), ("2026-11-02", "held_behind")]
     assert "referral.csv: empty file" in result["rejected"][0]["reason"]
     assert landed_patients(tmp_path).empty
 
@@ -118,6 +123,95 @@ def test_a_huge_field_lands_whole(tmp_path):
     write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1", address_line_1=huge)])
     run(tmp_path / "dchs", tmp_path)
     assert landed_patients(tmp_path).address_line_1.iloc[0] == huge
+
+
+def rejected_alone(tmp_path, folder: Path) -> dict:
+    """Run the extract on a drop and a later one: the first is rejected and the later
+    waits behind it, nothing lands; returns the first rejection."""
+    if not (tmp_path / "dchs" / "2026-11-02").exists():
+        write_drop(tmp_path / "dchs", "2026-11-02", [patient("S2")])
+    result = run(tmp_path / "dchs", tmp_path)
+    assert kinds(result) == [(folder.name, "malformed"), ("2026-11-02", "held_behind")]
+    assert result["drops"] == [] and landed_patients(tmp_path).empty
+    return result["rejected"][0]
+
+
+def patient_csv(*rows: dict, header: list[str] = DCHS_PATIENT, newline: bytes = b"\n") -> bytes:
+    lines = [",".join(header)] + [",".join(row.get(c, "") for c in header) for row in rows]
+    return newline.join(line.encode() for line in lines) + newline
+
+
+def test_a_field_larger_than_the_reader_block_rejects_the_drop(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [])
+    huge = patient("S1", address_line_1="A" * 50_000_000)
+    rewrite(folder, "patient.csv", raw=patient_csv(huge))
+    rejection = rejected_alone(tmp_path, folder)
+    assert "patient.csv: a field larger than the reader's block (16 MB)" in rejection["reason"]
+    assert "AAAA" not in rejection["reason"]
+
+
+def test_a_record_with_too_few_fields_is_named_by_row_without_its_values(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [])
+    raw = patient_csv(patient("S1"), patient("S2")) + b"S3,SECRETNAME\n"
+    rewrite(folder, "patient.csv", raw=raw)
+    rejection = rejected_alone(tmp_path, folder)
+    assert "patient.csv: 1 record(s) with the wrong number of fields" in rejection["reason"]
+    assert "at row 3 has 2" in rejection["reason"]
+    assert "SECRETNAME" not in rejection["reason"]
+
+
+def test_a_non_numeric_manifest_row_count_rejects_the_drop(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["patient.csv"]["rows"] = "abc"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    rejection = rejected_alone(tmp_path, folder)
+    assert "patient.csv: 'rows' is not a whole number" in rejection["reason"]
+    sha = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    assert rejection["manifest_sha256"] == sha
+
+
+def test_a_manifest_that_is_not_json_rejects_the_drop(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    (folder / "manifest.json").write_bytes(b"{files: ")
+    rejection = rejected_alone(tmp_path, folder)
+    assert "manifest.json: unreadable manifest (not UTF-8 JSON)" in rejection["reason"]
+
+
+def test_a_duplicated_header_column_rejects_the_drop_naming_it(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [])
+    raw = patient_csv(patient("S1"), header=[*DCHS_PATIENT, "postcode"])
+    rewrite(folder, "patient.csv", raw=raw)
+    rejection = rejected_alone(tmp_path, folder)
+    assert "patient.csv: header repeats column(s) ['postcode']" in rejection["reason"]
+
+
+def test_cr_only_line_endings_reject_the_drop(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [])
+    rewrite(folder, "patient.csv", raw=patient_csv(patient("S1"), patient("S2"), newline=b"\r"))
+    rejection = rejected_alone(tmp_path, folder)
+    assert "patient.csv: CR-only line endings" in rejection["reason"]
+
+
+def test_a_symlink_to_a_file_outside_the_drop_rejects_the_drop(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    outside = tmp_path / "outside.csv"
+    outside.write_bytes((folder / "patient.csv").read_bytes())
+    (folder / "patient.csv").unlink()
+    (folder / "patient.csv").symlink_to(outside)
+    rejection = rejected_alone(tmp_path, folder)
+    assert "patient.csv: a symbolic link; a drop holds regular files only" in rejection["reason"]
+
+
+def test_any_symlink_or_subfolder_inside_a_drop_rejects_it(tmp_path):
+    folder = write_drop(tmp_path / "dchs", "2026-11-01", [patient("S1")])
+    (folder / "notes").mkdir()
+    rejection = rejected_alone(tmp_path, folder)
+    assert "notes: a directory; a drop holds regular files only" in rejection["reason"]
+    (folder / "notes").rmdir()
+    (folder / "readme.txt").symlink_to(tmp_path / "outside.txt")
+    rejection = rejected_alone(tmp_path, folder)
+    assert "readme.txt: a symbolic link" in rejection["reason"]
 
 
 def test_quoted_newlines_and_commas_stay_in_their_field(tmp_path):

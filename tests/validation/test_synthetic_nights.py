@@ -26,7 +26,7 @@ def landed(tmp_path_factory):
     root = tmp_path_factory.mktemp("synthetic")
     meta = generate(GenConfig(people=1500, days=2, seed=11), root / "sources")
     nights = [datetime.fromisoformat(n) for n in meta["nights"]]
-    since, ingested, manifests, out = None, set(), set(), []
+    since, ingested, out = None, {}, []
     for i, night in enumerate(nights):
         landing = root / f"landing{i}"
         dcc = extract_dcc(
@@ -39,13 +39,12 @@ def landed(tmp_path_factory):
         dchs = extract_dchs(
             root / "sources" / "dchs",
             until=night.date(),
-            ingested_dates=ingested,
-            ingested_manifests=manifests,
+            ingested=ingested,
+            accepted={},
             landing_dir=landing,
         )
         for drop in dchs["drops"]:
-            ingested.add(drop["drop_date"])
-            manifests.add(drop["manifest_sha256"])
+            ingested[drop["drop_date"]] = drop["manifest_sha256"]
         out.append(landing)
     return out
 

@@ -798,8 +798,27 @@ AUDIT_TABLES: tuple[TableDoc, ...] = (
     ),
     TableDoc(
         "audit.drop_rejection",
-        "DCHS drops rejected (manifest mismatch and the like).",
-        {"run_id": "Run.", "drop_date": "Drop folder date.", "reason": "Why rejected."},
+        "DCHS drops (and other entries of the drop folder) not applied by a run, and why.",
+        {
+            "run_id": "Run.",
+            "drop_date": "Drop folder name as found.",
+            "reason": "Why not applied: file, row where known, and rule; no data values.",
+            "kind": "bad_name, not_a_directory, malformed, held_behind, late, changed or "
+            "replay_failed.",
+        },
+    ),
+    TableDoc(
+        "audit.drop_acceptance",
+        "Held DCHS drops an operator accepted as corrections "
+        "(python -m transforms.ops.drops accept); the next night lands each and replays "
+        "the drops ingested after it.",
+        {
+            "drop_date": "Drop folder date.",
+            "manifest_sha256": "SHA-256 of the manifest accepted; a later change is held again.",
+            "accepted_by": "Who accepted it.",
+            "accepted_at": "When (UTC).",
+            "reason": "Why it was accepted.",
+        },
     ),
     TableDoc(
         "audit.validation_result",

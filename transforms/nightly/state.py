@@ -13,8 +13,8 @@ from transforms.warehouse.publish import read_frame
 @dataclass
 class PublishedState:
     dcc_watermark: str | None = None
-    ingested_drop_dates: list[str] = field(default_factory=list)
-    ingested_manifests: list[str] = field(default_factory=list)
+    ingested_drops: dict[str, str] = field(default_factory=dict)  # drop_date -> manifest
+    accepted_drops: dict[str, str] = field(default_factory=dict)  # operator-accepted
     tokens_path: str | None = None  # tokens-zone folder of the last published night
     last_run_id: str | None = None
 
@@ -27,23 +27,35 @@ class PublishedState:
 
 
 def read_state(engine: Engine, *, full_refresh: bool) -> PublishedState:
-    """Last published watermark, drops and tokens; a full refresh starts sources afresh."""
+    """What the latest published run left: watermark, tokens state, drops ingested and
+    accepted. A full refresh starts the sources afresh, but still knows which drops
+    were ingested, so a late or changed drop is held then too."""
+    from transforms.warehouse.lineage import read_head
+
+    with engine.connect() as conn:
+        head = read_head(conn)
+    state = PublishedState(last_run_id=head.run_id)
+    drops = read_frame(engine, "select drop_date, manifest_sha256 from audit.dchs_drop")
+    state.ingested_drops = dict(
+        zip(drops.drop_date.astype(str), drops.manifest_sha256.astype(str), strict=True)
+    )
+    accepted = read_frame(
+        engine,
+        "select drop_date, manifest_sha256 from audit.drop_acceptance order by accepted_at",
+    )
+    # the latest acceptance of a date stands
+    state.accepted_drops = dict(
+        zip(accepted.drop_date.astype(str), accepted.manifest_sha256.astype(str), strict=True)
+    )
+    if full_refresh or head.run_id is None:
+        return state
     last = read_frame(
         engine,
-        "select run_id, tokens_path from audit.pipeline_run where status = 'published' "
-        "order by finished_at desc limit 1",
+        "select tokens_path from audit.pipeline_run where run_id = :r and status = 'published'",
+        r=head.run_id,
     )
-    state = PublishedState()
-    if not last.empty:
-        state.last_run_id = str(last.run_id.iloc[0])
-    if full_refresh:
-        return state
-    if not last.empty:
-        state.tokens_path = last.tokens_path.iloc[0]
+    state.tokens_path = last.tokens_path.iloc[0] if not last.empty else None
     wm = read_frame(engine, "select watermark from audit.watermark where source = 'dcc'")
     if not wm.empty and wm.watermark.iloc[0] is not None:
         state.dcc_watermark = str(wm.watermark.iloc[0])
-    drops = read_frame(engine, "select drop_date, manifest_sha256 from audit.dchs_drop")
-    state.ingested_drop_dates = sorted(drops.drop_date.astype(str))
-    state.ingested_manifests = sorted(drops.manifest_sha256.astype(str))
     return state

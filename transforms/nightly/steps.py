@@ -210,9 +210,10 @@ def extract_dchs_step(ctx: RunContext) -> dict:
     result = extract_dchs(
         ctx.settings.dchs_drop_dir,
         until=ctx.night,
-        ingested_dates=set(state.ingested_drop_dates),
-        ingested_manifests=set(state.ingested_manifests),
+        ingested=state.ingested_drops,
+        accepted=state.accepted_drops,
         landing_dir=ctx.landing_dir,
+        full_refresh=bool(_state(ctx)["full_refresh"]),
     )
     ctx.write_json("extract_dchs.json", result)
     return {
@@ -1099,7 +1100,7 @@ def publish_step(ctx: RunContext) -> dict:
             "audit.source_finding": source_findings(ctx.run_id, dcc.get("findings", [])),
             "audit.drop_rejection": pd.DataFrame(
                 [{"run_id": ctx.run_id, **r} for r in dchs["rejected"]],
-                columns=["run_id", "drop_date", "reason"],
+                columns=["run_id", "drop_date", "kind", "reason"],
             ),
         },
         watermarks={"dcc": dcc["watermark"]} if dcc["watermark"] else {},
