@@ -104,6 +104,70 @@ def _last_updated(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 # ------------------------------------------------------------------------------- DCC
+_ACTIVE, _OK, _MISSING, _CYCLE, _BROKEN, _UNKNOWN = range(6)
+
+
+def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
+    """Where each ``Merged`` record's chain of merges ends, through tonight's rows (which
+    win) and earlier nights' (context ``person_ids``: their DCC ids; ``merged_into``: a
+    Series by id of the record merged into, null when not merged). A record merged into
+    nothing or into itself is ``merged_into_required``'s; one merged into such a record
+    fails ``merge_target_exists``."""
+    ids = frame["la_person_id"].to_numpy(dtype=object, na_value=None)
+    target = frame["merged_into_id"].to_numpy(dtype=object, na_value=None)
+    merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
+    named = np.array([t is not None and t != i for i, t in zip(ids, target, strict=True)], bool)
+    heads = merged & named & X.present(frame["la_person_id"])
+    earlier = context.get("person_ids")
+    steps: dict = {}
+    if context.get("merged_into") is not None:
+        before = context["merged_into"].dropna()
+        steps.update(zip(before.index, before.to_numpy(), strict=True))
+    present = X.present(frame["la_person_id"])
+    if steps:  # tonight's rows win: a record no longer merged
+        for pid in ids[present & ~merged & X.is_in(frame["la_person_id"], list(steps))]:
+            steps.pop(pid, None)
+    for i in np.flatnonzero(present & merged):
+        steps[ids[i]] = target[i] if named[i] else _BROKEN
+    tonight = pd.Index(ids[present])
+    if earlier is None and heads.any():
+        log.warning(
+            "dcc_person: no person_ids in context; merges leaving tonight's rows not judged"
+        )
+    memo: dict = {}
+
+    def follow(node) -> int:
+        path, seen = [], set()
+        while True:
+            if node in memo:
+                found = memo[node]
+                break
+            if node in seen:
+                found = _CYCLE
+                break
+            if node not in tonight and (earlier is None or node not in earlier):
+                found = _UNKNOWN if earlier is None else _MISSING
+                break
+            step = steps.get(node, _ACTIVE)
+            if step == _ACTIVE or step == _BROKEN:
+                found = _OK if step == _ACTIVE else _BROKEN
+                break
+            seen.add(node)
+            path.append(node)
+            node = step
+        memo.update(dict.fromkeys(path, found))
+        return found
+
+    ends = np.full(len(frame), _UNKNOWN)
+    for i in np.flatnonzero(heads):
+        ends[i] = follow(ids[i])
+    judged = heads & (ends != _UNKNOWN)
+    return {
+        "ok_merge_target_exists": X.flag(~np.isin(ends, [_MISSING, _BROKEN]), judged),
+        "ok_merge_not_cyclic": X.flag(ends != _CYCLE, judged),
+    }
+
+
 def dcc_person(frame: pd.DataFrame, context: dict) -> Derived:
     merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
     target = frame["merged_into_id"]
@@ -114,6 +178,7 @@ def dcc_person(frame: pd.DataFrame, context: dict) -> Derived:
     return {
         "ok_la_person_id_unique": X.unique_within(frame, ["la_person_id"], ["_source_file"]),
         "ok_merged_into_required": X.flag(names_other, merged),
+        **_merge_chains(frame, context),
         "ok_nhs_number_valid": _nhs(frame),
         **_demographics(frame, "date_of_birth", "date_of_death", context),
         "ok_last_updated_format": lu_ok,
