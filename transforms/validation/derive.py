@@ -104,7 +104,16 @@ def _last_updated(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 # ------------------------------------------------------------------------------- DCC
-_ACTIVE, _OK, _MISSING, _CYCLE, _BROKEN, _UNKNOWN = range(6)
+#: Where a chain of merges ends (``_UNKNOWN``: it leaves tonight's rows, and earlier
+#: nights were not given).
+_OK, _MISSING, _CYCLE, _BROKEN, _UNKNOWN = range(5)
+_NAMES_NONE = object()  # a Merged record naming no other record
+
+
+def _picked(series: pd.Series, where) -> list:
+    """The values at ``where`` (a mask or positions) as Python objects, without turning
+    the whole column into objects first."""
+    return series.array[where].tolist()
 
 
 def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
@@ -113,24 +122,36 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
     Series by id of the record merged into, null when not merged). A record merged into
     nothing or into itself is ``merged_into_required``'s; one merged into such a record
     fails ``merge_target_exists``."""
-    ids = frame["la_person_id"].to_numpy(dtype=object, na_value=None)
-    target = frame["merged_into_id"].to_numpy(dtype=object, na_value=None)
+    pid = frame["la_person_id"]
+    present = X.present(pid)
     merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
-    named = np.array([t is not None and t != i for i, t in zip(ids, target, strict=True)], bool)
-    heads = merged & named & X.present(frame["la_person_id"])
+    named = X.present(frame["merged_into_id"]) & (frame["merged_into_id"] != pid).to_numpy(
+        dtype=bool, na_value=True
+    )
+    heads = merged & named & present
+    rows = np.flatnonzero(present & merged)  # only these are walked: no whole-column copies
+    ids = _picked(pid, rows)
+    target = _picked(frame["merged_into_id"], rows)
     earlier = context.get("person_ids")
     steps: dict = {}
-    if context.get("merged_into") is not None:
-        before = context["merged_into"].dropna()
-        steps.update(zip(before.index, before.to_numpy(), strict=True))
-    present = X.present(frame["la_person_id"])
+    into = context.get("merged_into")
+    if into is not None and len(into):
+        has = into.notna().to_numpy()
+        steps = dict(zip(into.index[has].tolist(), _picked(into, has), strict=True))
     if steps:  # tonight's rows win: a record no longer merged
-        for pid in ids[present & ~merged & X.is_in(frame["la_person_id"], list(steps))]:
-            steps.pop(pid, None)
-    for i in np.flatnonzero(present & merged):
-        steps[ids[i]] = target[i] if named[i] else _BROKEN
-    tonight = pd.Index(ids[present])
-    if earlier is None and heads.any():
+        for key in _picked(pid, present & ~merged & X.is_in(pid, list(steps))):
+            steps.pop(key, None)
+    for key, into_id, ok in zip(ids, target, named[rows], strict=True):
+        steps[key] = into_id if ok else _NAMES_NONE
+    # a chain reaches records only as targets: which targets are known, in one pass each
+    # (the few targets are hashed and the many ids scanned, not the other way round)
+    unknown = {t for t in steps.values() if t is not _NAMES_NONE}
+    targets = pd.Series(list(unknown), dtype="str")
+    unknown -= set(_picked(pid, X.is_in(pid, targets)))
+    if earlier is not None:
+        before = pd.Series(earlier, copy=False)
+        unknown -= set(_picked(before, X.is_in(before, targets)))
+    elif heads.any():
         log.warning(
             "dcc_person: no person_ids in context; merges leaving tonight's rows not judged"
         )
@@ -145,12 +166,12 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
             if node in seen:
                 found = _CYCLE
                 break
-            if node not in tonight and (earlier is None or node not in earlier):
+            if node in unknown:
                 found = _UNKNOWN if earlier is None else _MISSING
                 break
-            step = steps.get(node, _ACTIVE)
-            if step == _ACTIVE or step == _BROKEN:
-                found = _OK if step == _ACTIVE else _BROKEN
+            step = steps.get(node)
+            if step is None or step is _NAMES_NONE:  # a survivor, or a merge into no record
+                found = _OK if step is None else _BROKEN
                 break
             seen.add(node)
             path.append(node)
@@ -159,8 +180,9 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
         return found
 
     ends = np.full(len(frame), _UNKNOWN)
-    for i in np.flatnonzero(heads):
-        ends[i] = follow(ids[i])
+    for i, key in zip(rows, ids, strict=True):
+        if heads[i]:
+            ends[i] = follow(key)
     judged = heads & (ends != _UNKNOWN)
     return {
         "ok_merge_target_exists": X.flag(~np.isin(ends, [_MISSING, _BROKEN]), judged),
