@@ -13,11 +13,11 @@ when their row is newer than ``until``; they do not move the watermark, and the 
 their change falls in takes them again (an idempotent upsert).
 
 A value never stops the extract. Columns are read as the driver gives them, without
-SQLAlchemy's type processing (SQLite keeps dates as text, and one impossible date such
-as 31 February used to fail the whole night); each value is then converted as before
-where it can be, so valid values land byte for byte as they always did, and otherwise
-lands as the text the source holds, for the source suite to quarantine with its table,
-record, column and rule. An unreadable ``last_updated`` lands as text and does not move
+SQLAlchemy's type processing (SQLite keeps dates as text, and that processing raises on
+an impossible date such as 31 February, naming no table, row or column). Each value is
+then converted by its column type's own conversion where it can be, so valid values
+land exactly as a typed read gives them; otherwise it lands as the text the source
+holds, for the source suite to quarantine with its table, record, column and rule. An unreadable ``last_updated`` lands as text and does not move
 the watermark.
 
 Rows the watermark cannot place are counted, never skipped silently: rows without a

@@ -149,7 +149,7 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
     targets = pd.Series(list(unknown), dtype="str")
     unknown -= set(_picked(pid, X.is_in(pid, targets)))
     if earlier is not None:
-        before = pd.Series(earlier, copy=False)
+        before = pd.Series(list(earlier) if isinstance(earlier, (set, frozenset)) else earlier)
         unknown -= set(_picked(before, X.is_in(before, targets)))
     elif heads.any():
         log.warning(
