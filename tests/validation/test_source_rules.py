@@ -38,6 +38,18 @@ def _copy_from(offset: int, columns: list[str], **also):
     return apply
 
 
+def _merged_pair():
+    """Row and the row before it merged into each other."""
+
+    def apply(frame, row):
+        for this, other in ((row, row - 1), (row - 1, row)):
+            frame.loc[this, "record_status"] = "Merged"
+            frame.loc[this, "merged_into_id"] = frame.loc[other, "la_person_id"]
+
+    apply.offset = 1
+    return apply
+
+
 # (mutation, rules expected on the mutated row). A mutation given as (mutation, rules,
 # partner_rules) also marks the row ``offset`` before it (duplicates).
 DCC_PERSON = [
@@ -47,6 +59,9 @@ DCC_PERSON = [
     (_set(record_status="Deleted"), {"record_status_code"}),
     (_set(record_status="Merged", merged_into_id=None), {"merged_into_required"}),
     (_set(record_status="Merged", merged_into_id="MOS0000000"), set()),
+    (_set(record_status="Merged", merged_into_id="MOS9999999"), {"merge_target_exists"}),
+    (_set(record_status="Merged", merged_into_id="MOS8000001"), set()),  # earlier nights'
+    (_merged_pair(), {"merge_not_cyclic"}, {"merge_not_cyclic"}),
     (_set(nhs_number="1234567890"), {"nhs_number_valid"}),
     (_set(nhs_number=F.invalid_check_digit_10()), {"nhs_number_valid"}),
     (_set(nhs_number="1111111111"), {"nhs_number_valid"}),
@@ -310,11 +325,99 @@ def _person_ids(frame, column):
     return set(frame[column].dropna())
 
 
+#: Earlier nights' DCC records: MOS8000001 merged into MOS8000000, which is active.
+EARLIER_DCC = {
+    "person_ids": pd.Index(["MOS8000000", "MOS8000001"]),
+    "merged_into": pd.Series([None, "MOS8000000"], index=["MOS8000000", "MOS8000001"]),
+}
+
+
 def test_dcc_person_rules(docs_dir):
     frame = F.dcc_person(N)
     expected = _inject(frame, DCC_PERSON, lambda k: 10 + 7 * k)
     _covered("dcc_person", _rule_sets(DCC_PERSON))
-    _check("dcc_person", frame, expected, {}, docs_dir)
+    _check("dcc_person", frame, expected, EARLIER_DCC, docs_dir)
+
+
+# ------------------------------------------------------------------------ DCC merges
+def _merges(docs_dir, merges: dict[int, str | None], context: dict, renamed=None):
+    """Twelve dcc_person rows ``MOS<i>`` (or as ``renamed``, row -> id) merged as given
+    (row -> target id); returns record id -> the rules that quarantined it, and the
+    clean ids."""
+    frame = F.dcc_person(12)
+    for row, pid in (renamed or {}).items():
+        frame.loc[row, ["la_person_id", "_source_row"]] = pid
+    for row, target in merges.items():
+        frame.loc[row, "record_status"] = "Merged"
+        frame.loc[row, "merged_into_id"] = target
+    outcome = validate_source_table("dcc_person", frame, run_id="m", docs_dir=docs_dir,
+                                    context=context)  # fmt: skip
+    found: dict[str, set] = {}
+    for rid, rule in zip(outcome.quarantine.source_record_id, outcome.quarantine.rule, strict=True):
+        found.setdefault(rid, set()).add(rule)
+    assert set(outcome.quarantine.severity) <= {"error"}
+    for text in outcome.quarantine.description:
+        assert "MOS" not in text
+    return found, set(outcome.clean.la_person_id)
+
+
+def _id(i: int) -> str:
+    return f"MOS{i:07d}"
+
+
+def test_a_merge_into_a_missing_record_is_quarantined(docs_dir):
+    """1 -> a record that never existed; 2 -> 1 (upstream of the gap); 3 -> 4, which is
+    merged into nothing (4 fails merged_into_required, 3 cannot reach a survivor)."""
+    found, clean = _merges(docs_dir, {1: "MOS9999999", 2: _id(1), 3: _id(4), 4: None}, EARLIER_DCC)
+    assert found == {
+        _id(1): {"merge_target_exists"},
+        _id(2): {"merge_target_exists"},
+        _id(3): {"merge_target_exists"},
+        _id(4): {"merged_into_required"},
+    }
+    assert clean == {_id(i) for i in (0, *range(5, 12))}
+
+
+def test_merge_cycles_are_quarantined(docs_dir):
+    """A 2-cycle (1 <-> 2), a 3-cycle (3 -> 4 -> 5 -> 3), a record merged into the
+    3-cycle (6 -> 3), and a loop through an earlier night (7 -> MOS8000002 -> 7)."""
+    context = {
+        "person_ids": pd.Index(["MOS8000002"]),
+        "merged_into": pd.Series([_id(7)], index=["MOS8000002"]),
+    }
+    merges = {1: _id(2), 2: _id(1), 3: _id(4), 4: _id(5), 5: _id(3), 6: _id(3),
+              7: "MOS8000002"}  # fmt: skip
+    found, clean = _merges(docs_dir, merges, context)
+    assert found == {_id(i): {"merge_not_cyclic"} for i in range(1, 8)}
+    assert clean == {_id(i) for i in (0, *range(8, 12))}
+
+
+def test_a_merge_into_an_earlier_nights_record_passes(docs_dir):
+    """1 -> MOS8000000 (active, known from an earlier night) and 2 -> MOS8000001 (merged
+    into MOS8000000 earlier) pass; 3 -> MOS8000003 is known nowhere. Without earlier
+    nights (a first night) 1 and 2 name nothing known."""
+    merges = {1: "MOS8000000", 2: "MOS8000001", 3: "MOS8000003"}
+    found, clean = _merges(docs_dir, merges, EARLIER_DCC)
+    assert found == {_id(3): {"merge_target_exists"}}
+    assert {_id(1), _id(2)} <= clean
+    first_night = {
+        "person_ids": pd.Index([], dtype="str"),
+        "merged_into": pd.Series([], dtype="str"),
+    }
+    found, _clean = _merges(docs_dir, merges, first_night)
+    assert found == {_id(i): {"merge_target_exists"} for i in (1, 2, 3)}
+
+
+def test_a_merge_chain_ending_at_an_active_record_passes(docs_dir):
+    """1 -> 2 -> 3 (active) passes; 4 -> 5 -> 6 -> MOS9999999 fails whole. Tonight's rows
+    win over earlier nights': MOS8000001, merged earlier, is active again tonight, so
+    7 -> MOS8000001 passes even though MOS8000000 it was merged into is not known."""
+    earlier = {"person_ids": pd.Index(["MOS8000001"]),
+               "merged_into": pd.Series(["MOS8000000"], index=["MOS8000001"])}  # fmt: skip
+    merges = {1: _id(2), 2: _id(3), 4: _id(5), 5: _id(6), 6: "MOS9999999", 7: "MOS8000001"}
+    found, clean = _merges(docs_dir, merges, earlier, renamed={11: "MOS8000001"})
+    assert found == {_id(i): {"merge_target_exists"} for i in (4, 5, 6)}
+    assert {_id(1), _id(2), _id(3), _id(7), "MOS8000001"} <= clean
 
 
 def test_dcc_event_rules(docs_dir):
@@ -373,3 +476,27 @@ def test_dchs_inpatient_spell_rules(docs_dir):
     expected = _inject(frame, DCHS_INPATIENT_SPELL, lambda k: 11 + 10 * k)
     _covered("dchs_inpatient_spell", _rule_sets(DCHS_INPATIENT_SPELL))
     _check("dchs_inpatient_spell", frame, expected, _dchs_context(N), docs_dir)
+
+
+def test_the_nightly_context_follows_merges_into_earlier_nights_state(docs_dir):
+    """steps._validation_context hands the dcc_person suite last night's DCC ids and
+    merges from the tokens state (person_record columns): 1 -> MOS8000001 -> MOS8000000
+    passes; 2 -> MOS8000002 loops back (MOS8000002 was merged into 2); a DCHS id is not a
+    DCC person."""
+    from transforms.nightly.steps import _validation_context
+
+    prev_people = pd.DataFrame({
+        "source": ["dcc", "dcc", "dcc", "dchs"],
+        "source_record_id": ["MOS8000000", "MOS8000001", "MOS8000002", "S100000000"],
+        "date_of_death": pd.NaT,
+        "record_status": ["Active", "Merged", "Merged", "Active"],
+        "merged_into_record_id": [None, "MOS8000000", _id(2), None],
+    })  # fmt: skip
+    context = _validation_context("dcc_person", {}, prev_people, None)
+    merges = {1: "MOS8000001", 2: "MOS8000002", 3: "S100000000"}
+    found, clean = _merges(docs_dir, merges, context)
+    assert found == {_id(2): {"merge_not_cyclic"}, _id(3): {"merge_target_exists"}}
+    assert _id(1) in clean
+    first_night = _validation_context("dcc_person", {}, None, None)
+    found, _clean = _merges(docs_dir, merges, first_night)
+    assert found == {_id(i): {"merge_target_exists"} for i in (1, 2, 3)}

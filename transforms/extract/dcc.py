@@ -11,6 +11,19 @@ that event would fail its person check, be quarantined, and fall behind the wate
 for ever. So the people tonight's events refer to are also taken, as they stand now,
 when their row is newer than ``until``; they do not move the watermark, and the night
 their change falls in takes them again (an idempotent upsert).
+
+A value never stops the extract. Columns are read as the driver gives them, without
+SQLAlchemy's type processing (SQLite keeps dates as text, and that processing raises on
+an impossible date such as 31 February, naming no table, row or column). Each value is
+then converted by its column type's own conversion where it can be, so valid values
+land exactly as a typed read gives them; otherwise it lands as the text the source
+holds, for the source suite to quarantine with its table, record, column and rule. An unreadable ``last_updated`` lands as text and does not move
+the watermark.
+
+Rows the watermark cannot place are counted, never skipped silently: rows without a
+``last_updated`` are taken only when ``since`` is None (a first night or a full refresh),
+and rows stamped after ``until`` wait for the night their stamp falls in. Both are
+returned as ``findings`` and logged per table, as counts.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import MetaData, Table, create_engine, select
+from sqlalchemy import MetaData, String, Table, create_engine, func, or_, select, type_coerce
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
 
 from transforms.contracts import DCC_TABLES
@@ -50,6 +63,64 @@ def _text(value: object) -> str | None:
 IN_CHUNK = 1_000
 
 
+def _converters(table: Table, columns: list[str], dialect) -> list:
+    """Per column, the reflected type's own result conversion (None when there is none):
+    applied by hand so that a value it cannot convert is kept rather than raised."""
+    return [table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+
+
+def _convert(value: object, convert) -> object:
+    if value is None or convert is None:
+        return value
+    try:
+        return convert(value)
+    except (ValueError, TypeError, OverflowError):
+        return value  # landed as the source holds it; the source suite judges it
+
+
+def _count(conn, table: Table, condition) -> int:
+    return int(conn.execute(select(func.count()).select_from(table).where(condition)).scalar())
+
+
+def _findings(name: str, nulls: int, future: int, since, until) -> list[dict]:
+    found = []
+    if nulls:
+        taken = (
+            "taken tonight, as every row is when there is no watermark yet (first night or "
+            "full refresh); an incremental night cannot take them"
+            if since is None
+            else "not taken: an incremental night cannot place them, only a full refresh takes them"
+        )
+        found.append(
+            {
+                "table": name,
+                "finding": "null_last_updated",
+                "rows": nulls,
+                "detail": f"DCC {name} rows without a last_updated; {taken}",
+            }
+        )
+    if future:
+        found.append(
+            {
+                "table": name,
+                "finding": "future_last_updated",
+                "rows": future,
+                "detail": f"DCC {name} rows whose last_updated is after this run's cut-off; "
+                "deferred to the night their last_updated falls in",
+            }
+        )
+    if found:
+        log.warning(
+            "DCC %s: %d rows without last_updated (%s), %d rows stamped after the cut-off "
+            "(deferred)",
+            name,
+            nulls,
+            "taken" if since is None else "not taken",
+            future,
+        )
+    return found
+
+
 def _reflect(conn, meta: MetaData, name: str, columns: list[str], dcc_url: str) -> Table:
     try:
         table = Table(name, meta, autoload_with=conn)
@@ -69,9 +140,16 @@ def _reflect(conn, meta: MetaData, name: str, columns: list[str], dcc_url: str) 
 def extract_dcc(
     dcc_url: str, *, since: datetime | None, until: datetime, landing_dir: Path
 ) -> dict:
-    """Land changed ``person`` and ``event`` rows; returns counts and the new watermark."""
+    """Land changed ``person`` and ``event`` rows, every value as text.
+
+    Returns ``{"rows": {"event": n, "person": n}, "watermark": "YYYY-MM-DD HH:MM:SS" | None,
+    "findings": [{"table", "finding", "rows", "detail"}]}``; ``finding`` is
+    ``null_last_updated`` or ``future_last_updated``, listed only when ``rows`` > 0, and
+    ``detail`` holds no values.
+    """
     engine = create_engine(dcc_url)
     counts: dict[str, int] = {}
+    findings: list[dict] = []
     high_water: datetime | None = since
     event_people: set[str] = set()
     try:
@@ -80,15 +158,21 @@ def extract_dcc(
             for name in ("event", "person"):
                 columns, keys = DCC_TABLES[name]
                 table = _reflect(conn, meta, name, columns, dcc_url)
-                stmt = select(*[table.c[c] for c in columns]).where(table.c.last_updated <= until)
+                stamp = table.c.last_updated
+                raw = [type_coerce(table.c[c], String).label(c) for c in columns]
+                convert = _converters(table, columns, conn.dialect)
+                window = stamp <= until
+                if since is None:  # no watermark yet: every row, stamped or not
+                    window = or_(window, stamp.is_(None))
+                stmt = select(*raw).where(window)
                 if since is not None:
-                    stmt = stmt.where(table.c.last_updated > since)
+                    stmt = stmt.where(stamp > since)
                 batches = [stmt.order_by(*[table.c[k] for k in keys])]
                 if name == "person" and event_people:
                     late = sorted(event_people)
                     batches += [
-                        select(*[table.c[c] for c in columns])
-                        .where(table.c.last_updated > until)
+                        select(*raw)
+                        .where(stamp > until)
                         .where(table.c.la_person_id.in_(late[i : i + IN_CHUNK]))
                         .order_by(table.c.la_person_id)
                         for i in range(0, len(late), IN_CHUNK)
@@ -98,9 +182,13 @@ def extract_dcc(
                     for n, batch in enumerate(batches):
                         result = conn.execution_options(stream_results=True).execute(batch)
                         while rows := result.fetchmany(FETCH_ROWS):
+                            rows = [
+                                [_convert(v, f) for v, f in zip(r, convert, strict=True)]
+                                for r in rows
+                            ]
                             if n == 0:  # only rows inside the window move the watermark
                                 for row in rows:
-                                    if row[lu] is not None and (
+                                    if isinstance(row[lu], datetime) and (
                                         high_water is None or row[lu] > high_water
                                     ):
                                         high_water = row[lu]
@@ -115,6 +203,13 @@ def extract_dcc(
                     log.info(
                         "DCC: people of tonight's events whose rows changed after the cut-off taken as they stand"
                     )
+                findings += _findings(
+                    name,
+                    _count(conn, table, stamp.is_(None)),
+                    _count(conn, table, stamp > until),
+                    since,
+                    until,
+                )
     except DBAPIError as exc:
         raise SourceUnavailableError(
             f"DCC database unreachable at {describe(dcc_url)}: {type(exc.orig).__name__}"
@@ -127,4 +222,8 @@ def extract_dcc(
         until,
         ", ".join(f"{k}={v}" for k, v in counts.items()),
     )
-    return {"rows": counts, "watermark": high_water.isoformat(sep=" ") if high_water else None}
+    return {
+        "rows": counts,
+        "watermark": high_water.isoformat(sep=" ") if high_water else None,
+        "findings": findings,
+    }

@@ -283,7 +283,19 @@ def read_landing(ctx: RunContext, name: str, columns: list[str] | None = None) -
 def _validation_context(
     name: str, clean: dict[str, pd.DataFrame], prev_people, prev_referrals
 ) -> dict:
-    """Cross-table facts a suite needs: known people, referrals and their dates."""
+    """Cross-table facts a suite needs: known people, merges, referrals and their dates."""
+    if name == "dcc_person":  # merges may lead into earlier nights' records
+        dcc = prev_people[prev_people.source == "dcc"] if prev_people is not None else None
+        if dcc is None:
+            return {
+                "person_ids": pd.Index([], dtype="str"),
+                "merged_into": pd.Series([], dtype="str"),
+            }
+        into = dcc["merged_into_record_id"].where(dcc["record_status"] == "Merged")
+        return {
+            "person_ids": pd.Index(dcc["source_record_id"].unique()),
+            "merged_into": pd.Series(into.to_numpy(), index=dcc["source_record_id"].to_numpy()),
+        }
     if name in ("dcc_event",):
         ids = _known_ids(clean["dcc_person"]["la_person_id"], prev_people, "dcc")
         deaths = _death_dates(
@@ -360,7 +372,14 @@ def validate_sources_step(ctx: RunContext) -> dict:
     prev_people = prev_referrals = None
     if people is not None:
         prev_people = pd.read_parquet(
-            people, columns=["source", "source_record_id", "date_of_death"]
+            people,
+            columns=[
+                "source",
+                "source_record_id",
+                "date_of_death",
+                "record_status",
+                "merged_into_record_id",
+            ],
         )
         prev_referrals = pd.read_parquet(
             events,

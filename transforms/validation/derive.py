@@ -104,6 +104,92 @@ def _last_updated(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 
 # ------------------------------------------------------------------------------- DCC
+#: Where a chain of merges ends (``_UNKNOWN``: it leaves tonight's rows, and earlier
+#: nights were not given).
+_OK, _MISSING, _CYCLE, _BROKEN, _UNKNOWN = range(5)
+_NAMES_NONE = object()  # a Merged record naming no other record
+
+
+def _picked(series: pd.Series, where) -> list:
+    """The values at ``where`` (a mask or positions) as Python objects, without turning
+    the whole column into objects first."""
+    return series.array[where].tolist()
+
+
+def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
+    """Where each ``Merged`` record's chain of merges ends, through tonight's rows (which
+    win) and earlier nights' (context ``person_ids``: their DCC ids; ``merged_into``: a
+    Series by id of the record merged into, null when not merged). A record merged into
+    nothing or into itself is ``merged_into_required``'s; one merged into such a record
+    fails ``merge_target_exists``."""
+    pid = frame["la_person_id"]
+    present = X.present(pid)
+    merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
+    named = X.present(frame["merged_into_id"]) & (frame["merged_into_id"] != pid).to_numpy(
+        dtype=bool, na_value=True
+    )
+    heads = merged & named & present
+    rows = np.flatnonzero(present & merged)  # only these are walked: no whole-column copies
+    ids = _picked(pid, rows)
+    target = _picked(frame["merged_into_id"], rows)
+    earlier = context.get("person_ids")
+    steps: dict = {}
+    into = context.get("merged_into")
+    if into is not None and len(into):
+        has = into.notna().to_numpy()
+        steps = dict(zip(into.index[has].tolist(), _picked(into, has), strict=True))
+    if steps:  # tonight's rows win: a record no longer merged
+        for key in _picked(pid, present & ~merged & X.is_in(pid, list(steps))):
+            steps.pop(key, None)
+    for key, into_id, ok in zip(ids, target, named[rows], strict=True):
+        steps[key] = into_id if ok else _NAMES_NONE
+    # a chain reaches records only as targets: which targets are known, in one pass each
+    # (the few targets are hashed and the many ids scanned, not the other way round)
+    unknown = {t for t in steps.values() if t is not _NAMES_NONE}
+    targets = pd.Series(list(unknown), dtype="str")
+    unknown -= set(_picked(pid, X.is_in(pid, targets)))
+    if earlier is not None:
+        before = pd.Series(list(earlier) if isinstance(earlier, (set, frozenset)) else earlier)
+        unknown -= set(_picked(before, X.is_in(before, targets)))
+    elif heads.any():
+        log.warning(
+            "dcc_person: no person_ids in context; merges leaving tonight's rows not judged"
+        )
+    memo: dict = {}
+
+    def follow(node) -> int:
+        path, seen = [], set()
+        while True:
+            if node in memo:
+                found = memo[node]
+                break
+            if node in seen:
+                found = _CYCLE
+                break
+            if node in unknown:
+                found = _UNKNOWN if earlier is None else _MISSING
+                break
+            step = steps.get(node)
+            if step is None or step is _NAMES_NONE:  # a survivor, or a merge into no record
+                found = _OK if step is None else _BROKEN
+                break
+            seen.add(node)
+            path.append(node)
+            node = step
+        memo.update(dict.fromkeys(path, found))
+        return found
+
+    ends = np.full(len(frame), _UNKNOWN)
+    for i, key in zip(rows, ids, strict=True):
+        if heads[i]:
+            ends[i] = follow(key)
+    judged = heads & (ends != _UNKNOWN)
+    return {
+        "ok_merge_target_exists": X.flag(~np.isin(ends, [_MISSING, _BROKEN]), judged),
+        "ok_merge_not_cyclic": X.flag(ends != _CYCLE, judged),
+    }
+
+
 def dcc_person(frame: pd.DataFrame, context: dict) -> Derived:
     merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
     target = frame["merged_into_id"]
@@ -114,6 +200,7 @@ def dcc_person(frame: pd.DataFrame, context: dict) -> Derived:
     return {
         "ok_la_person_id_unique": X.unique_within(frame, ["la_person_id"], ["_source_file"]),
         "ok_merged_into_required": X.flag(names_other, merged),
+        **_merge_chains(frame, context),
         "ok_nhs_number_valid": _nhs(frame),
         **_demographics(frame, "date_of_birth", "date_of_death", context),
         "ok_last_updated_format": lu_ok,

@@ -408,6 +408,26 @@ def dcc_person_rules() -> list[Rule]:
             "A `Merged` record names the record it was merged into (`merged_into_id`), "
             "and not itself.",
         ),
+        flag(
+            "merge_target_exists",
+            ["record_status", "merged_into_id", "la_person_id"],
+            "A `Merged` record's `merged_into_id` names a DCC person known to the pipeline "
+            "(tonight's rows or an earlier night's: context `person_ids` and "
+            "`merged_into`), and so does every merge it leads on to, until a record that is "
+            "not merged; otherwise the record would vanish from the person table. Every "
+            "record whose chain meets a missing record, or a merged record naming none, "
+            "fails, not only the one next to the gap. Without `person_ids` a chain that "
+            "leaves tonight's rows is not judged.",
+        ),
+        flag(
+            "merge_not_cyclic",
+            ["record_status", "merged_into_id", "la_person_id"],
+            "Following `merged_into_id` from a `Merged` record, through tonight's rows and "
+            "earlier nights', never returns to a record already visited (A into B into A, "
+            "or a longer loop): a loop has no surviving record, so every record on it, and "
+            "every record merged into it, would vanish. A chain ending at a record that is "
+            "not merged passes.",
+        ),
         *_nhs_rules(0.80),
         *_demographic_rules("date_of_birth", "date_of_death"),
         _date_format("last_updated", "timestamp"),

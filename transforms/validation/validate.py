@@ -239,7 +239,9 @@ def validate_source_table(
     """Run the ``name`` source suite over a landing frame (every column text, plus
     ``_source_file``/``_source_row``).
 
-    ``context``: ``person_ids`` (set) for event tables; ``death_dates`` (Series by
+    ``context``: ``person_ids`` (set) for event tables, and for ``dcc_person`` the DCC
+    ids of earlier nights (an Index) with ``merged_into`` (Series by ``la_person_id`` of
+    earlier nights' records: the id merged into, null when not merged); ``death_dates`` (Series by
     ``la_person_id``) for ``dcc_event``; ``referral_dates`` (Series by
     ``service_request_id``) for ``dchs_care_contact``; optionally ``as_of`` (the date
     "in the future" is judged against; default today), ``expect_rows`` / ``min_rows``
