@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test test-fast distributed lint format setup spark-env system-deps clean
+.PHONY: run ui test test-fast distributed lint format setup spark-env system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ spark-env: $(SPARK_STAMP)
 ## make run: synthetic sources -> the real DAG, night by night, through Airflow -> summary
 run: setup
 	$(BIN)/python scripts/run_local.py
+
+## make ui: the Airflow UI on the embedded defaults, with a key, sources and a free port
+ui: setup
+	$(BIN)/python scripts/run_ui.py
 
 ## make test: every test, including PostgreSQL, the Airflow end to end and the heavier suites
 test: setup system-deps spark-env

@@ -64,7 +64,19 @@ RETRIES = int(os.environ.get("CARE_TASK_RETRIES", "2"))
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("CARE_RETRY_DELAY_SECONDS", "300")))
 OUTAGE_RETRIES = RETRIES + 1
 #: The night should have published this long after its 02:00 start; past it, on call hears.
-PUBLISH_DEADLINE_HOURS = float(os.environ.get("CARE_PUBLISH_DEADLINE_HOURS", "5"))
+#: Off unless set (compose sets 5): Airflow 3.3's ``dag.test()`` fails on a DAG with a
+#: deadline alert, and the local run and the end-to-end tests use it.
+PUBLISH_DEADLINE_HOURS = float(os.environ.get("CARE_PUBLISH_DEADLINE_HOURS") or 0)
+DEADLINE = (
+    DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=timedelta(hours=PUBLISH_DEADLINE_HOURS),
+        callback=SyncCallback(missed_deadline, kwargs={"hours": PUBLISH_DEADLINE_HOURS}),
+        name="night published",
+    )
+    if PUBLISH_DEADLINE_HOURS
+    else None
+)
 
 DEFAULT_ARGS = {
     "owner": "care-data-engineering",
@@ -124,12 +136,7 @@ def _step(name: str, context, *, with_key: bool = False) -> dict:
     max_active_runs=1,
     default_args={**DEFAULT_ARGS, "on_failure_callback": TaskFailureNotifier()},
     on_failure_callback=RunFailureNotifier(),
-    deadline=DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
-        interval=timedelta(hours=PUBLISH_DEADLINE_HOURS),
-        callback=SyncCallback(missed_deadline, kwargs={"hours": PUBLISH_DEADLINE_HOURS}),
-        name="published by 07:00",
-    ),
+    deadline=DEADLINE,
     doc_md=RUNBOOK,
     tags=["shared-care", "dcc", "dchs", "pseudonymised"],
     params={

@@ -33,3 +33,30 @@ def test_a_failed_run_gets_a_row_and_a_published_one_is_left_alone(warehouse_url
     assert runs.run_id.tolist() == ["bad", "ok"]
     assert runs.status.tolist() == ["failed", "published"]
     assert runs.error.iloc[0] == "timed out again" and pd.isna(runs.error.iloc[1])
+
+
+def test_extract_findings_are_published_to_audit_source_finding(warehouse_url):
+    from transforms.nightly.steps import source_findings
+    from transforms.warehouse.publish import PublishPlan, publish
+
+    findings = [
+        {"table": "person", "finding": "null_last_updated", "rows": 3, "detail": "taken on a full refresh"},
+        {"table": "event", "finding": "future_last_updated", "rows": 1, "detail": "deferred"},
+    ]  # fmt: skip
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    publish(
+        engine,
+        PublishPlan("r1", run_scoped={"audit.source_finding": source_findings("r1", findings)}),
+    )
+    publish(
+        engine, PublishPlan("r2", run_scoped={"audit.source_finding": source_findings("r2", [])})
+    )
+    got = read_frame(
+        engine, "select run_id, table_name, finding, row_count from audit.source_finding order by 2"
+    )
+    engine.dispose()
+    assert got.to_numpy().tolist() == [
+        ["r1", "event", "future_last_updated", 1],
+        ["r1", "person", "null_last_updated", 3],
+    ]
