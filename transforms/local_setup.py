@@ -137,7 +137,7 @@ def summary_lines(settings: Settings, *, elapsed: float, ran: int | None = None)
     if not held.empty:
         lines.append(
             f"  DCHS drops held         {', '.join(held.drop_date.astype(str))} "
-            "(audit.drop_rejection; docs/runbook.md)"
+            "(docs/runbook.md, Held and corrected DCHS drops)"
         )
     lines += [
         f"  warehouse               {describe(settings.warehouse_url)}",

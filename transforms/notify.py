@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "CARE_NOTIFY_"
 MAX_SUMMARY_CHARS = 300
-RUNBOOK = "docs/runbook.md (Recover from a failed night)"
+RUNBOOK = "docs/runbook.md (Re-run one night)"
 
 # What might be a data value in an error's first line. Masked, not interpreted.
 _MASKS = [

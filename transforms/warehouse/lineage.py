@@ -97,7 +97,7 @@ def refuse_older_night(head: Head, night: date) -> None:
             "Publishing it would take the warehouse back, so nothing was extracted. Its "
             f"source changes up to then are already in the publish of {head.night}. To "
             "rebuild from all source data, trigger a new run of the latest night with "
-            "full_refresh=true (docs/runbook.md, 'Re-run or backfill a night')."
+            "full_refresh=true (docs/runbook.md, 'Re-run one night')."
         )
 
 
@@ -121,5 +121,5 @@ def check_forward(conn: Connection, based_on: Head, run_id: str) -> bool:
         "the warehouse back, so nothing was published. When the latest is a later night, "
         "there is nothing to do: it carries this night's source changes. When it is the "
         "same night, trigger a new run of it to rebuild on top of the latest "
-        "(docs/runbook.md, 'Recover from a failed night')."
+        "(docs/runbook.md, 'Recover from a failed publish')."
     )
