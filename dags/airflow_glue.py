@@ -89,14 +89,23 @@ def record_task_failure(context) -> None:
         log.exception("could not record the task failure")
 
 
-class TaskFailureNotifier(BaseNotifier):
+class _UntemplatedNotifier(BaseNotifier):
+    """A notifier with no template fields. Airflow 3.3 renders them with the context's
+    DAG, which for a run-level callback is a SerializedDAG without a template
+    environment; with nothing to render, rendering is skipped."""
+
+    def render_template_fields(self, context, jinja_env=None) -> None:
+        return None
+
+
+class TaskFailureNotifier(_UntemplatedNotifier):
     """A task failed for good: ``audit.task_failure`` and the configured notification."""
 
     def notify(self, context) -> None:
         record_task_failure(context)
 
 
-class RunFailureNotifier(BaseNotifier):
+class RunFailureNotifier(_UntemplatedNotifier):
     """The run failed: a ``failed`` row in ``audit.pipeline_run``; a notification too
     when no task failure has sent one (a timed-out run)."""
 

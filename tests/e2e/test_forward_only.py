@@ -224,3 +224,49 @@ def test_the_real_dag_refuses_an_older_night_touching_nothing(
     failed = read_frame(engine, "select status from audit.pipeline_run where status <> 'published'")
     engine.dispose()
     assert failed.status.tolist() == ["failed"]  # the run-level callback recorded it
+
+
+def test_a_late_drop_is_held_touching_nothing_until_accepted_then_replayed(
+    settings, key, nights, warehouse_url, synthetic_sources, tmp_path, monkeypatch
+):
+    import shutil
+    from datetime import timedelta
+
+    from transforms.ops.drops import main as drops_command
+
+    drops = tmp_path / "dchs"  # a copy: the sources are shared by other tests
+    shutil.copytree(synthetic_sources / "dchs", drops)
+    monkeypatch.setenv("CARE_DCHS_DROP_DIR", str(drops))
+    settings = Settings.from_env()
+    first, second = map(day, nights[:2])
+    run_steps(night_context(settings, first, run_id="night1"), key)
+    run_steps(night_context(settings, second, run_id="night2"), key)
+    published = ("shared_care", "identity")
+    before = {k: v for k, v in warehouse_snapshot(warehouse_url).items() if k.startswith(published)}
+
+    # a drop dated before the newest ingested one arrives: night 1's, re-sent with a note
+    late = (first - timedelta(days=1)).isoformat()
+    shutil.copytree(drops / first.isoformat(), drops / late)
+    manifest = json.loads((drops / late / "manifest.json").read_text())
+    (drops / late / "manifest.json").write_text(json.dumps({**manifest, "note": "re-sent"}))
+    run_steps(night_context(settings, second, run_id="night2-late"), key)
+    after = {k: v for k, v in warehouse_snapshot(warehouse_url).items() if k.startswith(published)}
+    assert_same(before, after)  # held: nothing of it applied
+    engine = make_engine(warehouse_url)
+    held = read_frame(
+        engine, "select drop_date, kind from audit.drop_rejection where run_id = 'night2-late'"
+    )
+    engine.dispose()
+    assert held.to_numpy().tolist() == [[late, "late"]]
+
+    # accepted as a correction: the next run lands it, then the later drops again
+    assert drops_command(["accept", late, "--by", "test", "--reason", "re-sent by DCHS"]) == 0
+    ctx = night_context(settings, second, run_id="night2-accepted")
+    run_steps(ctx, key)
+    landed = json.loads((ctx.run_dir / "extract_dchs.json").read_text())["drops"]
+    assert [d["drop_date"] for d in landed] == [late, first.isoformat(), second.isoformat()]
+    assert [d["correction"] for d in landed] == [True, False, False]
+    assert runs(warehouse_url).run_id.tolist()[-1] == "night2-accepted"
+    # the replay ends where it began: the later drops' rows won again
+    replayed = warehouse_snapshot(warehouse_url)
+    assert_same(before, {k: v for k, v in replayed.items() if k.startswith(published)})
