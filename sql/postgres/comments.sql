@@ -90,8 +90,9 @@ comment on column identity.review_decision.source_record_id_l is 'Left record''s
 comment on column identity.review_decision.source_r is 'Right record''s source.';
 comment on column identity.review_decision.source_record_id_r is 'Right record''s id.';
 comment on column identity.review_decision.decision is 'match or non-match.';
-comment on column identity.review_decision.decided_by is 'Reviewer.';
-comment on column identity.review_decision.decided_at is 'When decided.';
+comment on column identity.review_decision.decided_by is 'Reviewer (who decided).';
+comment on column identity.review_decision.decided_at is 'When decided (UTC).';
+comment on column identity.review_decision.reason is 'Why, in the reviewer''s words (no identifiers); written by `python -m transforms.review decide`.';
 comment on table audit.pipeline_run is 'One row per published (or failed) nightly run.';
 comment on column audit.pipeline_run.run_id is 'Airflow run id.';
 comment on column audit.pipeline_run.night is 'The night (Europe/London).';
