@@ -39,6 +39,9 @@ create table if not exists shared_care.care_event (
     age_at_event                bigint,
     age_band                    text
 );
+-- A person's timeline is a lookup by person_key (a sequential scan without it). DuckDB
+-- refuses ALTER TABLE on an indexed table: drop this index before adding a column.
+create index if not exists care_event_person_key on shared_care.care_event (person_key);
 create table if not exists shared_care.pathway2_stay (
     stay_id               text primary key,
     person_key            text not null,
