@@ -289,3 +289,34 @@ def test_a_reviewer_login_can_list_show_and_decide(pg_url, pg_admin, tmp_path, m
         with pg_admin.connect() as conn:
             conn.execute(text(f'drop owned by "{name}"'))
             conn.execute(text(f'drop role if exists "{name}"'))
+
+
+def test_an_empty_warehouse_and_a_missing_model_are_handled(
+    warehouse_url, tmp_path, monkeypatch, capsys
+):
+    """No decisions yet, no model on disk: unknown ids are refused cleanly and the levels
+    are labelled from the comparisons the code defines."""
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    monkeypatch.setenv("CARE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CARE_WAREHOUSE_URL", warehouse_url)
+    try:
+        assert run(capsys, "list")[1] == "review queue empty\n"
+        code, _, err = run(capsys, "show", "abcdef12")
+        assert code == 2 and "not in the review queue" in err
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "insert into identity.review_queue values "
+                    "('dcc','M1','dchs','P1',0.7,1.2,'dob=3,nhs_number=-1',:r)"
+                ),
+                {"r": NEW_RUN},
+            )
+        code, out, _ = run(capsys, "show", pair_id("dcc", "M1", "dchs", "P1"))
+        assert code == 0
+        # dob's non-null levels: exact, day/month swapped, two of three parts, same year, else
+        assert "date of birth: day/month swapped" in out
+        assert "NHS number: missing on one or both records" in out
+        assert "no saved model found" in out
+    finally:
+        engine.dispose()

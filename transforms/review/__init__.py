@@ -78,7 +78,7 @@ def pair_id(source_l: str, record_l: str, source_r: str, record_r: str) -> str:
 
 def _with_ids(frame: pd.DataFrame) -> pd.DataFrame:
     ids = [pair_id(*key) for key in frame[PAIR_KEY].astype(str).itertuples(index=False)]
-    return frame.assign(pair=ids)
+    return frame.assign(pair=pd.Series(ids, index=frame.index, dtype=object))
 
 
 # ----------------------------------------------------------------------------- reading
@@ -338,7 +338,11 @@ def format_show(pair: pd.Series, evidence: list[Evidence], model_path: Path | No
             f"match weight {float(pair['match_weight']):.2f} (run {pair['run_id']})"
         )
     if evidence:
-        source = str(model_path) if model_path else "no model found"
+        source = (
+            str(model_path)
+            if model_path
+            else "the comparisons as defined today (no saved model found: no weights)"
+        )
         lines.append(f"evidence (level; its match weight), labels from {source}:")
         lines += [f"  {e.line()}" for e in evidence]
     else:
@@ -371,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "show":
             pair = find_pair(engine, args.pair)
             model, path = model_for_run(settings, pair.get("run_id"))
+            if model is None:
+                from transforms.link.splink_model import base_settings
+
+                model = base_settings()
             print(format_show(pair, labelled_evidence(pair.get("evidence"), model), path))
         else:
             row = decide(engine, args.pair, args.decision, by=args.by, reason=args.reason)
