@@ -53,10 +53,11 @@ def warehouse_url_from_connection(conn) -> str | None:
 
 
 def settings_from_airflow():
-    from transforms.config import Settings
+    from transforms.config import Settings, with_password_file
 
     url = warehouse_url_from_connection(_connection("warehouse"))
-    return Settings.from_env(warehouse_url=url)
+    # a connection without a password takes it from CARE_WAREHOUSE_PASSWORD_FILE
+    return Settings.from_env(warehouse_url=url and with_password_file(url))
 
 
 def key_from_airflow():

@@ -4,6 +4,7 @@
 |---|---|---|
 | ``CARE_DATA_DIR`` | ``./data`` | root for sources, landing, tokens, runs and reports |
 | ``CARE_WAREHOUSE_URL`` | DuckDB file ``$CARE_DATA_DIR/warehouse.duckdb`` | SQLAlchemy URL of the warehouse |
+| ``CARE_WAREHOUSE_PASSWORD_FILE`` | none | file holding the PostgreSQL warehouse password, for a URL or connection without one |
 | ``CARE_SOURCES_DIR`` | ``$CARE_DATA_DIR/sources`` | synthetic (or real) source root |
 | ``CARE_DCC_URL`` | SQLite ``$CARE_SOURCES_DIR/dcc.sqlite`` | SQLAlchemy URL of the DCC case system |
 | ``CARE_DCHS_DROP_DIR`` | ``$CARE_SOURCES_DIR/dchs`` | where DCHS nightly drops arrive |
@@ -32,8 +33,32 @@ def warehouse_url(env: dict | None = None) -> str:
     env = os.environ if env is None else env
     url = env.get("CARE_WAREHOUSE_URL")
     if url:
-        return url
+        return with_password_file(url, env)
     return f"duckdb:///{data_dir(env) / 'warehouse.duckdb'}"
+
+
+def with_password_file(url: str, env: dict | None = None) -> str:
+    """``url`` with the password read from the file ``CARE_WAREHOUSE_PASSWORD_FILE``
+    names (a container secret), when it names one and the URL carries no password.
+
+    The password then never sits in an environment variable, where ``docker inspect``
+    and process listings show it. Errors name the file, never its content."""
+    from sqlalchemy.engine import make_url
+
+    env = os.environ if env is None else env
+    path = env.get("CARE_WAREHOUSE_PASSWORD_FILE")
+    parsed = make_url(url)
+    if not path or parsed.password or parsed.get_backend_name() != "postgresql":
+        return url
+    try:
+        password = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise ValueError(
+            f"CARE_WAREHOUSE_PASSWORD_FILE {path}: cannot read it ({exc.strerror})"
+        ) from None
+    if not password:
+        raise ValueError(f"CARE_WAREHOUSE_PASSWORD_FILE {path} is empty")
+    return parsed.set(password=password).render_as_string(hide_password=False)
 
 
 def sources_dir(env: dict | None = None) -> Path:

@@ -38,3 +38,5 @@ create table if not exists identity.review_decision (
     decided_by          text,
     decided_at          timestamp
 );
+-- Why the reviewer decided (added after the first release: existing warehouses gain it).
+alter table identity.review_decision add column if not exists reason text;

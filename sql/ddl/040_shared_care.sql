@@ -48,6 +48,9 @@ create table if not exists shared_care.care_event (
 -- Warehouses created before these columns existed get them here (idempotent, both engines).
 alter table shared_care.care_event add column if not exists age_at_end bigint;
 alter table shared_care.care_event add column if not exists client_type text;
+-- A person's timeline is a lookup by person_key (a sequential scan without it). DuckDB
+-- refuses ALTER TABLE on an indexed table: drop this index before adding a column.
+create index if not exists care_event_person_key on shared_care.care_event (person_key);
 create table if not exists shared_care.pathway2_stay (
     stay_id               text primary key,
     person_key            text not null,

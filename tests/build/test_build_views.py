@@ -96,5 +96,17 @@ def test_tables_views_and_comments(warehouse_url, tables):
         have = {(r.table_name, r.column_name) for r in got.itertuples() if r.comment}
         assert documented <= have
         assert len(got) == len(documented)  # no undocumented column in the published tables
+
+        # the analyst's view: every column of every measure view carries its comment,
+        # and a nightly re-run of the views (which drops them) then the comments keeps it
+        ensure_schema(engine)
+        apply_comments(engine)
+        got = comments(engine, engine.dialect.name)
+        views = got[got["table_name"].isin([m.view.split(".")[1] for m in MEASURES])]
+        assert len(views) == len(MEASURES) * len(VIEW_COLUMNS)
+        assert views["comment"].notna().all()
+        home = views[views["table_name"] == "v_metric_still_at_home_91"].set_index("column_name")
+        assert home.loc["percent", "comment"] == VIEW_COLUMNS["percent"]
+        assert home.loc["value", "comment"] == "The measure in its unit (proportion)."
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ present, ``docker compose config`` validates it against the Compose specificatio
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import re
 import shutil
 import subprocess
@@ -86,7 +87,9 @@ def test_every_component_of_the_production_shape_is_there(services):
     assert command(services["airflow-init"]) == "db migrate"
     for name in ("redis", "airflow-db", "warehouse-db", "warehouse-init"):
         assert name in services, name
-    assert services["redis"]["image"].startswith("redis:")
+    # Redis after 7.2 is not under an open-source licence: 7.2 (as Airflow's own file), or Valkey
+    image, _, tag = services["redis"]["image"].partition(":")
+    assert (image == "redis" and tag.startswith("7.2")) or image.endswith("valkey/valkey"), image
     assert services["airflow-db"]["image"].startswith("postgres:")
     assert services["warehouse-db"]["image"].startswith("postgres:")
 
@@ -183,16 +186,67 @@ def test_volumes_are_declared_and_data_persists(compose, services):
 
 
 def test_the_key_is_a_file_secret_for_workers_only(compose, services):
-    assert services["airflow-worker"]["secrets"] == ["pseudonymisation_key"]
+    assert services["airflow-worker"]["secrets"] == [
+        "pseudonymisation_key",
+        "warehouse_pipeline_password",
+    ]
     env = environment(services["airflow-worker"])
     assert env["CARE_KEY_FILE"] == "/run/secrets/pseudonymisation_key"
     assert "pseudonymisation_key" in compose["secrets"]
+    assert services["warehouse-init"]["secrets"] == ["warehouse_pipeline_password"]
     for name, service in services.items():
-        if name != "airflow-worker":
+        if name not in ("airflow-worker", "warehouse-init"):
             assert "secrets" not in service, name
             assert "CARE_KEY_FILE" not in environment(service), name
             assert "AIRFLOW_CONN_WAREHOUSE" not in environment(service), name
         assert "CARE_PSEUDONYMISATION_KEY" not in environment(service), name
+
+
+def test_the_warehouse_password_is_a_file_secret_not_an_environment_variable(
+    compose, services, env_example
+):
+    """``docker inspect`` shows a container's environment: the pipeline login's password
+    is in none; workers read it from the file ``CARE_WAREHOUSE_PASSWORD_FILE`` names."""
+    secret = "/run/secrets/warehouse_pipeline_password"
+    assert compose["secrets"]["warehouse_pipeline_password"]["file"].endswith(
+        "./secrets/warehouse_pipeline_password}"
+    )
+    worker = environment(services["airflow-worker"])
+    connection = json.loads(
+        re.sub(r"\$\{([A-Z_]+):-([^}]*)\}", r"\2", worker["AIRFLOW_CONN_WAREHOUSE"])
+    )
+    assert "password" not in connection
+    assert connection["login"] == "care_pipeline" and connection["host"] == "warehouse-db"
+    assert worker["CARE_WAREHOUSE_PASSWORD_FILE"] == secret
+    assert "warehouse_pipeline_password" in services["airflow-worker"]["secrets"]
+    # warehouse-init sets the login's password from the same file, in its process only
+    assert f"$(cat {secret})" in command(services["warehouse-init"]).replace("$$", "$")
+    for name, service in services.items():
+        for key, value in environment(service).items():
+            assert "WAREHOUSE_PIPELINE_PASSWORD" not in key + value, name
+    assert "WAREHOUSE_PIPELINE_PASSWORD" not in env_example
+
+
+def test_the_cli_and_flower_profiles_of_airflows_own_file(services):
+    """``airflow-cli`` (profile ``debug``) and ``flower`` (profile ``flower``) start only
+    when asked for, with the shared configuration and no pipeline secret."""
+    cli, flower = services["airflow-cli"], services["flower"]
+    assert cli["profiles"] == ["debug"] and flower["profiles"] == ["flower"]
+    assert command(cli) == "bash -c airflow"
+    assert command(flower) == "celery flower"
+    assert flower["ports"] == ["${FLOWER_BIND:-127.0.0.1}:${FLOWER_PORT:-5555}:5555"]
+    assert "5555" in " ".join(flower["healthcheck"]["test"])
+    scheduler = environment(services["airflow-scheduler"])
+    for service in (cli, flower):
+        assert service["image"] == services["airflow-scheduler"]["image"]
+        env = environment(service)
+        for key in [*SHARED, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CELERY__BROKER_URL"]:
+            assert env[key] == scheduler[key], key
+        assert "secrets" not in service
+        assert "AIRFLOW_CONN_WAREHOUSE" not in env and "CARE_KEY_FILE" not in env
+    for name, service in services.items():
+        if name not in ("airflow-cli", "flower", "demo-sources"):
+            assert "profiles" not in service, f"{name} would not start by default"
 
 
 def test_no_secret_value_is_committed(compose):

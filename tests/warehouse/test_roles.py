@@ -357,3 +357,88 @@ def test_login_names_are_checked(warehouse):
         ensure_login(warehouse, 'x"; drop', member_of="dashboard_reader")
     with pytest.raises(ValueError):
         ensure_login(warehouse, "someone", member_of="superuser")
+
+
+# -- grants applied by the pipeline with the schema --------------------------------------
+
+STILL_AT_HOME = "shared_care.v_metric_still_at_home_91"
+
+
+def test_the_pipelines_schema_step_grants_the_roles(pg_url):
+    """A warehouse the pipeline built (as a superuser, as ``make run`` does) is readable
+    by ``dashboard_reader`` without anyone running the roles command."""
+    from transforms.warehouse.schema_version import ensure_current_schema
+
+    engine = make_engine(pg_url)
+    try:
+        assert ensure_current_schema(engine) is True
+        with engine.begin() as conn:
+            conn.execute(text(PERSON_ROW))
+        assert allowed(engine, "dashboard_reader", "select person_key from shared_care.person") == [
+            ("pk-1",)
+        ]
+        assert allowed(engine, "dashboard_reader", f"select * from {STILL_AT_HOME}") == []
+        assert denied(engine, "dashboard_reader", "select * from identity.person_index")
+        assert allowed(engine, "identity_reviewer", DECISION_ROW) == 1
+        assert ensure_current_schema(engine) is False  # current: nothing re-applied
+    finally:
+        engine.dispose()
+
+
+def test_a_pipeline_login_that_is_not_superuser_grants_what_it_may(pg_url, pg_admin, caplog):
+    """The usual production shape: the database belongs to ``pipeline_writer`` and the
+    pipeline logs in as a login acting as it. What the login may not grant is logged."""
+    from transforms.warehouse.roles import apply_grants
+    from transforms.warehouse.schema_version import ensure_current_schema
+
+    admin = make_engine(pg_url)
+    db = make_url(pg_url).database
+    login = f"care_pipeline_{uuid.uuid4().hex[:8]}"
+    with pg_admin.connect() as conn:
+        for role in GROUP_ROLES:
+            conn.execute(
+                text(
+                    "do $$ begin if not exists (select 1 from pg_roles where rolname = "
+                    f"'{role}') then create role {role} nologin; end if; end $$"
+                )
+            )
+        conn.execute(text(f'alter database "{db}" owner to pipeline_writer'))
+    ensure_login(admin, login, member_of="pipeline_writer")
+    pipeline = make_engine(make_url(pg_url).set(username=login).render_as_string(False))
+    try:
+        with pipeline.connect() as conn:
+            assert not conn.execute(
+                text("select rolsuper from pg_roles where rolname = session_user")
+            ).scalar_one()
+        caplog.set_level("INFO", logger="transforms.warehouse.roles")
+        assert ensure_current_schema(pipeline) is True
+        with pipeline.begin() as conn:
+            conn.execute(text(PERSON_ROW))
+        assert allowed(admin, "dashboard_reader", "select person_key from shared_care.person") == [
+            ("pk-1",)
+        ]
+        assert denied(admin, "dashboard_reader", "select * from identity.person_index")
+        # role membership needs an administrator: refused, named in the log, not fatal
+        outcome = apply_grants(pipeline)
+        assert outcome.login == login
+        assert outcome.refused and outcome.applied > 0
+        warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        assert warnings
+        for head, reason in outcome.refused:
+            assert head in warnings[-1] and reason in warnings[-1]
+        assert "python -m transforms.warehouse.roles" in warnings[-1]
+    finally:
+        pipeline.dispose()
+        admin.dispose()
+        with pg_admin.connect() as conn:
+            conn.execute(text(f'drop role if exists "{login}"'))
+
+
+def test_grants_are_not_applied_on_duckdb(duckdb_url):
+    from transforms.warehouse.roles import apply_grants
+
+    engine = make_engine(duckdb_url)
+    try:
+        assert apply_grants(engine) is None
+    finally:
+        engine.dispose()

@@ -706,8 +706,10 @@ IDENTITY_TABLES: tuple[TableDoc, ...] = (
             "source_r": "Right record's source.",
             "source_record_id_r": "Right record's id.",
             "decision": "match or non-match.",
-            "decided_by": "Reviewer.",
-            "decided_at": "When decided.",
+            "decided_by": "Reviewer (who decided).",
+            "decided_at": "When decided (UTC).",
+            "reason": "Why, in the reviewer's words (no identifiers); "
+            "written by `python -m transforms.review decide`.",
         },
     ),
 )

@@ -165,11 +165,13 @@ def _quote(text: str) -> str:
 
 
 def comment_statements(existing: dict[str, set[str]] | None = None) -> list[str]:
-    """COMMENT ON statements for every documented table, column and measure view.
+    """COMMENT ON statements for every documented table, column, measure view and view
+    column (PostgreSQL and DuckDB both keep comments on view columns).
 
     ``existing``: ``{"schema.table": {columns}}`` of what the warehouse holds (as
     :func:`existing_columns` reads it); when given, objects that do not exist are
-    skipped. Views are commented (table-level) when ``existing`` is None or lists them.
+    skipped. Views and their columns are commented when ``existing`` is None or lists
+    them; a ``create or replace view`` drops them, so run this after the views.
     """
     out = []
     for table in D.TABLES:
@@ -185,7 +187,18 @@ def comment_statements(existing: dict[str, set[str]] | None = None) -> list[str]
             continue
         text = f"{m.name}. {m.summary} Unit: {m.unit}. Definition version {m.version}."
         out.append(f"comment on view {m.view} is {_quote(text)}")
+        for col, text in view_column_docs(m).items():
+            if existing is not None and col not in existing[m.view]:
+                continue
+            out.append(f"comment on column {m.view}.{col} is {_quote(text)}")
     return out
+
+
+def view_column_docs(measure: D.Measure) -> dict[str, str]:
+    """The measure view's columns and their comments (``value`` names its unit)."""
+    docs = dict(D.VIEW_COLUMNS)
+    docs["value"] = f"{docs['value'].rstrip('.')} ({measure.unit})."
+    return docs
 
 
 def existing_columns(conn) -> dict[str, set[str]]:

@@ -10,7 +10,9 @@
 
 Roles are cluster-global and created once; grants are per database, so apply this on
 every warehouse database, after the schema exists and again after every schema change
-(the compose ``warehouse-init`` job does it on every start). Idempotent.
+(the compose ``warehouse-init`` job does it on every start). Idempotent. The pipeline
+also applies it whenever it applies the schema (:func:`apply_grants`, as far as its
+own login may), so a new warehouse is readable by its roles after the first run.
 
 A login (a person or a service) gets one group role with :func:`ensure_login`. A login
 given ``pipeline_writer`` acts as ``pipeline_writer`` in that database
@@ -35,6 +37,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -137,6 +140,72 @@ def apply_roles(engine: Engine, *, ensure: bool = True, attempts: int = 3) -> bo
             time.sleep(0.5 * attempt)
     log.info("warehouse roles applied on %s", describe(str(engine.url)))
     return True
+
+
+@dataclass(frozen=True)
+class GrantOutcome:
+    """What :func:`apply_grants` did: statements applied, and those refused as
+    ``(statement, reason)``, the statement shortened to its first line of substance."""
+
+    login: str
+    applied: int
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+_KEYWORD = re.compile(r"\b(create|grant|revoke|alter)\b", re.IGNORECASE)
+
+
+def _headline(stmt: str) -> str:
+    lines = [line.strip() for line in stmt.splitlines() if line.strip()]
+    line = next((x for x in lines if _KEYWORD.search(x)), lines[0] if lines else "")
+    return line if len(line) <= 100 else line[:97] + "..."
+
+
+def apply_grants(engine: Engine, *, attempts: int = 3) -> GrantOutcome | None:
+    """Apply ``sql/postgres/roles.sql`` as far as this login may, one statement at a
+    time (each in a savepoint of one transaction); log what was refused.
+
+    The nightly schema step calls it, so a warehouse is readable by its roles as soon as
+    the pipeline has built it. A superuser (or a login that owns the database and may
+    create roles) applies everything; any other login applies what it owns, and the
+    rest is logged with the reason and left to :func:`apply_roles` run by an
+    administrator. None on a warehouse that is not PostgreSQL.
+    """
+    if not is_postgres(engine):
+        return None
+    applied, refused = 0, []
+    with engine.begin() as conn:
+        login = conn.execute(text("select session_user")).scalar_one()
+        for stmt in split_sql(ROLES_SQL.read_text()):
+            for attempt in range(1, attempts + 1):
+                try:
+                    with conn.begin_nested():
+                        conn.exec_driver_sql(stmt)
+                    applied += 1
+                    break
+                except DBAPIError as exc:
+                    reason = str(exc.orig).splitlines()[0]
+                    # shared catalogs: a concurrent migration elsewhere; try again
+                    if "concurrently" in reason and attempt < attempts:
+                        time.sleep(0.5 * attempt)
+                        continue
+                    refused.append((_headline(stmt), reason))
+                    break
+    outcome = GrantOutcome(login=login, applied=applied, refused=refused)
+    if refused:
+        log.warning(
+            "warehouse grants: %d of %d statements of %s could not be applied as %s, so "
+            "some roles may lack access until an administrator runs "
+            "`python -m transforms.warehouse.roles`: %s",
+            len(refused),
+            applied + len(refused),
+            ROLES_SQL.name,
+            login,
+            "; ".join(f"{head} ({reason})" for head, reason in refused),
+        )
+    else:
+        log.info("warehouse grants applied as %s (%d statements)", login, applied)
+    return outcome
 
 
 def _ident(name: str) -> str:

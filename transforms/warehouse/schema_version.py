@@ -11,6 +11,10 @@ only when the schema is not current:
   statements; and
 * every table, column and measure view those files define exists.
 
+On PostgreSQL the warehouse roles' grants (``sql/postgres/roles.sql``, part of the
+fingerprint) are applied with the schema, as far as the pipeline's login may
+(:func:`transforms.warehouse.roles.apply_grants` logs what it could not grant).
+
 Any change to the DDL, the views or the dictionary changes the fingerprint, and a table
 or view dropped by hand fails the second check: either way the DDL runs again.
 """
@@ -24,6 +28,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, text
 
 from transforms.warehouse.db import SQL_DIR, ensure_schema, schema_files
+from transforms.warehouse.roles import ROLES_SQL, apply_grants
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ def schema_fingerprint() -> str:
         digest.update(str(path.relative_to(SQL_DIR)).encode() + b"\0" + path.read_bytes())
     for statement in comment_statements():
         digest.update(statement.encode() + b"\0")
+    digest.update(ROLES_SQL.read_bytes())  # a change of grants is applied like the DDL
     return digest.hexdigest()[:32]
 
 
@@ -81,6 +87,7 @@ def ensure_current_schema(engine: Engine) -> bool:
         return False
     ensure_schema(engine)
     apply_comments(engine)
+    apply_grants(engine)  # PostgreSQL: the roles can read what was just built
     with engine.begin() as conn:
         conn.execute(text("delete from audit.schema_version"))
         conn.execute(
