@@ -747,6 +747,7 @@ def build_step(ctx: RunContext) -> dict:
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.person import build_person_tables
+    from transforms.build.population import county_population, load_population
     from transforms.nightly.accounting import COLUMNS, account, check_balanced
     from transforms.validation import build_data_docs, raise_for_breaches, validate_output_table
 
@@ -790,11 +791,14 @@ def build_step(ctx: RunContext) -> dict:
         )
         activity = care_event_state.read_table(CareEventState(ctx.tokens_dir), contacts=False)
     tables["pathway2_stay"] = build_pathway2_stays(activity)
+    population_path = ctx.settings.population_file
+    population = load_population(population_path) if population_path else None
     tables["metric"] = compute_measures(
         internal,
         activity,
         tables["pathway2_stay"],
         as_of=ctx.night,
+        population=county_population(population) if population is not None else None,
     )
     del activity
 
