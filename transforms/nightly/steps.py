@@ -897,6 +897,7 @@ def publish_step(ctx: RunContext) -> dict:
     from transforms.warehouse.publish import (
         PublishPlan,
         Upsert,
+        metric_history,
         publish,
         settle_after_full_publish,
     )
@@ -977,6 +978,12 @@ def publish_step(ctx: RunContext) -> dict:
                 [{"run_id": ctx.run_id, **r} for r in dchs["rejected"]],
                 columns=["run_id", "drop_date", "reason"],
             ),
+        },
+        # every night's figures are kept: a night published again replaces its own
+        sliced={
+            "shared_care.metric_history": metric_history(
+                replace["shared_care.metric"], run_id=ctx.run_id, as_of=ctx.night
+            )
         },
         watermarks={"dcc": dcc["watermark"]} if dcc["watermark"] else {},
         ingested_drops=pd.DataFrame(
