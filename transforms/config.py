@@ -12,6 +12,7 @@
 | ``CARE_PSEUDONYMISATION_KEY`` | none | key material (hex/base64) instead of a file |
 | ``CARE_LANDING_RETENTION_DAYS`` | ``7`` | days a failed run's landing zone is kept for diagnosis |
 | ``CARE_DUCKDB_LOCK_WAIT_SECONDS`` | ``60`` | how long a DuckDB warehouse open waits for another process's lock |
+| ``CARE_POPULATION_FILE`` | ``population.csv`` beside the DCHS drops (``$CARE_SOURCES_DIR``) | population by district and age (``docs/population.md``) |
 
 The Airflow layer may override the warehouse URL and key from its connections; this
 module never imports Airflow.
@@ -19,9 +20,12 @@ module never imports Airflow.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def data_dir(env: dict | None = None) -> Path:
@@ -126,6 +130,23 @@ class Settings:
         named = self.extra.get("ground_truth") or os.environ.get("CARE_GROUND_TRUTH")
         path = Path(named) if named else self.dchs_drop_dir.parent / "truth.parquet"
         return path if path.exists() else None
+
+    @property
+    def population_file(self) -> Path | None:
+        """The population by district and single year of age (``docs/population.md``),
+        the denominators of the rates per 100,000, when there is one.
+
+        ``CARE_POPULATION_FILE`` names it; otherwise it is ``population.csv`` beside the
+        DCHS drops (the sources folder, where the synthetic generator writes it). None
+        when the file is not there.
+        """
+        named = self.extra.get("population_file") or os.environ.get("CARE_POPULATION_FILE")
+        path = Path(named) if named else self.dchs_drop_dir.parent / "population.csv"
+        if path.is_file():
+            return path
+        if named:
+            log.warning("population file %s (CARE_POPULATION_FILE) not found", path)
+        return None
 
     @property
     def reports_dir(self) -> Path:

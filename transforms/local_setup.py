@@ -37,13 +37,16 @@ def ensure_sources(
     if marker.exists():
         meta = json.loads(marker.read_text())
         args = meta.get("args", {})
-        if (args.get("people"), args.get("days"), args.get("seed")) == (people, nights, seed):
+        if (args.get("people"), args.get("days"), args.get("seed")) != (people, nights, seed):
+            raise SystemExit(
+                f"{out} holds sources made with other arguments ({args}); "
+                f"remove {settings.data_dir} or set CARE_DATA_DIR elsewhere"
+            )
+        if (out / "population.csv").exists():
             log.info("synthetic sources already in %s", out)
             return meta
-        raise SystemExit(
-            f"{out} holds sources made with other arguments ({args}); "
-            f"remove {settings.data_dir} or set CARE_DATA_DIR elsewhere"
-        )
+        # the same arguments give the same sources, now with their population
+        log.info("synthetic sources in %s lack population.csv: generating them again", out)
     log.info("generating synthetic sources: %d people, %d nights, seed %d", people, nights, seed)
     subprocess.run(
         [sys.executable, "-m", "transforms.synthetic", "--people", str(people), "--days",

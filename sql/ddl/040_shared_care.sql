@@ -78,3 +78,19 @@ create table if not exists shared_care.metric (
     definition_version  text,
     as_of               date
 );
+-- Every night's metric rows, for trends (shared_care.metric holds the latest night only).
+-- A night published again replaces its own rows (as_of); other nights' rows stay.
+create table if not exists shared_care.metric_history (
+    measure_id          text not null,
+    measure_name        text,
+    period_start        date,
+    period_end          date,
+    breakdown           text,
+    numerator           double precision,
+    denominator         double precision,
+    value               double precision,
+    status              text,
+    definition_version  text,
+    as_of               date not null,
+    run_id              text not null
+);

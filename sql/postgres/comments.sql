@@ -63,6 +63,19 @@ comment on column shared_care.metric.value is 'The measure: a 0-1 proportion, a 
 comment on column shared_care.metric.status is 'final, provisional, pending, partial_history or no_population.';
 comment on column shared_care.metric.definition_version is 'Version of the measure definition it was computed under.';
 comment on column shared_care.metric.as_of is 'The night the data is as of (activity before this date).';
+comment on table shared_care.metric_history is 'Every night''s shared_care.metric rows, for trends (shared_care.metric holds the latest night only). A night published again replaces that night''s rows; other nights'' rows are kept. View: shared_care.v_metric_history.';
+comment on column shared_care.metric_history.measure_id is 'Measure identifier (see the data dictionary).';
+comment on column shared_care.metric_history.measure_name is 'Measure name.';
+comment on column shared_care.metric_history.period_start is 'First day of the period (a snapshot: as_of).';
+comment on column shared_care.metric_history.period_end is 'Last day of the period (a snapshot: as_of).';
+comment on column shared_care.metric_history.breakdown is '''all'', or dimension:value (e.g. age_band:75-84, sex:F, setting:community_hospital, window:pending).';
+comment on column shared_care.metric_history.numerator is 'Numerator (a count); empty for a length-of-stay statistic or a pending row.';
+comment on column shared_care.metric_history.denominator is 'Denominator (count or population).';
+comment on column shared_care.metric_history.value is 'The measure: a 0-1 proportion, a rate per 100,000 or days (see the measure''s unit).';
+comment on column shared_care.metric_history.status is 'final, provisional, pending, partial_history or no_population.';
+comment on column shared_care.metric_history.definition_version is 'Version of the measure definition it was computed under.';
+comment on column shared_care.metric_history.as_of is 'The night the figures are as of: one set of rows per night.';
+comment on column shared_care.metric_history.run_id is 'The pipeline run that published this night''s rows.';
 comment on table identity.person_index is 'Restricted. Which source record belongs to which person key.';
 comment on column identity.person_index.source is 'dcc or dchs.';
 comment on column identity.person_index.source_record_id is 'DCC la_person_id or DCHS local_patient_id.';
@@ -393,3 +406,4 @@ comment on column shared_care.v_metric_tio_comm_need_visible.percent is '100 x v
 comment on column shared_care.v_metric_tio_comm_need_visible.status is 'final, provisional, pending, partial_history or no_population.';
 comment on column shared_care.v_metric_tio_comm_need_visible.definition_version is 'Definition version.';
 comment on column shared_care.v_metric_tio_comm_need_visible.as_of is 'Night the data is as of.';
+comment on view shared_care.v_metric_history is 'Every measure, every night published (shared_care.metric_history), with the columns of the measure views and run_id: the figures'' trend across nights.';

@@ -7,6 +7,7 @@ from transforms.build.dictionary import (
     VIEWS_DIR,
     comment_statements,
     ddl_columns,
+    history_view_sql,
     main,
     render_markdown,
     stale_files,
@@ -28,8 +29,9 @@ def test_every_warehouse_column_is_documented_and_nothing_else():
         assert all(text.strip() for text in table.columns.values()), table.name
 
 
-def test_one_view_file_per_measure():
-    assert {p.stem for p in VIEWS_DIR.glob("*.sql")} == {m.measure_id for m in D.MEASURES}
+def test_one_view_file_per_measure_and_the_trend_view():
+    stems = {p.stem for p in VIEWS_DIR.glob("*.sql")}
+    assert stems == {m.measure_id for m in D.MEASURES} | {"metric_history"}
     sql = view_sql(D.measure("still_at_home_91"))
     assert "create or replace view shared_care.v_metric_still_at_home_91 as" in sql
     assert "where measure_id = 'still_at_home_91'" in sql
@@ -40,7 +42,9 @@ def test_comments_are_quoted_and_cover_every_column():
     statements = comment_statements()
     n_columns = sum(len(t.columns) for t in D.TABLES)
     n_view_columns = len(D.VIEW_COLUMNS) * len(D.MEASURES)
-    assert len(statements) == len(D.TABLES) + n_columns + len(D.MEASURES) + n_view_columns
+    assert len(statements) == (
+        len(D.TABLES) + n_columns + len(D.MEASURES) + n_view_columns + 1  # + trend view
+    )
     assert all(s.count("'") % 2 == 0 for s in statements)
     only = comment_statements({"shared_care.person": {"sex"}})
     assert only == [
@@ -58,3 +62,14 @@ def test_dictionary_names_every_measure_rule_and_parameter():
     for rule in D.SURVIVORSHIP.values():
         assert rule.replace("|", "\\|") in text
     assert D.POPULATION_NOTE in text
+
+
+def test_the_trend_view_reads_the_history_with_every_measure_unit():
+    sql = history_view_sql()
+    assert "create or replace view shared_care.v_metric_history as" in sql
+    assert "from shared_care.metric_history" in sql and "run_id" in sql
+    for m in D.MEASURES:
+        assert f"when '{m.measure_id}' then '{m.unit}'" in sql
+    assert sql.count(";") == 1  # ensure_schema splits files on ';'
+    doc = D.TABLE_BY_NAME["shared_care.metric_history"]
+    assert list(doc.columns) == [*D.TABLE_BY_NAME["shared_care.metric"].columns, "run_id"]

@@ -13,7 +13,9 @@ from tests.e2e.leaks import clear_identifiers, scan_warehouse
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.publish import read_frame
 
-PUBLISHED = ["person", "person_conflict", "care_event", "pathway2_stay", "metric"]
+PUBLISHED = [
+    "person", "person_conflict", "care_event", "pathway2_stay", "metric", "metric_history",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -80,11 +82,27 @@ def test_two_nights_end_to_end(dag, pipeline_env, warehouse_url, synthetic_sourc
     assert set(keys_1[common][moved]) <= explained
     assert moved.mean() <= 0.001
 
+    # every night's figures are kept, the latest alone in metric; the rates per 100,000
+    # divide by the county's population from the sources' population.csv
+    from transforms.build.population import county_population, load_population
+
+    published = tables(warehouse_url, "shared_care", ["metric", "metric_history"])
+    kept = published["metric_history"]
+    assert sorted(kept.as_of.astype(str).unique()) == [first, second]
+    assert set(kept.run_id) == set(runs.run_id)
+    assert published["metric"].as_of.astype(str).unique().tolist() == [second]
+    county = county_population(load_population(synthetic_sources / "population.csv"))
+    rates = published["metric"][published["metric"].measure_id.str.startswith("ascof_2c")]
+    assert not rates.empty and set(rates.denominator) == {county["65+"]}
+
     # re-running the second night leaves every published table identical
     before = tables(warehouse_url, "shared_care", PUBLISHED)
-    run_night(dag, second)
+    run = run_night(dag, second)
     after = tables(warehouse_url, "shared_care", PUBLISHED)
     for name in PUBLISHED:
+        if name == "metric_history":  # the re-run is a new run id: it replaces its night's rows
+            assert set(after[name].run_id) - set(before[name].run_id) == {run.run_id}
+            before[name], after[name] = (t[name].drop(columns="run_id") for t in (before, after))
         pd.testing.assert_frame_equal(before[name], after[name], obj=name)
 
     # no clear identifier from the sources anywhere in the warehouse

@@ -57,6 +57,7 @@ def test_same_seed_byte_identical_whatever_the_workers(runs):
     ha, hb = _hashes(a), _hashes(b)
     assert set(ha) == set(hb)
     assert "dcc.sqlite" in ha and "truth.parquet" in ha and "errors.parquet" in ha
+    assert "population.csv" in ha
     assert ha == hb
     assert _content(a / "dcc.sqlite") == _content(b / "dcc.sqlite")
 

@@ -202,3 +202,98 @@ def test_settling_after_a_full_publish_keeps_rows_and_comments(warehouse_url):
         size = read_frame(engine, "select wal_size from pragma_database_size()")
         assert size["wal_size"].iloc[0] in ("0 bytes", "0B", "0 B")
     engine.dispose()
+
+
+def night_metric(as_of: date, value: float) -> pd.DataFrame:
+    """Three rows of one night: a real measure (so its view shows it) and two others."""
+    frame = metric(value).assign(as_of=as_of)
+    frame.loc[0, "measure_id"] = "still_at_home_91"
+    return frame
+
+
+def publish_night(engine, run_id: str, as_of: date, value: float) -> None:
+    """What the nightly publish does with the metric: latest in metric, a night's slice
+    in the history."""
+    from transforms.warehouse.publish import metric_history
+
+    frame = night_metric(as_of, value)
+    sliced = {"shared_care.metric_history": metric_history(frame, run_id=run_id, as_of=as_of)}
+    publish(engine, PublishPlan(run_id, replace={"shared_care.metric": frame}, sliced=sliced))
+
+
+def history(engine) -> pd.DataFrame:
+    return read_frame(
+        engine, "select * from shared_care.metric_history order by as_of, measure_id, run_id"
+    )
+
+
+NIGHT_1, NIGHT_2 = date(2026, 11, 1), date(2026, 11, 2)
+
+
+def test_the_metric_history_keeps_every_night_and_the_views_show_the_latest(warehouse_url):
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    publish_night(engine, "n1", NIGHT_1, 0.5)
+    publish_night(engine, "n2", NIGHT_2, 0.6)
+
+    kept = history(engine)
+    assert len(kept) == 6
+    by_night = kept.groupby(kept["as_of"].astype(str))
+    assert by_night["value"].apply(set).to_dict() == {"2026-11-01": {0.5}, "2026-11-02": {0.6}}
+    assert by_night["run_id"].apply(set).to_dict() == {"2026-11-01": {"n1"}, "2026-11-02": {"n2"}}
+    latest = snapshot(engine)
+    assert len(latest) == 3 and set(latest["value"]) == {0.6}
+    assert set(latest["as_of"].astype(str)) == {"2026-11-02"}
+    view = read_frame(
+        engine, "select as_of, value, percent from shared_care.v_metric_still_at_home_91"
+    )
+    assert [(str(r.as_of), r.value, r.percent) for r in view.itertuples()] == [
+        ("2026-11-02", 0.6, 60.0)
+    ]
+    trend = read_frame(
+        engine,
+        "select as_of, unit, value, percent, run_id from shared_care.v_metric_history "
+        "where measure_id = 'still_at_home_91' order by as_of",
+    )
+    assert [(str(r.as_of), r.unit, r.value, r.percent, r.run_id) for r in trend.itertuples()] == [
+        ("2026-11-01", "proportion", 0.5, 50.0, "n1"),
+        ("2026-11-02", "proportion", 0.6, 60.0, "n2"),
+    ]
+
+    # the second night cleared and run again: the history is the same, row for row
+    publish_night(engine, "n2", NIGHT_2, 0.6)
+    pd.testing.assert_frame_equal(kept, history(engine))
+    engine.dispose()
+
+
+def test_another_run_of_a_night_replaces_that_night_only(warehouse_url):
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    publish_night(engine, "n1", NIGHT_1, 0.5)
+    publish_night(engine, "n2", NIGHT_2, 0.6)
+    publish_night(engine, "n2-full-refresh", NIGHT_2, 0.7)  # a new run id, same night
+    kept = history(engine)
+    assert len(kept) == 6
+    rows = {(str(r.as_of), r.run_id, r.value) for r in kept.itertuples()}
+    assert rows == {("2026-11-01", "n1", 0.5), ("2026-11-02", "n2-full-refresh", 0.7)}
+    engine.dispose()
+
+
+def test_history_rows_of_another_night_are_refused(warehouse_url):
+    from transforms.warehouse.publish import Slice
+
+    engine = make_engine(warehouse_url)
+    ensure_schema(engine)
+    publish_night(engine, "n1", NIGHT_1, 0.5)
+    before = history(engine)
+    stray = night_metric(NIGHT_1, 0.9).assign(run_id="n2")  # rows as of night 1 ...
+    plan = PublishPlan(
+        "n2",
+        replace={"shared_care.metric": night_metric(NIGHT_2, 0.9)},
+        sliced={"shared_care.metric_history": Slice(stray, "as_of", NIGHT_2)},  # ... as night 2
+    )
+    with pytest.raises(ContractError, match="as_of other than"):
+        publish(engine, plan)
+    pd.testing.assert_frame_equal(before, history(engine))
+    assert set(snapshot(engine)["value"]) == {0.5}
+    engine.dispose()

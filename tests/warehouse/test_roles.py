@@ -128,6 +128,22 @@ def test_dashboard_reader_reads_shared_care(warehouse):
     assert allowed(warehouse, "dashboard_reader", "select * from shared_care.v_people")
 
 
+def test_dashboard_reader_reads_the_metric_history_and_its_view(warehouse):
+    with warehouse.begin() as conn:
+        conn.execute(
+            text(
+                "insert into shared_care.metric_history (measure_id, value, as_of, run_id) "
+                "values ('ascof_2d', 0.75, '2026-11-01', 'r1')"
+            )
+        )
+    assert allowed(
+        warehouse, "dashboard_reader", "select value, run_id from shared_care.metric_history"
+    ) == [(0.75, "r1")]
+    assert allowed(
+        warehouse, "dashboard_reader", "select unit, percent from shared_care.v_metric_history"
+    ) == [("proportion", 75.0)]
+
+
 @pytest.mark.parametrize(
     "sql",
     [
@@ -140,6 +156,9 @@ def test_dashboard_reader_reads_shared_care(warehouse):
         "update shared_care.person set sex = 'M'",
         "delete from shared_care.person",
         "truncate shared_care.metric",
+        "delete from shared_care.metric_history",
+        "insert into shared_care.metric_history (measure_id, as_of, run_id) "
+        "values ('m', '2026-11-01', 'r')",
         "create table shared_care.scratch (a int)",
         "create or replace view shared_care.v_people as select 1 as a",
         "drop view shared_care.v_people",

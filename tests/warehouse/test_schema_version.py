@@ -40,6 +40,18 @@ def test_an_object_dropped_by_hand_is_put_back(warehouse_url):
     engine.dispose()
 
 
+def test_a_dropped_trend_view_is_put_back(warehouse_url):
+    trend = "shared_care.v_metric_history"
+    engine = make_engine(warehouse_url)
+    ensure_current_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"drop view {trend}"))
+        assert missing_objects(conn) == [trend]
+    assert ensure_current_schema(engine) is True
+    assert read_frame(engine, f"select count(*) as n from {trend}")["n"].tolist() == [0]
+    engine.dispose()
+
+
 def test_any_change_to_a_schema_file_or_the_comments_changes_the_fingerprint(tmp_path, monkeypatch):
     from transforms.build import dictionary
 

@@ -654,6 +654,20 @@ SHARED_CARE_TABLES: tuple[TableDoc, ...] = (
         },
     ),
 )
+_METRIC_DOC = SHARED_CARE_TABLES[-1]
+SHARED_CARE_TABLES += (
+    TableDoc(
+        "shared_care.metric_history",
+        "Every night's shared_care.metric rows, for trends (shared_care.metric holds the "
+        "latest night only). A night published again replaces that night's rows; other "
+        "nights' rows are kept. View: shared_care.v_metric_history.",
+        {
+            **_METRIC_DOC.columns,
+            "as_of": "The night the figures are as of: one set of rows per night.",
+            "run_id": "The pipeline run that published this night's rows.",
+        },
+    ),
+)
 
 IDENTITY_TABLES: tuple[TableDoc, ...] = (
     TableDoc(
@@ -890,4 +904,12 @@ VIEW_COLUMNS: dict[str, str] = {
     "status": "final, provisional, pending, partial_history or no_population.",
     "definition_version": "Definition version.",
     "as_of": "Night the data is as of.",
+}
+
+#: The trend view over shared_care.metric_history: every measure, every night.
+HISTORY_VIEW = "shared_care.v_metric_history"
+HISTORY_VIEW_COLUMNS: dict[str, str] = {
+    **VIEW_COLUMNS,
+    "as_of": "Night the figures are as of (one value per night published).",
+    "run_id": "Run that published the night.",
 }

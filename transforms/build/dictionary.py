@@ -9,7 +9,7 @@ Generated files (never edit them by hand; change :mod:`transforms.build.definiti
   column;
 * ``sql/views/<measure_id>.sql`` - one view per measure, ``shared_care.v_metric_<id>``,
   plain CTE SQL that runs on DuckDB and PostgreSQL (``ensure_schema`` runs them after
-  the DDL);
+  the DDL), and ``sql/views/metric_history.sql``, the trend view over every night;
 * ``sql/postgres/comments.sql`` - the same COMMENT ON statements as
   :func:`comment_statements`, for a DBA to run by hand.
 
@@ -155,8 +155,80 @@ from labelled;
 """
 
 
+def history_view_sql() -> str:
+    """``create or replace view`` of the trend view: the measure views' columns over
+    every night of ``shared_care.metric_history``, plus ``run_id``."""
+    units = "\n".join(f"            when '{m.measure_id}' then '{m.unit}'" for m in D.MEASURES)
+    return f"""-- {GENERATED}.
+-- Every measure, every night published: the trend behind the measure views.
+-- One row per night (as_of), measure, period and breakdown of shared_care.metric_history.
+create or replace view {D.HISTORY_VIEW} as
+with history_rows as (
+    select
+        measure_id,
+        measure_name,
+        period_start,
+        period_end,
+        breakdown,
+        numerator,
+        denominator,
+        value,
+        status,
+        definition_version,
+        as_of,
+        run_id
+    from shared_care.metric_history
+),
+labelled as (
+    select
+        r.*,
+        cast(
+            case r.measure_id
+{units}
+            end as varchar
+        ) as unit,
+        cast(r.period_end - r.period_start as integer) as period_days,
+        position(':' in r.breakdown) as colon
+    from history_rows r
+)
+select
+    measure_id,
+    measure_name,
+    unit,
+    case
+        when period_days = 0 then 'snapshot'
+        when period_days between 89 and 91 then 'quarter'
+        when period_days between 364 and 365 then 'financial_year'
+        else 'other'
+    end as period_type,
+    period_start,
+    period_end,
+    breakdown,
+    case when colon = 0 then breakdown else substr(breakdown, 1, colon - 1) end
+        as breakdown_dimension,
+    case when colon = 0 then breakdown else substr(breakdown, colon + 1) end
+        as breakdown_value,
+    numerator,
+    denominator,
+    value,
+    case when unit = 'proportion' then 100 * value else cast(null as double precision) end
+        as percent,
+    status,
+    definition_version,
+    as_of,
+    run_id
+from labelled;
+"""
+
+
+#: File of the trend view in sql/views (beside one file per measure).
+HISTORY_VIEW_FILE = "metric_history.sql"
+
+
 def view_files() -> dict[str, str]:
-    return {f"{m.measure_id}.sql": view_sql(m) for m in D.MEASURES}
+    files = {f"{m.measure_id}.sql": view_sql(m) for m in D.MEASURES}
+    files[HISTORY_VIEW_FILE] = history_view_sql()
+    return files
 
 
 # --------------------------------------------------------------------------- comments
@@ -191,6 +263,12 @@ def comment_statements(existing: dict[str, set[str]] | None = None) -> list[str]
             if existing is not None and col not in existing[m.view]:
                 continue
             out.append(f"comment on column {m.view}.{col} is {_quote(text)}")
+    if existing is None or D.HISTORY_VIEW in existing:
+        text = (
+            "Every measure, every night published (shared_care.metric_history), with the "
+            "columns of the measure views and run_id: the figures' trend across nights."
+        )
+        out.append(f"comment on view {D.HISTORY_VIEW} is {_quote(text)}")
     return out
 
 
@@ -360,6 +438,17 @@ def render_markdown() -> str:
         "| column | meaning |",
         "|---|---|",
         *[f"| `{c}` | {_md_escape(t)} |" for c, t in D.VIEW_COLUMNS.items()],
+        "",
+        "## Metric history view",
+        "",
+        f"`{D.HISTORY_VIEW}` (`sql/views/{HISTORY_VIEW_FILE}`) shows every measure for "
+        "every night published, from `shared_care.metric_history`: one row per night "
+        "(`as_of`), measure, period and breakdown. The measure views show the latest "
+        "night only. Columns:",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+        *[f"| `{c}` | {_md_escape(t)} |" for c, t in D.HISTORY_VIEW_COLUMNS.items()],
         "",
         "## Comments in the warehouse",
         "",

@@ -887,6 +887,7 @@ def build_step(ctx: RunContext) -> dict:
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.person import build_person_tables
+    from transforms.build.population import load_population
     from transforms.nightly.accounting import COLUMNS, account, check_balanced
     from transforms.validation import build_data_docs, raise_for_breaches, validate_output_table
 
@@ -930,11 +931,13 @@ def build_step(ctx: RunContext) -> dict:
         )
         activity = care_event_state.read_table(CareEventState(ctx.tokens_dir), contacts=False)
     tables["pathway2_stay"] = build_pathway2_stays(activity)
+    population_path = ctx.settings.population_file
     tables["metric"] = compute_measures(
         tables["person"],
         activity,
         tables["pathway2_stay"],
         as_of=ctx.night,
+        population=load_population(population_path) if population_path else None,
     )
     del activity
 
@@ -1035,6 +1038,7 @@ def publish_step(ctx: RunContext) -> dict:
     from transforms.warehouse.publish import (
         PublishPlan,
         Upsert,
+        metric_history,
         publish,
         refresh_dashboard_copy,
         settle_after_full_publish,
@@ -1121,6 +1125,12 @@ def publish_step(ctx: RunContext) -> dict:
                 [{"run_id": ctx.run_id, **r} for r in dchs["rejected"]],
                 columns=["run_id", "drop_date", "kind", "reason"],
             ),
+        },
+        # every night's figures are kept: a night published again replaces its own
+        sliced={
+            "shared_care.metric_history": metric_history(
+                replace["shared_care.metric"], run_id=ctx.run_id, as_of=ctx.night
+            )
         },
         watermarks={"dcc": dcc["watermark"]} if dcc["watermark"] else {},
         ingested_drops=pd.DataFrame(

@@ -581,6 +581,16 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
             ),
         }
     ).select(ERRORS)
+    # the generator's own population: who lives where, born and died when (not written as
+    # such; ``generate`` counts it into population.csv)
+    people_tbl = pa.table(
+        {
+            "true_person_id": _str(tpid),
+            "date_of_birth": _date_array(p.dob),
+            "date_of_death": _date_array(death),
+            "la_district": _str(p.addr["la"]),
+        }
+    )
     return {
         "person": person_tbl,
         "event": event_tbl,
@@ -590,6 +600,7 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
         "inpatient_spell.csv": spell_tbl.select([*DCHS_INPATIENT_SPELL, "_night"]),
         "truth": truth,
         "errors": errors_tbl,
+        "people": people_tbl,
     }
 
 

@@ -18,7 +18,13 @@ from pathlib import Path
 from transforms.contracts import DCHS_FILES
 from transforms.synthetic.chunk import generate_chunk
 from transforms.synthetic.config import GenConfig
-from transforms.synthetic.writers import DccWriter, DchsWriter, ParquetAppender
+from transforms.synthetic.population import census
+from transforms.synthetic.writers import (
+    DccWriter,
+    DchsWriter,
+    ParquetAppender,
+    write_population,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +45,8 @@ def _chunks(cfg: GenConfig, workers: int):
 
 
 def generate(cfg: GenConfig, out: Path, *, dcc_url: str | None = None, workers: int = 1) -> dict:
-    """Generate both sources and the ground truth into ``out``; returns generation.json."""
+    """Generate both sources, the ground truth and the population (``population.csv``, as
+    of the first night) into ``out``; returns generation.json."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if dcc_url is None:
@@ -56,6 +63,7 @@ def generate(cfg: GenConfig, out: Path, *, dcc_url: str | None = None, workers: 
     error_counts: Counter = Counter()
     record_counts: Counter = Counter()
     event_counts: Counter = Counter()
+    population = None
     try:
         for i, tables in enumerate(_chunks(cfg, workers)):
             dcc.write(tables["person"], tables["event"])
@@ -76,6 +84,8 @@ def generate(cfg: GenConfig, out: Path, *, dcc_url: str | None = None, workers: 
             ):
                 record_counts[row["source"]] += row["source_count"]
             event_counts["dcc_event"] += tables["event"].num_rows
+            counted = census(tables["people"], cfg.first_night)
+            population = counted if population is None else population + counted
             log.info("chunk %d/%d written", i + 1, cfg.n_chunks)
     finally:
         dcc.close()
@@ -83,6 +93,7 @@ def generate(cfg: GenConfig, out: Path, *, dcc_url: str | None = None, workers: 
         if truth is not None:
             truth.close()
             errors.close()
+    write_population(out / "population.csv", population)
     rates = dataclasses.asdict(cfg.rates)
     dchs_totals = {name: sum(v[name] for v in per_night.values()) for name in DCHS_FILES}
     realised = {}

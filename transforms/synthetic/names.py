@@ -150,6 +150,16 @@ def postcode_districts() -> list[tuple[str, str]]:
 
 
 @cache
+def la_districts() -> list[tuple[str, str, bool]]:
+    """(ONS district code, district name, in Derbyshire County) from ``la_districts.csv``."""
+    with (REFERENCE / "la_districts.csv").open(newline="", encoding="utf-8") as fh:
+        return [
+            (r["district_code"], r["district_name"], r["in_county"] == "Y")
+            for r in csv.DictReader(fh)
+        ]
+
+
+@cache
 def nicknames() -> dict[str, list[str]]:
     """canonical name -> its nicknames, from ``transforms/reference/nicknames.csv``."""
     out: dict[str, list[str]] = {}

@@ -8,8 +8,10 @@ Derbyshire-like pyramid with 22% aged 65+; coverage targets are ~75% DCHS patien
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
+import pyarrow as pa
 
 from transforms import codes
 from transforms.synthetic import names as N
@@ -55,6 +57,9 @@ COMMON_FULL_NAMES = {0: [("John", "Smith"), ("David", "Smith"), ("John", "Taylor
                      1: [("Margaret", "Smith"), ("Susan", "Jones"), ("Sarah", "Smith")]}  # fmt: skip
 
 UNIT_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
+
+#: Single years of age in ``population.csv``; the oldest holds everyone that age or over.
+OLDEST_AGE = 90
 
 
 @dataclass
@@ -322,3 +327,34 @@ def _lookalikes(rng: np.random.Generator, p: People, tl: Timeline, rates: Rates)
         options = COMMON_FULL_NAMES[int(p.sex[i])]
         p.given[i], p.family[i] = options[i % len(options)]
     p.lookalike[pick] = LOOKALIKE_COMMON
+
+
+def census(people: pa.Table, on: date) -> np.ndarray:
+    """People alive at the start of ``on`` by local authority district and single year of
+    age: an int64 array, one row per district of ``names.la_districts()`` (in its
+    order), one column per age 0..``OLDEST_AGE`` (the last one is that age or over).
+
+    ``people``: ``date_of_birth``, ``date_of_death`` (null if alive) and ``la_district``
+    (a district name of ``la_districts.csv``), one row per person."""
+    districts = [name for _, name, _ in N.la_districts()]
+    out = np.zeros((len(districts), OLDEST_AGE + 1), dtype=np.int64)
+    if people.num_rows == 0:
+        return out
+    dob = people.column("date_of_birth").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    death = people.column("date_of_death").fill_null(date.max).to_numpy(zero_copy_only=False)
+    alive = death.astype("datetime64[D]") >= np.datetime64(on, "D")
+    year = dob.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = (dob.astype("datetime64[M]") - dob.astype("datetime64[Y]")).astype(np.int64) + 1
+    day = (dob - dob.astype("datetime64[M]")).astype(np.int64) + 1
+    # whole years: one less until this year's birthday (29 February counts from 1 March)
+    before = (on.month < month) | ((on.month == month) & (on.day < day))
+    age = np.clip(on.year - year - before, 0, OLDEST_AGE)
+    la = people.column("la_district").to_numpy(zero_copy_only=False)
+    row = np.full(la.shape[0], -1, dtype=np.int64)
+    for i, name in enumerate(districts):
+        row[la == name] = i
+    if (row < 0).any():
+        unknown = sorted(set(la[row < 0].tolist()))
+        raise ValueError(f"districts missing from la_districts.csv: {unknown}")
+    np.add.at(out, (row[alive], age[alive]), 1)
+    return out

@@ -5,6 +5,7 @@ All of them append chunk by chunk, so nothing is held for the whole population.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -29,6 +30,7 @@ from sqlalchemy import (
 )
 
 from transforms.contracts import DCC_TABLES, DCHS_FILES
+from transforms.synthetic.names import la_districts
 
 INSERT_BATCH = 50_000
 _DATE_COLUMNS = {"date_of_birth", "date_of_death", "event_start_date", "event_end_date"}
@@ -192,3 +194,17 @@ class ParquetAppender:
 
     def close(self) -> None:
         self.writer.close()
+
+
+POPULATION_COLUMNS = ["district_code", "district_name", "in_county", "age", "population"]
+
+
+def write_population(path: Path, counts: np.ndarray) -> None:
+    """``population.csv``: one row per district (``la_districts.csv`` order) and single
+    year of age, the format ``transforms.build.population.load_population`` reads."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(POPULATION_COLUMNS)
+        for (code, name, in_county), row in zip(la_districts(), counts, strict=True):
+            for age, n in enumerate(row.tolist()):
+                out.writerow([code, name, "Y" if in_county else "N", age, n])

@@ -9,6 +9,9 @@ Everything a night changes is written in ONE transaction:
 * ``run_scoped`` tables (the audit tables, and the person key history, which only
   grows) lose any rows of this run id and get tonight's, so a re-run of a night
   replaces rather than duplicates;
+* ``sliced`` tables (the metric history) lose the rows of tonight's slice (``as_of`` =
+  the night) and get tonight's, whatever run wrote them before, and keep every other
+  night's rows;
 * state that drives the next night (watermarks, ingested DCHS drops) moves in the same
   transaction, so a failed publish leaves the next night starting from the same place.
 """
@@ -20,14 +23,14 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
 from transforms.frames import sql_text
-from transforms.warehouse.bulk import delete_keys, insert_frame
+from transforms.warehouse.bulk import ContractError, delete_keys, insert_frame
 from transforms.warehouse.lineage import Head, check_forward
 
 log = logging.getLogger(__name__)
@@ -50,11 +53,23 @@ class Upsert:
 
 
 @dataclass
+class Slice:
+    """Rows that replace every row whose ``column`` equals ``value``: one night's part of a
+    table that keeps every night. Every row must carry ``value`` in ``column``, so the
+    next publish of the same slice removes all of them."""
+
+    rows: pd.DataFrame
+    column: str
+    value: object
+
+
+@dataclass
 class PublishPlan:
     run_id: str
     replace: dict[str, pd.DataFrame] = field(default_factory=dict)
     upsert: dict[str, Upsert] = field(default_factory=dict)
     run_scoped: dict[str, pd.DataFrame] = field(default_factory=dict)
+    sliced: dict[str, Slice] = field(default_factory=dict)
     watermarks: dict[str, object] = field(default_factory=dict)  # source -> timestamp
     ingested_drops: pd.DataFrame | None = None  # drop_date, manifest_sha256, rows_total
     #: the published run the night was built on; the publish refuses when the warehouse
@@ -90,6 +105,8 @@ def _apply(conn, plan: PublishPlan, written: dict[str, int]) -> None:
     for table, frame in plan.run_scoped.items():
         conn.execute(text(f"delete from {table} where run_id = :r"), {"r": plan.run_id})
         written[table] = insert_frame(conn, table, frame)
+    for table, part in plan.sliced.items():
+        written[table] = replace_slice(conn, table, part)
     for source, mark in plan.watermarks.items():
         conn.execute(text("delete from audit.watermark where source = :s"), {"s": source})
         conn.execute(
@@ -157,6 +174,31 @@ def replace_rows(conn, table: str, frame: pd.DataFrame) -> int:
         return swap_load(conn, table, frame)
     empty_table(conn, table)
     return insert_frame(conn, table, frame)
+
+
+def replace_slice(conn, table: str, part: Slice) -> int:
+    """Delete the rows of ``table`` in ``part``'s slice, insert ``part.rows``."""
+    if part.column not in part.rows.columns:
+        raise ContractError(f"rows for {table} lack the slice column {part.column}")
+    values = part.rows[part.column]
+    if isinstance(part.value, date):  # a date column may arrive as datetime64
+        outside = pd.to_datetime(values).ne(pd.Timestamp(part.value))
+    else:
+        outside = values.ne(part.value)
+    if outside.any():
+        raise ContractError(
+            f"{table}: {int(outside.sum())} row(s) with {part.column} other than this "
+            f"publish's {part.value}: a later publish of {part.value} would not replace them"
+        )
+    conn.execute(text(f'delete from {table} where "{part.column}" = :v'), {"v": part.value})
+    return insert_frame(conn, table, part.rows)
+
+
+def metric_history(metric: pd.DataFrame, *, run_id: str, as_of) -> Slice:
+    """Tonight's ``shared_care.metric`` rows as the ``shared_care.metric_history`` slice of
+    night ``as_of``: a night published again (a cleared run, or another run of the same
+    night) replaces its own rows, whatever its run id, and leaves other nights alone."""
+    return Slice(rows=metric.assign(run_id=run_id), column="as_of", value=as_of)
 
 
 def upsert_rows(conn, table: str, change: Upsert) -> int:

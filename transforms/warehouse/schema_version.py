@@ -47,7 +47,8 @@ def schema_fingerprint() -> str:
 
 
 def missing_objects(conn) -> list[str]:
-    """Tables, columns and measure views the DDL defines that the warehouse lacks."""
+    """Tables, columns, measure views and the trend view the DDL defines that the
+    warehouse lacks."""
     from transforms.build import definitions as D
     from transforms.build.dictionary import ddl_columns, existing_columns
 
@@ -59,7 +60,7 @@ def missing_objects(conn) -> list[str]:
             missing.append(table)
             continue
         missing += [f"{table}.{name}" for name, _ in columns if name not in have]
-    missing += [m.view for m in D.MEASURES if m.view not in existing]
+    missing += [v for v in [*(m.view for m in D.MEASURES), D.HISTORY_VIEW] if v not in existing]
     return missing
 
 
