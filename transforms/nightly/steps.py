@@ -740,7 +740,12 @@ def linkage_report(
     ctx: RunContext, edges: pd.DataFrame, scored: pd.DataFrame, index: pd.DataFrame, queued: int
 ) -> dict:
     """The night's HTML linkage report; accuracy against ground truth when there is one."""
-    from transforms.link.report import evaluate_against_truth, write_linkage_report
+    from transforms.link.report import (
+        evaluate_against_truth,
+        write_linkage_index,
+        write_linkage_report,
+    )
+    from transforms.link.splink_model import load_model
 
     truth_path = ctx.settings.ground_truth
     metrics = None
@@ -749,13 +754,18 @@ def linkage_report(
         seen = index[["source", "source_record_id"]].astype(str)
         truth = truth.astype({"source": str, "source_record_id": str}).merge(seen)
         metrics = evaluate_against_truth(index, truth)
+    model_path = ctx.build_dir / "linkage_model.json"
     path = write_linkage_report(
         ctx.settings.reports_dir / "linkage" / f"{ctx.night}_{safe_name(ctx.run_id)}.html",
         route_counts=edges["route"].value_counts().to_dict(),
         pairs=scored,
         review_queue_size=queued,
         truth_metrics=metrics,
+        model=load_model(model_path) if model_path.exists() else None,
+        night=str(ctx.night),
+        run_id=ctx.run_id,
     )
+    write_linkage_index(path.parent)
     out = {"path": str(path)}
     if metrics:
         out.update({f"truth_{k}": float(v) for k, v in metrics.items() if k != "mode"})
