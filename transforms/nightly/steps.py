@@ -1058,7 +1058,23 @@ def publish_step(ctx: RunContext) -> dict:
         "published": written,
         "persons": summary["person"],
         "persons_both": summary["persons_both"],
+        "dashboard": write_dashboard_page(ctx),
     }
+
+
+def write_dashboard_page(ctx: RunContext) -> str | None:
+    """The partnership dashboard from the published warehouse; its path, or None when it
+    could not be rendered (logged: the night is published all the same)."""
+    from transforms.reports.dashboard import write_dashboard
+
+    engine = _engine(ctx)
+    try:
+        return str(write_dashboard(engine, ctx.settings.reports_dir / "dashboard"))
+    except Exception:  # noqa: BLE001 - a page for people must not fail a published night
+        log.exception("dashboard not rendered; the night is published")
+        return None
+    finally:
+        engine.dispose()
 
 
 def source_findings(run_id: str, findings: list[dict]) -> pd.DataFrame:
