@@ -206,3 +206,20 @@ def test_index_lists_nights_newest_first_and_latest_is_the_newest(tmp_path):
     latest = (where / "latest.html").read_text(encoding="utf-8")
     assert latest == (where / "2026-11-03_scheduled.html").read_text(encoding="utf-8")
     assert 'href="index.html"' in latest
+
+
+def test_a_model_the_charts_cannot_read_still_gives_the_report(tmp_path, caplog):
+    out = write_linkage_report(
+        tmp_path / "r.html",
+        route_counts={"deterministic": 2},
+        pairs=pd.DataFrame({"match_weight": [], "match_probability": []}),
+        review_queue_size=0,
+        truth_metrics=None,
+        model={"comparisons": "not a list"},
+        night="2026-11-02",
+        run_id="run-1",
+    )
+    text = out.read_text(encoding="utf-8")
+    assert 'id="routes"' in text and 'id="weights"' in text
+    assert "Charts not drawn" in text and "vegaEmbed(" not in text
+    assert "Splink's charts not drawn" in caplog.text

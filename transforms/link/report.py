@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import math
 import re
 import shutil
@@ -28,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 PAIR_KEYS = ["source_l", "source_record_id_l", "source_r", "source_record_id_r"]
 
@@ -589,7 +592,11 @@ def write_linkage_report(
         sections.append("".join(parts))
     draw = ""
     if model is not None:
-        section, draw = _splink_section(model, pairs, MATCH_THRESHOLD)
+        try:
+            section, draw = _splink_section(model, pairs, MATCH_THRESHOLD)
+        except Exception:  # noqa: BLE001 - the report still serves without the charts
+            log.exception("Splink's charts not drawn; the linkage report has the rest")
+            section = '<section id="model"><h2>The model</h2><p>Charts not drawn: see the log.</p></section>'
         sections.insert(2, section)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
     heading = "Linkage report" + (f" — night {night}" if night else "")
