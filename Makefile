@@ -40,7 +40,9 @@ ui: setup
 
 ## make test: every test, including PostgreSQL, the Airflow end to end and the heavier suites
 test: setup system-deps spark-env
-	$(BIN)/python -m pytest -m "slow or not slow"
+	@$(BIN)/python -m pytest -m "slow or not slow"; status=$$?; \
+	  echo "browser screenshots and logs: $${CARE_TEST_ARTIFACTS:-$(CURDIR)/tests/artifacts}"; \
+	  exit $$status
 
 ## make distributed: the Celery topology from real processes, one run through the REST API
 distributed: setup

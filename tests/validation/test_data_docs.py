@@ -1,4 +1,7 @@
-"""Real GX Data Docs: every suite listed, every run's results, no clear identifiers."""
+"""Real GX Data Docs: every suite listed, every run's results, no clear identifiers; the
+site loads only local files and explains each rule in words.
+
+The pruning test runs last: it removes the first run's pages."""
 
 from __future__ import annotations
 
@@ -143,6 +146,60 @@ def test_data_docs_hold_no_clear_identifiers(docs):
         assert not (values & (tokens | words)), values & (tokens | words)
     # an off-list code is shown (it is what engineers need to see), identifiers are not
     assert any("Woman" in t for t in texts)
+
+
+_REMOTE_LOAD = re.compile(
+    r"<(?:link|script|img)\b[^>]*\b(?:href|src)=[\"']((?:https?:)?//[^\"']*)", re.IGNORECASE
+)
+_LOCAL_LOAD = re.compile(
+    r"<(?:link|script|img)\b[^>]*\b(?:href|src)=[\"'](?!https?:|//|#|data:)([^\"'?#]+)",
+    re.IGNORECASE,
+)
+
+
+def test_pages_load_only_local_files_that_exist(docs):
+    docs_dir = docs[0]
+    pages = [p for p in docs_dir.rglob("*.html") if "static" not in p.relative_to(docs_dir).parts]
+    assert len(pages) > 20
+    for page in pages:
+        html = page.read_text()
+        assert not _REMOTE_LOAD.findall(html), (page, _REMOTE_LOAD.findall(html)[:3])
+        assert "integrity=" not in html  # SRI over file:// fails the load
+        local = _LOCAL_LOAD.findall(html)
+        assert any(x.endswith("jquery.min.js") for x in local), page
+        for target in local:
+            assert (page.parent / target).resolve().is_file(), (page, target)
+    fonts = docs_dir / "static" / "offline" / "webfonts" / "fa-solid-900.woff2"
+    assert fonts.is_file()
+
+
+def _section(html: str, heading: str) -> str:
+    start = re.search(rf'<h5 class="m-0" >\s*{heading}\s*</h5>', html).start()
+    return html[start : html.index("</table>", start)]
+
+
+def test_validation_pages_explain_each_rule_in_words(docs):
+    docs_dir = docs[0]
+    (page,) = (docs_dir / "validations" / "dcc_person").rglob("care-rows.html")
+    html = page.read_text()
+    section = _section(html, "ok_postcode_format")
+    assert "values must belong to this set" in section  # GX's bare check
+    assert "<strong>postcode_format</strong> (warning): <code>postcode</code>, when" in section
+    assert "is a full UK postcode" in section
+    # every section but the overview carries its rules' descriptions
+    headings = re.findall(
+        r'<h5 class="m-0" >\s*([^<]+?)\s*</h5>(<ul class="care-rule-explained")?', html
+    )
+    assert len(headings) > 10
+    assert [h for h, explained in headings if not explained] == ["Overview"]
+    (schema,) = (docs_dir / "validations" / "dcc_person").rglob("care-schema.html")
+    assert "schema_columns</strong> (batch)" in schema.read_text()
+
+
+def test_suite_pages_show_the_notes_open(docs):
+    page = (docs[0] / "expectations" / "dcc_person.html").read_text()
+    assert "collapse m-2" not in page
+    assert page.count('m-2 care-rule-notes"') == 51  # one per expectation of dcc_person.json
 
 
 def test_later_runs_add_results_and_old_runs_are_pruned(docs, monkeypatch):

@@ -7,19 +7,30 @@ true_person_id``), and gives pairwise precision, recall and F1 overall, cross-sy
 (different sources) and within-system (same source). Clusters are scored by the pairs
 they imply (every two records in one cluster), which is what a person index publishes.
 
-``write_linkage_report`` writes one self-contained HTML page with inline SVG charts
-(no scripts, no CDN: it opens offline and in locked-down browsers).
+``write_linkage_report`` writes one self-contained HTML page: inline SVG charts, and,
+given the model, Splink's own charts (match weights, m/u parameters, and a waterfall for
+a few example pairs) as Vega-Lite specs drawn by Vega, Vega-Lite and vega-embed inlined
+from the installed Splink package: no CDN, so it opens offline and in locked-down
+browsers. The waterfall shows comparison levels and weights only: no token, Bloom
+filter or record id reaches the page. ``write_linkage_index`` writes ``index.html`` (the
+nights, newest first) and ``latest.html`` beside the nightly reports.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import logging
 import math
+import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 PAIR_KEYS = ["source_l", "source_record_id_l", "source_r", "source_record_id_r"]
 
@@ -279,6 +290,207 @@ def _fmt(v) -> str:
     return str(v)
 
 
+# --------------------------------------------------------------- Splink's own charts
+#: Example pairs the waterfall shows: the strongest link, the weakest link, and the
+#: strongest pair left for review (those that exist).
+WATERFALL_EXAMPLES = 3
+NET_ADJUSTMENT = "Term-frequency adjustments and caps (net)"
+
+
+def _settings(model: dict):
+    from splink.internals.settings_creator import SettingsCreator
+
+    from transforms.link.splink_model import _splink_settings
+
+    return SettingsCreator.from_path_or_dict(_splink_settings(model)).get_settings("duckdb")
+
+
+def comparison_levels(model: dict) -> pd.DataFrame:
+    """Every comparison level of ``model`` with its label: ``comparison, gamma, label,
+    m_probability, u_probability, match_weight`` (null levels have no weight)."""
+    rows = []
+    for c in _settings(model).comparisons:
+        for level in c.comparison_levels:
+            null = level.is_null_level
+            m = None if null else level.m_probability
+            u = None if null else level.u_probability
+            weight = math.log2(m / u) if (m and u) else None
+            rows.append(
+                {
+                    "comparison": c.output_column_name,
+                    "gamma": int(level.comparison_vector_value),
+                    "label": level.label_for_charts,
+                    "m_probability": m,
+                    "u_probability": u,
+                    "match_weight": weight,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def example_pairs(
+    pairs: pd.DataFrame, threshold: float, k: int = WATERFALL_EXAMPLES
+) -> pd.DataFrame:
+    """Up to ``k`` pairs to explain: strongest link, weakest link, strongest review pair."""
+    if pairs.empty or "match_probability" not in pairs:
+        return pairs.iloc[0:0]
+    p = pairs["match_probability"].to_numpy(dtype=float)
+    links, review = np.flatnonzero(p >= threshold), np.flatnonzero(p < threshold)
+    picks: list[int] = []
+    if links.size:
+        picks += [int(links[np.argmax(p[links])]), int(links[np.argmin(p[links])])]
+    if review.size:
+        picks.append(int(review[np.argmax(p[review])]))
+    picks = list(dict.fromkeys(picks))[:k]
+    return pairs.iloc[picks]
+
+
+def waterfall_records(model: dict, examples: pd.DataFrame) -> list[dict]:
+    """Splink's waterfall data for ``examples`` (gamma columns and ``match_weight``),
+    levels and weights only.
+
+    The scored pairs keep comparison levels, not Splink's per-pair term-frequency
+    adjustments; what the final weight holds beyond the prior and the level weights
+    (term frequencies, a look-alike cap) is one bar, ``NET_ADJUSTMENT``.
+    """
+    from splink.internals.waterfall_chart import records_to_waterfall_data
+
+    settings = _settings(model)
+    gammas = [c._gamma_column_name for c in settings.comparisons]
+    inputs = []
+    for _, row in examples.iterrows():
+        record = {g: int(row[g]) for g in gammas}
+        record |= {
+            c._mw_tf_adj_column_name: 0.0 for c in settings.comparisons if c._has_tf_adjustments
+        }
+        record |= {"match_weight": float(row["match_weight"])}
+        record["match_probability"] = float(row["match_probability"])
+        inputs.append(record)
+    # hide_details: no input value (token, Bloom filter) is read into the chart
+    data = records_to_waterfall_data(inputs, settings, True)
+    out: list[dict] = []
+    for number in range(len(inputs)):
+        bars = [
+            r for r in data if r["record_number"] == number and not r["term_frequency_adjustment"]
+        ]
+        final = bars.pop()
+        net = final["log2_bayes_factor"] - sum(
+            r["log2_bayes_factor"] for r in bars if r["comparison_vector_value"] != -1
+        )
+        bars.append(
+            {
+                **{k: None for k in final},
+                "column_name": "tf_and_caps",
+                "label_for_charts": NET_ADJUSTMENT,
+                "log2_bayes_factor": net,
+                "bayes_factor": 2**net,
+                "value_l": "",
+                "value_r": "",
+                "term_frequency_adjustment": True,
+                "record_number": number,
+            }
+        )
+        bars.append(final)
+        for i, bar in enumerate(bars):
+            bar["bar_sort_order"] = i
+            bar["value_l"] = bar["value_r"] = ""
+        out += bars
+    return out
+
+
+def splink_chart_specs(model: dict, pairs: pd.DataFrame, threshold: float) -> dict[str, dict]:
+    """Vega-Lite specs of Splink's charts: ``match_weights``, ``m_u_parameters`` and,
+    when there are scored pairs, ``waterfall``."""
+    from splink.internals.charts import WaterfallChart
+
+    settings = _settings(model)
+    specs = {
+        "match_weights": settings.match_weights_chart().chart_dict,
+        "m_u_parameters": settings.m_u_parameters_chart().chart_dict,
+    }
+    examples = example_pairs(pairs, threshold)
+    if len(examples):
+        chart = WaterfallChart(waterfall_records(model, examples), True).chart_dict
+        # Splink sizes the example slider by bars, not by examples
+        chart["params"][0]["bind"]["max"] = len(examples) - 1
+        specs["waterfall"] = chart
+    return specs
+
+
+def _vega_scripts() -> str:
+    from splink.internals.html_utils import load_chart_libraries
+
+    libraries = load_chart_libraries()  # vega, vega-lite, vega-embed as Splink ships them
+    escaped = "<\\/script"
+    return "".join(
+        "<script>" + src.replace("</script", escaped) + "</script>\n"
+        for src in (libraries["vega"], libraries["vega-lite"], libraries["vega-embed"])
+    )
+
+
+def _json_for_script(value) -> str:
+    return json.dumps(value, default=float).replace("</", "<\\/")
+
+
+CHART_TITLES = {
+    "match_weights": "Match weights of each comparison level",
+    "m_u_parameters": "m and u probabilities of each comparison level",
+    "waterfall": "How the match weight of example pairs adds up",
+}
+
+
+def _splink_section(model: dict, pairs: pd.DataFrame, threshold: float) -> tuple[str, str]:
+    """(the section's HTML, the scripts that draw it)."""
+    specs = splink_chart_specs(model, pairs, threshold)
+    levels = comparison_levels(model)
+    parts = ['<section id="model"><h2>The model</h2>']
+    for name in specs:
+        parts.append(
+            f'<h3>{_esc(CHART_TITLES[name])}</h3><div class="chart" id="chart-{name}"></div>'
+        )
+        if name == "waterfall":
+            examples = example_pairs(pairs, threshold)
+            rows = [
+                (i, _fmt(float(r.match_probability)), _fmt(float(r.match_weight)),
+                 "link" if r.match_probability >= threshold else "review")
+                for i, r in enumerate(examples.itertuples(index=False))
+            ]  # fmt: skip
+            parts.append(
+                "<p>The slider picks the example (record_number). Levels and weights only: "
+                "the pairs' tokens and record ids are not shown.</p>"
+                + _table(rows, ("record_number", "probability", "match weight", "outcome"))
+            )
+    parts.append("<h3>Comparison levels</h3>")
+    parts.append(
+        _table(
+            [
+                (
+                    r.comparison,
+                    r.gamma,
+                    r.label,
+                    *(
+                        "" if v is None or pd.isna(v) else f"{v:.4g}"
+                        for v in (r.m_probability, r.u_probability, r.match_weight)
+                    ),
+                )
+                for r in levels.itertuples(index=False)
+            ],
+            ("comparison", "gamma", "level", "m", "u", "match weight"),
+        )
+    )
+    parts.append("</section>")
+    draw = (
+        _vega_scripts()
+        + "<script>\nconst SPECS = "
+        + _json_for_script(specs)
+        + ";\nfor (const [name, spec] of Object.entries(SPECS)) {\n"
+        + "  const el = document.getElementById('chart-' + name);\n"
+        + "  vegaEmbed(el, spec, {actions: false, renderer: 'svg'})\n"
+        + "    .catch(err => { el.textContent = 'chart not drawn: ' + err; });\n}\n</script>"
+    )
+    return "".join(parts), draw
+
+
 # --------------------------------------------------------------------------- report
 def write_linkage_report(
     out_html: Path,
@@ -287,13 +499,19 @@ def write_linkage_report(
     pairs: pd.DataFrame,
     review_queue_size: int,
     truth_metrics: dict | None,
+    model: dict | None = None,
+    night: str | None = None,
+    run_id: str | None = None,
 ) -> Path:
-    """Write the linkage report (self-contained HTML with inline SVG charts).
+    """Write the linkage report (self-contained HTML, works offline).
 
     ``route_counts``: links by route, e.g. ``{"deterministic": 120, "probabilistic": 30,
     "review": 4}``. ``pairs``: scored pairs (``match_weight``, ``match_probability``).
     ``truth_metrics``: :func:`evaluate_against_truth` output (or a dict of several,
     e.g. ``{"pairs": {...}, "clusters": {...}}``), or None when there is no truth.
+    ``model``: the Splink model (settings with m/u), for Splink's charts and the table of
+    labelled comparison levels; ``pairs`` then needs its ``gamma_*`` columns.
+    ``night``, ``run_id``: shown in the page and read by :func:`write_linkage_index`.
     """
     from transforms.link.splink_model import MATCH_THRESHOLD, REVIEW_BAND
 
@@ -353,16 +571,11 @@ def write_linkage_report(
         )
         parts = ['<section id="accuracy"><h2>Accuracy against ground truth</h2>']
         for name, m in sets.items():
-            labels, vals, rows = [], [], []
+            rows = []
             for scope in ("", "cross_", "within_"):
                 scope_name = {"": "all", "cross_": "cross-system", "within_": "within-system"}[
                     scope
                 ]
-                for metric in ("precision", "recall", "f1"):
-                    key = f"{scope}{metric}"
-                    if key in m:
-                        labels.append(f"{scope_name} {metric}")
-                        vals.append(float(m[key]))
                 rows.append(
                     (
                         scope_name,
@@ -372,29 +585,85 @@ def write_linkage_report(
                         ),
                     )
                 )
-            title = f"Precision / recall / F1 {name}".strip()
+            # a table only: near 1.0, bars of precision/recall/F1 show nothing it does not
             parts.append(f"<h3>{_esc(name or 'pairwise')}</h3>")
-            parts.append(svg_bar_chart(labels, vals, title=title, colour="#7d5ba6"))
             parts.append(_table(rows, ("scope", "precision", "recall", "F1", "TP", "FP", "FN")))
         parts.append("</section>")
         sections.append("".join(parts))
+    draw = ""
+    if model is not None:
+        try:
+            section, draw = _splink_section(model, pairs, MATCH_THRESHOLD)
+        except Exception:  # noqa: BLE001 - the report still serves without the charts
+            log.exception("Splink's charts not drawn; the linkage report has the rest")
+            section = '<section id="model"><h2>The model</h2><p>Charts not drawn: see the log.</p></section>'
+        sections.insert(2, section)
     generated = datetime.now(UTC).isoformat(timespec="seconds")
+    heading = "Linkage report" + (f" — night {night}" if night else "")
+    run_line = f"Run <code>{_esc(run_id)}</code>. " if run_id else ""
     page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Linkage report</title>
+<html lang="en"><head><meta charset="utf-8"><title>{_esc(heading)}</title>
+<meta name="linkage-night" content="{_esc(night or "")}">
+<meta name="linkage-run-id" content="{_esc(run_id or "")}">
 <style>
 body {{ font-family: sans-serif; margin: 2em; max-width: 960px; color: #222; }}
 table {{ border-collapse: collapse; margin: 0.6em 0 1.4em; }}
 th, td {{ border: 1px solid #ccc; padding: 3px 10px; text-align: right; }}
 th:first-child, td:first-child {{ text-align: left; }}
 section {{ margin-bottom: 2em; }} .big {{ font-size: 1.6em; margin: 0.2em 0; }}
+.chart {{ min-height: 40px; margin: 0.5em 0 1em; }}
 </style></head><body>
-<h1>Linkage report</h1>
-<p>Generated {generated}. Link threshold {MATCH_THRESHOLD}; review band
+<p><a href="index.html">All nights</a> · <a href="latest.html">Latest</a></p>
+<h1>{_esc(heading)}</h1>
+<p>{run_line}Generated {generated}. Link threshold {MATCH_THRESHOLD}; review band
 [{REVIEW_BAND[0]}, {REVIEW_BAND[1]}). Pseudonymised data only: no identifiers appear here.</p>
 {"".join(sections)}
+{draw}
 </body></html>
 """
     tmp = out_html.with_suffix(out_html.suffix + ".tmp")
     tmp.write_text(page, encoding="utf-8")
     tmp.replace(out_html)
     return out_html
+
+
+_META = re.compile(r'<meta name="linkage-(night|run-id)" content="([^"]*)">')
+
+
+def write_linkage_index(report_dir: Path | str) -> Path:
+    """``index.html`` listing every nightly report in ``report_dir`` (newest night
+    first), and ``latest.html``, a copy of the newest; returns the index."""
+    report_dir = Path(report_dir)
+    found = []
+    for path in report_dir.glob("*.html"):
+        if path.name in ("index.html", "latest.html"):
+            continue
+        with path.open(encoding="utf-8") as f:
+            head = f.read(4000)
+        meta = dict(_META.findall(head))
+        night = meta.get("night") or path.stem[:10]
+        found.append((night, path.stat().st_mtime, path, meta.get("run-id", "")))
+    found.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    rows = "".join(
+        f'<tr><td>{_esc(night)}</td><td><a href="{_esc(path.name)}">{_esc(run or path.stem)}</a>'
+        f"</td><td>{'latest' if i == 0 else ''}</td></tr>"
+        for i, (night, _, path, run) in enumerate(found)
+    )
+    if found:
+        tmp = report_dir / "latest.html.tmp"
+        shutil.copyfile(found[0][2], tmp)
+        tmp.replace(report_dir / "latest.html")
+    latest = '<p><a href="latest.html">Latest report</a></p>' if found else "<p>No report yet.</p>"
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Linkage reports</title>
+<style>body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding: 3px 10px; }}
+</style></head><body><h1>Linkage reports</h1>{latest}
+<table><thead><tr><th>night</th><th>run</th><th></th></tr></thead><tbody>{rows}</tbody></table>
+</body></html>
+"""
+    index = report_dir / "index.html"
+    tmp = report_dir / "index.html.tmp"
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(index)
+    return index

@@ -842,7 +842,12 @@ def linkage_report(
     ctx: RunContext, edges: pd.DataFrame, scored: pd.DataFrame, index: pd.DataFrame, queued: int
 ) -> dict:
     """The night's HTML linkage report; accuracy against ground truth when there is one."""
-    from transforms.link.report import evaluate_against_truth, write_linkage_report
+    from transforms.link.report import (
+        evaluate_against_truth,
+        write_linkage_index,
+        write_linkage_report,
+    )
+    from transforms.link.splink_model import load_model
 
     truth_path = ctx.settings.ground_truth
     metrics = None
@@ -851,13 +856,18 @@ def linkage_report(
         seen = index[["source", "source_record_id"]].astype(str)
         truth = truth.astype({"source": str, "source_record_id": str}).merge(seen)
         metrics = evaluate_against_truth(index, truth)
+    model_path = ctx.build_dir / "linkage_model.json"
     path = write_linkage_report(
         ctx.settings.reports_dir / "linkage" / f"{ctx.night}_{safe_name(ctx.run_id)}.html",
         route_counts=edges["route"].value_counts().to_dict(),
         pairs=scored,
         review_queue_size=queued,
         truth_metrics=metrics,
+        model=load_model(model_path) if model_path.exists() else None,
+        night=str(ctx.night),
+        run_id=ctx.run_id,
     )
+    write_linkage_index(path.parent)
     out = {"path": str(path)}
     if metrics:
         out.update({f"truth_{k}": float(v) for k, v in metrics.items() if k != "mode"})
@@ -1160,7 +1170,23 @@ def publish_step(ctx: RunContext) -> dict:
         "published": written,
         "persons": summary["person"],
         "persons_both": summary["persons_both"],
+        "dashboard": write_dashboard_page(ctx),
     }
+
+
+def write_dashboard_page(ctx: RunContext) -> str | None:
+    """The partnership dashboard from the published warehouse; its path, or None when it
+    could not be rendered (logged: the night is published all the same)."""
+    from transforms.reports.dashboard import write_dashboard
+
+    engine = _engine(ctx)
+    try:
+        return str(write_dashboard(engine, ctx.settings.reports_dir / "dashboard"))
+    except Exception:  # noqa: BLE001 - a page for people must not fail a published night
+        log.exception("dashboard not rendered; the night is published")
+        return None
+    finally:
+        engine.dispose()
 
 
 def source_findings(run_id: str, findings: list[dict]) -> pd.DataFrame:

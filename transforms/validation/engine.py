@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from transforms.validation.offline_docs import make_offline
+
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -321,16 +323,21 @@ def check_against_masks(name: str, runs: list[RuleRun]) -> None:
 
 # -------------------------------------------------------------------------- Data Docs
 def build_data_docs(docs_dir: Path | str) -> Path:
-    """Render Data Docs under ``docs_dir`` (every suite, every kept result); the index."""
+    """Render Data Docs under ``docs_dir`` (every suite, every kept result); the index.
+
+    The site renders offline and each validation section explains its rules in words
+    (:func:`transforms.validation.offline_docs.make_offline`)."""
     where = site(docs_dir)
     context = where.context
     suite_ids = []
+    specs: dict[str, list[Expectation]] = {}
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
     )
 
     for path in sorted(expectations_dir().glob("*.json")):
         spec = json.loads(path.read_text(encoding="utf-8"))
+        specs[spec["name"]] = expectations_of(spec)
         _replace_suite(context, gx_suite(spec["name"], expectations_of(spec), spec.get("meta", {})))
         suite_ids.append(ExpectationSuiteIdentifier(name=spec["name"]))
     store = context.validation_results_store
@@ -342,6 +349,7 @@ def build_data_docs(docs_dir: Path | str) -> Path:
     index = where.docs_dir / "index.html"
     if not index.exists():
         raise RuntimeError(f"Data Docs were not written to {index}")
+    make_offline(where.docs_dir, specs)
     log.info("Data Docs: %s (%d results, %d newly rendered)", index, len(keys), len(pending))
     return index
 

@@ -1,0 +1,1 @@
+"""Static pages for people: the partnership dashboard (:mod:`transforms.reports.dashboard`)."""
