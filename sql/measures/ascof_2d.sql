@@ -110,7 +110,9 @@ discharges as (
     group by person_key, discharge
 ),
 -- Stage 2: aged 65+ at discharge, not in long-term residential / nursing support on the
--- admission date (the discharge date when the admission is unknown).
+-- admission date (DHSC: Admission_Date BETWEEN start and end). An unknown admission came
+-- before the discharge: the day before it is tested, so a placement from the discharge day
+-- does not exclude.
 eligible as (
     select d.*
     from discharges d
@@ -118,7 +120,7 @@ eligible as (
       and not exists (
           select 1 from lts l
           where l.person_key = d.person_key
-            and coalesce(d.admitted, d.discharge) between l.start_date and l.end_date
+            and coalesce(d.admitted, d.discharge - 1) between l.start_date and l.end_date
       )
 ),
 -- Stage 3: the latest eligible discharge from 7 days before to 3 days after the cluster
@@ -132,6 +134,20 @@ linked as (
       and d.discharge <= c.cluster_start + params.discharge_after_days
       and (d.admitted is null or d.admitted <= c.cluster_start)
     group by c.person_key, c.cluster_no, c.cluster_start
+),
+-- Death: the earliest recorded - person.date_of_death, or the end of an event ending in
+-- death (DCC 'NFA - Deceased', DCHS discharge method 4 or destination 79). DHSC: the CLD
+-- Date_of_Death; an outcome of death is the same fact recorded on the event.
+deaths as (
+    select person_key, min(died_on) as date_of_death
+    from (
+        select person_key, date_of_death as died_on from person
+        where date_of_death is not null
+        union all
+        select person_key, end_date from care_event
+        where outcome = 'died' and end_date is not null
+    ) recorded
+    group by person_key
 ),
 -- Stage 4 readmissions. DHSC: a SUS emergency / non-elective admission after the cluster
 -- start and after the discharge, within 84 days. Here: an admission signal, a community
@@ -151,7 +167,7 @@ cohort as (
            case when k.discharge + params.ascof_2d_follow_up_days < params.as_of
                 then 1 else 0 end as closed,
            -- Death within 12 weeks: discharge <= date of death <= discharge + 84.
-           case when p.date_of_death between k.discharge
+           case when dd.date_of_death between k.discharge
                      and k.discharge + params.ascof_2d_follow_up_days then 1 else 0 end as died,
            case when exists (
                select 1 from readmissions r
@@ -179,6 +195,7 @@ cohort as (
     from linked k
     join discharges d on d.person_key = k.person_key and d.discharge = k.discharge
     left join person p on p.person_key = k.person_key
+    left join deaths dd on dd.person_key = k.person_key
     cross join params
 ),
 flags as (

@@ -110,7 +110,9 @@ discharges as (
     group by person_key, discharge
 ),
 -- Stage 2: aged 65+ at discharge, not in long-term residential / nursing support on the
--- admission date (the discharge date when the admission is unknown).
+-- admission date (DHSC: Admission_Date BETWEEN start and end). An unknown admission came
+-- before the discharge: the day before it is tested, so a placement from the discharge day
+-- does not exclude.
 eligible as (
     select d.*
     from discharges d
@@ -118,7 +120,7 @@ eligible as (
       and not exists (
           select 1 from lts l
           where l.person_key = d.person_key
-            and coalesce(d.admitted, d.discharge) between l.start_date and l.end_date
+            and coalesce(d.admitted, d.discharge - 1) between l.start_date and l.end_date
       )
 ),
 -- Stage 3: the latest eligible discharge from 7 days before to 3 days after the cluster

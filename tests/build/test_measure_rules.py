@@ -137,6 +137,38 @@ def test_2d_a_discharge_needs_an_admission_before_it():
         assert (got[1] if got else None) == denominator
 
 
+@pytest.mark.parametrize(("placement", "expected"), [(-1, None), (0, (0, 1))])
+def test_2d_a_placement_from_the_discharge_day_began_after_the_unseen_admission(
+    placement, expected
+):
+    """A discharge with no admission seen and a care home placement from `placement` days
+    from it. DHSC tests the admission day, which came before the discharge: a placement from
+    the day before was open then (left out); one from the discharge day was not (in the
+    cohort, and a care home admission within 84 days)."""
+    R, E = reablement_after_discharge()
+    E.append(dcc_service("M1", "lt", "long_term_residential", day(placement)))
+    assert figure(R, E, "ascof_2d") == expected
+    assert figure(R, E, "ascof_2d_part2") == ((1, 1) if expected else None)
+
+
+@pytest.mark.parametrize(
+    "death",
+    [
+        dcc_service("M1", "rv", "long_term_community", day(2), day(30), "died"),
+        dchs_spell("S1", "9", day(25), day(30), "79", route="community_step_up"),
+    ],
+    ids=["dcc_nfa_deceased", "dchs_discharge_destination_79"],
+)
+def test_2d_and_91_days_a_death_recorded_only_as_an_outcome_is_a_death(death):
+    """No date of death on any person record; a DCC service ended 'NFA - Deceased' or a
+    community hospital discharge to 79 (died) on day 30: died within 84 and 91 days."""
+    R, E = reablement_after_discharge()
+    R.append(record("dchs", "S1", "P1"))
+    E.append(death)
+    assert figure(R, E, "ascof_2d", breakdown="outcome:died") == (1, 1)
+    assert figure(R, E, "still_at_home_91", breakdown="outcome:died") == (1, 1)
+
+
 def test_2d_part2_is_the_share_of_65_plus_discharges_into_reablement():
     """Two discharges of people aged 85 in April: one into START, one not: 1 of 2."""
     R, E = reablement_after_discharge()
