@@ -286,8 +286,14 @@ def ascof_2d(tables: dict, period: Period, *, as_of) -> dict:
             & (r["admission"] > k.discharge)
             & (r["admission"] <= end84)
         )
-        # an acute discharge with no admission seen: its admission followed this discharge
-        re_unknown = ~known & (r["discharge"] > k.discharge) & (r["discharge"] <= end84)
+        # an acute discharge with no admission seen: admitted after this discharge, and
+        # after the cluster start unless discharged by it
+        re_unknown = (
+            ~known
+            & (r["discharge"] > k.discharge)
+            & (r["discharge"] > k.cluster_start)
+            & (r["discharge"] <= end84)
+        )
         readmitted = bool((re_known | re_unknown).any())
         placed = lts[lts["person_key"] == k.person_key]
         care_home = bool(((placed["start"] >= k.discharge) & (placed["start"] <= end84)).any())

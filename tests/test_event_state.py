@@ -188,3 +188,23 @@ def test_a_changed_person_record_contract_takes_tonights_columns(tmp_path, caplo
     assert got.set_index("source_record_id")["tok_a"].to_dict() == {"R1": "x1", "R2": "y2"}
     assert pd.isna(got.set_index("source_record_id").loc["R1", "tok_new"])
     assert "contract changed" in caplog.text
+
+
+def test_a_state_older_than_the_event_contract_needs_a_full_refresh(tmp_path):
+    """Last night's file has no client_type (written before the column existed): carrying
+    it forward would leave every old DCC event with no client type, so no service user,
+    and the ASCOF measures would lose them. Refused, naming the column and the remedy."""
+    import pytest
+
+    previous = events([("dcc", "E1", "R1", "2026-01-10", None, 75.0)])
+    prev_file = tmp_path / "previous.parquet"
+    previous.drop(columns="client_type").to_parquet(prev_file, index=False)
+    tonight = events([("dcc", "E2", "R1", "2026-02-10", None, None)])
+    with pytest.raises(ValueError, match=r"client_type.*full_refresh=true"):
+        refresh_events(
+            prev_file,
+            tonight,
+            people([("dcc", "R1", 1950, 6)]),
+            people([]),
+            tmp_path / "out.parquet",
+        )

@@ -169,6 +169,40 @@ def test_2d_and_91_days_a_death_recorded_only_as_an_outcome_is_a_death(death):
     assert figure(R, E, "still_at_home_91", breakdown="outcome:died") == (1, 1)
 
 
+Q1_2026 = (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-03-31"))
+FY25 = (pd.Timestamp("2025-04-01"), pd.Timestamp("2026-03-31"))
+
+
+def discharges_either_side_of_a_year_end():
+    """Discharges on 30 March and 1 April 2026 (DCC requests), START from 2 April."""
+    R = [record("dcc", "M1", "P1")]
+    E = [
+        dcc_request("M1", "r1", "2026-03-30"),
+        dcc_request("M1", "r2", "2026-04-01"),
+        dcc_service("M1", "s1", "reablement", "2026-04-02", "2026-04-20", "ended_as_planned"),
+    ]
+    return R, E
+
+
+def test_2d_each_period_links_the_latest_discharge_inside_it():
+    """DHSC runs the procedure once per period over the discharges in it: 2025/26 (and
+    Jan-Mar 2026) link the cluster to 30 March, 2026/27 (and Apr-Jun) to 1 April."""
+    R, E = discharges_either_side_of_a_year_end()
+    for period in (FY25, Q1_2026, FY26, Q2):
+        assert figure(R, E, "ascof_2d", period) == (1, 1), period
+        assert figure(R, E, "ascof_2d_part2", period)[0] == 1, period
+
+
+def test_2d_a_discharge_by_the_cluster_start_is_no_readmission():
+    """Linked to 30 March (2025/26), the 1 April discharge came before the cluster started
+    (2 April), so its admission did too: DHSC's readmission is admitted after the cluster
+    start. A discharge on 3 April (after the start) is one."""
+    R, E = discharges_either_side_of_a_year_end()
+    assert figure(R, E, "ascof_2d", FY25, "outcome:readmitted") == (0, 1)
+    E.append(dcc_request("M1", "r3", "2026-04-03"))
+    assert figure(R, E, "ascof_2d", FY25, "outcome:readmitted") == (1, 1)
+
+
 def test_2d_part2_is_the_share_of_65_plus_discharges_into_reablement():
     """Two discharges of people aged 85 in April: one into START, one not: 1 of 2."""
     R, E = reablement_after_discharge()

@@ -228,15 +228,18 @@ MEASURES: tuple[Measure, ...] = (
             "discharge when no admission is seen). A discharge without "
             "an admission date takes the latest admission signal in the "
             f"{ACUTE_STAY_MAX_DAYS} days before it.",
-            "Linked discharge: the latest one from "
+            "Linked discharge, per period (DHSC runs once per period over its discharges): "
+            "the latest discharge in the period from "
             f"{DISCHARGE_BEFORE_DAYS} days before to {DISCHARGE_AFTER_DAYS} days after the "
-            "cluster starts, admitted (where known) no later than the cluster start.",
+            "cluster starts, admitted (where known) no later than the cluster start; a "
+            "cluster with discharges either side of a period's edge counts in both periods.",
             f"Outcomes within discharge .. discharge + {ASCOF_2D_FOLLOW_UP_DAYS} days: death "
             "(person.date_of_death, or an event ending in death: DCC 'NFA - Deceased', DCHS "
             "discharge method 4 or destination 79); readmission - an admission after the cluster start and "
             "after the discharge (a DCC 'Admitted to hospital' outcome, a community hospital "
             "discharge to an NHS ward, a community hospital admission later discharged), or "
-            "any later hospital discharge in either organisation's records; a DCC Long Term "
+            "any later hospital discharge in either organisation's records after the cluster "
+            "start (its admission unseen); a DCC Long Term "
             "Support: Residential/Nursing Care service starting.",
             f"Pending until discharge + {ASCOF_2D_FOLLOW_UP_DAYS} is before as_of (DHSC runs "
             "after the year closes and has no pending rule).",
