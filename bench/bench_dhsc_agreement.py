@@ -192,6 +192,35 @@ def _unit_diff(mid, p, ours, ref, key, flags) -> list[str]:
     return lines
 
 
+def stand_in_sensitivity(tables: dict, *, as_of: date) -> list[str]:
+    """The reference's ASCOF 2D FY 2025/26 and STS004 Oct-Dec 2025 under other SUS
+    stand-ins: where a reading of 'hospital discharge' other than the reference's lands."""
+    fy = R.Period(pd.Timestamp("2025-04-01"), pd.Timestamp("2026-03-31"))
+    q3 = R.Period(pd.Timestamp("2025-10-01"), pd.Timestamp("2025-12-31"))
+    ce = tables["care_event"]
+    base = R.hospital_spells(ce)
+    dcc_req = (ce["organisation"] == "DCC") & (ce["event_type"] == "request")
+    dchs_ref = (ce["organisation"] == "DCHS") & (ce["event_type"] == "referral")
+    from_hospital = ce["route_of_access"] == "discharge_from_hospital"
+    variants = {
+        "the reference": base,
+        "community hospital spells not SUS spells": base[base["kind"] != "community"],
+        "acute discharges need an admission seen": base[
+            (base["kind"] != "acute") | base["admission"].notna()
+        ],
+        "DCC requests not discharge evidence": R.hospital_spells(ce[~(dcc_req & from_hospital)]),
+        "DCHS referrals not discharge evidence": R.hospital_spells(ce[~(dchs_ref & from_hospital)]),
+    }
+    lines = []
+    for name, spells in variants.items():
+        c = R.ascof_2d(tables, fy, as_of=as_of, spells=spells)["clusters"]
+        s = R.sts004(tables, q3, as_of=as_of, spells=spells)
+        f2d = f"{100 * c['remained'].mean():5.1f}% ({c['remained'].sum()}/{len(c)})"
+        f91 = f"{100 * s['at_home'].mean():5.1f}% ({s['at_home'].sum()}/{len(s)})"
+        lines.append(f"{name:42s} 2D FY 2025/26 {f2d:18s} STS004 Oct-Dec 2025 {f91}")
+    return lines
+
+
 def main() -> int:
     from bench_fidelity import ensure_data
 
@@ -227,6 +256,9 @@ def main() -> int:
             f"  {r.measure_id:28s} {r.period} {r.status:15s} ours {fo} ({r.ours_num:.0f}/"
             f"{r.ours_den:.0f})  reference {fr} ({r.ref_num:.0f}/{r.ref_den:.0f})  {dd}"
         )
+    print("\nthe reference under other SUS stand-ins (sensitivity, not a comparison):")
+    for line in stand_in_sensitivity(tables, as_of=as_of):
+        print("  " + line)
     print(f"\ndiffering units: {len(diffs)}")
     for line in diffs:
         print("  " + line)

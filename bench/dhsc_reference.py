@@ -221,9 +221,10 @@ def hospital_spells(care_event: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([community[cols], acute[cols], orphan[cols]], ignore_index=True)
 
 
-def ascof_2d(tables: dict, period: Period, *, as_of) -> dict:
+def ascof_2d(tables: dict, period: Period, *, as_of, spells: pd.DataFrame | None = None) -> dict:
     """One run of Create_ASCOF2D for ``period``: part 1 (clusters with their outcomes) and
-    part 2 (eligible discharges). Returns {'clusters': frame, 'discharges': frame}."""
+    part 2 (eligible discharges). Returns {'clusters': frame, 'discharges': frame}.
+    ``spells``: another SUS stand-in (default :func:`hospital_spells`)."""
     ce, person = tables["care_event"], tables["person"]
     dod = deaths(person, ce)
     cld = cld_cleaned(ce, dod, period.start)
@@ -234,7 +235,7 @@ def ascof_2d(tables: dict, period: Period, *, as_of) -> dict:
 
     # stage 2: discharges in the period, 65+, not died, destination, admission < discharge,
     # admission >= 2023-04-01, not in residential / nursing LTS at admission
-    sp = hospital_spells(ce)
+    sp = hospital_spells(ce) if spells is None else spells
     d = sp[sp["kind"].isin(["community", "acute"]) & sp["discharge"].notna()].copy()
     d = d[(d["discharge"] >= period.start) & (d["discharge"] <= period.end)]
     d = d[d["age"] >= 65]
@@ -355,7 +356,9 @@ def ascof_2bc(tables: dict, period: Period) -> pd.DataFrame:
     return per
 
 
-def sts004(tables: dict, period: Period, *, as_of) -> pd.DataFrame:
+def sts004(
+    tables: dict, period: Period, *, as_of, spells: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """SALT STS004 reading: people 65+ discharged from an acute or community hospital into
     reablement / rehabilitation in the period; at home on day 91 unless dead, in a hospital
     bed or in residential / nursing care (a new placement, or a discharge to a care home)
@@ -380,7 +383,7 @@ def sts004(tables: dict, period: Period, *, as_of) -> pd.DataFrame:
     u["end"] = _day(u["end_date"]).fillna(FAR)
     u = u.dropna(subset=["start"])
     cl = clusters(u)
-    sp = hospital_spells(ce)
+    sp = hospital_spells(ce) if spells is None else spells
     d = sp[sp["kind"].isin(["community", "acute"]) & sp["discharge"].notna()]
     d = d[~d["died"] & ~d["destination"].isin(NOT_COMMUNITY | {"98"})]
     d = d.groupby(["person_key", "discharge"], as_index=False).agg(
