@@ -109,7 +109,6 @@ def refresh_events(
             "tokens state from the sources"
         )
     tonight = tonight.drop_duplicates(EVENT, keep="last")
-    other = ", ".join(f'"{c}"' for c in cols if c != "age_at_event")
     con = duckdb.connect()
     try:
         con.register("tonight", typed_like(tonight, previous))
@@ -146,13 +145,15 @@ def refresh_events(
         implausible = implausible.fetchone()[0]
         ages = f"case when years between 0 and {MAX_AGE} then years end as age_at_event"
         order = ", ".join(f'"{c}"' for c in cols)
+        # the recomputed rows in the file's column order: a union matches by position
+        redone = ", ".join(ages if c == "age_at_event" else f'"{c}"' for c in cols)
         rows = write_query(
             con,
             f"""
             select {order} from (
                 select p.* from previous p anti join resent r using (source, source_record_id)
                 union all
-                select {other}, {ages} from redo
+                select {redone} from redo
             )
             """,
             out,
