@@ -208,3 +208,22 @@ def test_a_state_older_than_the_event_contract_needs_a_full_refresh(tmp_path):
             people([]),
             tmp_path / "out.parquet",
         )
+
+
+def test_a_re_sent_records_events_keep_their_client_type_and_age(tmp_path):
+    """R1 is re-sent tonight, so its event's age is recomputed: the event must still say
+    'service_user' (ASCOF counts service users only) and carry its age, 75 in January 2026
+    for a June 1950 birth."""
+    previous = events([("dcc", "E1", "R1", "2026-01-10", None, 70.0)])
+    previous["client_type"] = "service_user"
+    prev_file = tmp_path / "previous.parquet"
+    previous.to_parquet(prev_file, index=False)
+    tonight = events([("dcc", "E2", "R1", "2026-02-10", None, None)])
+    tonight["client_type"] = "service_user"
+    out = tmp_path / "out.parquet"
+    refresh_events(
+        prev_file, tonight, people([("dcc", "R1", 1950, 6)]), people([("dcc", "R1", 0, 0)]), out
+    )
+    got = pd.read_parquet(out).set_index("source_event_id")
+    assert got["client_type"].tolist() == ["service_user", "service_user"]
+    assert pd.to_numeric(got["age_at_event"]).tolist() == [75, 75]
