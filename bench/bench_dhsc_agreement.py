@@ -1,21 +1,26 @@
 """Our measures against an independent reading of DHSC's rules (``bench/dhsc_reference.py``).
 
     python bench/bench_dhsc_agreement.py [--people 20000] [--seed 42] [--days 3]
-                                         [--data-root DIR] [--identities linked|truth]
+                                         [--data-root DIR] [--via nights|build]
+                                         [--identities linked|truth]
 
 Generates the synthetic sources (``python -m transforms.synthetic``) unless
-``--data-root/syn<N>_s<seed>_d<days>`` holds them, and builds the published tables the way
-``bench_fidelity.py`` does (standardise, pseudonymise with a bench-only key, link, build);
-``--identities truth`` builds them on the generator's true identities instead. Then, for
-ASCOF 2D parts 1 and 2 (every quarter and financial year), ASCOF 2B / 2C counts (every
-financial year) and still-at-home-91 (STS004 reading, every quarter and year), prints ours
-(``sql/measures``) beside the reference, and lists every cluster, discharge or admission
-that is on one side only or has different outcomes. Exit 1 when any figure differs.
+``--data-root/syn<N>_s<seed>_d<days>`` holds them. ``--via nights`` (the default) runs every
+night through the nightly runner (``transforms.nightly.runner.run_night``: extract,
+validate, pseudonymise with a bench-only key, link, build, publish) into a DuckDB warehouse
+and reads what it published; ``--via build`` builds the tables in memory the way
+``bench_fidelity.py`` does (no validation), with linked or true identities
+(``--identities``). Then, for ASCOF 2D parts 1 and 2 (every quarter and financial year),
+ASCOF 2B / 2C counts (every financial year) and still-at-home-91 (STS004 reading), prints
+ours (``sql/measures``) beside the reference, the reference under other readings of the
+SUS stand-in, and every cluster, discharge or admission on one side only or with different
+outcomes. Exit 1 when any unit differs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
@@ -42,6 +47,41 @@ UNITS = {
     "still_at_home_91": ("outcomes", ["person_key", "discharge"]),
     "ascof_2bc": ("per_person", ["person_key"]),
 }
+
+
+BENCH_KEY = "8c1f4e2a9b7d3c6e5f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4"  # bench only
+
+
+def nightly_tables(data: Path, work: Path, *, first: date, days: int) -> dict[str, pd.DataFrame]:
+    """Run every night into a fresh DuckDB warehouse under ``work``; its published tables."""
+    import shutil
+
+    import duckdb
+
+    from transforms.config import Settings
+    from transforms.keys import key_from_material
+    from transforms.nightly.runner import night_context, run_night
+
+    shutil.rmtree(work, ignore_errors=True)
+    settings = Settings(
+        data_dir=work,
+        warehouse_url=f"duckdb:///{work / 'warehouse.duckdb'}",
+        dcc_url=f"sqlite:///{data / 'dcc.sqlite'}",
+        dchs_drop_dir=data / "dchs",
+        extra={"ground_truth": str(data / "truth.parquet")},
+    )
+    key = key_from_material(BENCH_KEY)
+    for i in range(days):
+        ctx = night_context(settings, first + timedelta(days=i), full_refresh=(i == 0))
+        run_night(ctx, key, isolate=False)
+    con = duckdb.connect(str(work / "warehouse_dashboard.duckdb"), read_only=True)
+    try:
+        return {
+            name: con.execute(f"select * from shared_care.{name}").df()
+            for name in ("person", "care_event", "pathway2_stay", "metric")
+        }
+    finally:
+        con.close()
 
 
 def published_tables(data: Path, *, as_of: date, identities: str) -> dict[str, pd.DataFrame]:
@@ -94,7 +134,9 @@ def compare(tables: dict, *, as_of: date) -> tuple[pd.DataFrame, list[str]]:
     """(figures: measure, period, ours and reference numerator / denominator, difference in
     pp; the differing units, one line each)."""
     metric = tables["metric"]
-    metric = metric[metric["breakdown"] == "all"]
+    metric = metric[metric["breakdown"] == "all"].copy()
+    for c in ("period_start", "period_end"):
+        metric[c] = pd.to_datetime(metric[c])
     ours_2d = cte_rows(tables, "ascof_2d", "flags", as_of=as_of)
     ours_p2 = cte_rows(tables, "ascof_2d_part2", "provision", as_of=as_of)
     ours_91 = cte_rows(tables, "still_at_home_91", "outcomes", as_of=as_of)
@@ -229,18 +271,28 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--days", type=int, default=3)
     ap.add_argument("--data-root", type=Path, default=None)
-    ap.add_argument("--identities", choices=("linked", "truth"), default="linked")
+    ap.add_argument("--via", choices=("nights", "build"), default="nights")
+    ap.add_argument(
+        "--identities", choices=("linked", "truth"), default="linked", help="with --via build"
+    )
     args = ap.parse_args()
     root = args.data_root or Path(tempfile.mkdtemp(prefix="bench_dhsc_"))
     root.mkdir(parents=True, exist_ok=True)
     data = ensure_data(root, args.people, args.seed, args.days)
-    first = date(2026, 11, 1)
+    meta = json.loads((data / "generation.json").read_text())
+    first = date.fromisoformat(str(meta["args"].get("first_night", "2026-11-01")))
     as_of = first + timedelta(days=args.days - 1)
-    tables = published_tables(data, as_of=as_of, identities=args.identities)
+    if args.via == "nights":
+        work = root / f"nights{args.people}_s{args.seed}_d{args.days}"
+        tables = nightly_tables(data, work, first=first, days=args.days)
+        how = "the nights' published tables"
+    else:
+        tables = published_tables(data, as_of=as_of, identities=args.identities)
+        how = f"an in-memory build, {args.identities} identities"
     figures, diffs = compare(tables, as_of=as_of)
     print(
         f"\n=== {args.people:,} people, seed {args.seed}, {args.days} night(s), as of {as_of}, "
-        f"{args.identities} identities: ours (sql/measures) vs the DHSC reference ==="
+        f"{how}: ours (sql/measures) vs the DHSC reference ==="
     )
     for r in figures.itertuples():
         if r.ref_den is None or pd.isna(r.ref_den):
