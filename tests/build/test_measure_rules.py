@@ -211,6 +211,20 @@ def test_2d_part2_is_the_share_of_65_plus_discharges_into_reablement():
     assert figure(R, E, "ascof_2d_part2") == (1, 2)
 
 
+def test_2c_a_death_recorded_only_as_an_outcome_before_the_year_leaves_the_person_out():
+    """No date of death on the person record; a DCC review-like service ended 'NFA -
+    Deceased' on 20 March 2026. A residential placement recorded as starting on 5 April
+    2026 is not a 2026/27 admission (DHSC: people who died before the year are left out)."""
+    R = [record("dcc", "M1", "P1")]
+    E = [
+        dcc_service("M1", "lc", "long_term_community", "2026-01-05", "2026-03-20", "died"),
+        dcc_service("M1", "lt", "long_term_residential", "2026-04-05"),
+    ]
+    assert figure(R, E, "ascof_2c_admissions_65_plus", FY26) is None
+    E[0]["outcome"] = "ended_as_planned"
+    assert figure(R, E, "ascof_2c_admissions_65_plus", FY26) == (1, 500)
+
+
 # ------------------------------------------------------------------ STS004 (91 days)
 @pytest.mark.parametrize(("start", "at_home"), [(91, 0), (92, 1)])
 def test_91_days_a_care_home_on_day_91_is_not_at_home_day_92_is(start, at_home):

@@ -282,7 +282,7 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2B: adults aged 18-64 whose long-term support needs are met by "
         "admission to residential and nursing care homes, per 100,000 population",
         unit="per_100k",
-        version="2.0",
+        version="2.1",
         periods=("financial_year",),
         breakdowns=("all",),
         summary="New permanent admissions to residential or nursing care (DCC CLD), people "
@@ -296,7 +296,8 @@ MEASURES: tuple[Measure, ...] = (
         rules=(
             "Service users only (CLD client type 'Service User'; DHSC: Client_Type_Cleaned).",
             "Services whose outcome is 'NFA - Self-funded client (inc. 12wk disregard)' are "
-            "left out; people who died before the period are left out.",
+            "left out; people who died before the period (person.date_of_death, or an event "
+            "ending in death) are left out.",
             f"New: no other residential/nursing service for the same person started "
             f"earlier and was still open, or ended less than {NEW_ADMISSION_LOOKBACK_DAYS} "
             "days before - across every DCC record linked to the person (this is where "
@@ -321,7 +322,7 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2C: adults aged 65+ whose long-term support needs are met by admission "
         "to residential and nursing care homes, per 100,000 population",
         unit="per_100k",
-        version="2.0",
+        version="2.1",
         periods=("financial_year",),
         breakdowns=("all",),
         summary="As ascof_2b_admissions_18_64, for people aged 65 and over.",
