@@ -270,10 +270,11 @@ def ascof_2d(tables: dict, period: Period, *, as_of, spells: pd.DataFrame | None
     linked = linked.reset_index(drop=True)
 
     # stage 4: outcomes within 84 days of the discharge
-    readm = sp[
-        (sp["admission"].notna() & (sp["discharge"].isna() | (sp["admission"] < sp["discharge"])))
-        | sp["admission"].isna()
-    ]
+    # readmission spells: a community hospital spell once discharged (Admission_Date <
+    # Discharge_Date; SUS holds a spell from its discharge); every acute spell seen - by its
+    # admission, or by its discharge when the admission is unseen
+    community = sp["kind"] == "community"
+    readm = sp[~community | (sp["discharge"].notna() & (sp["admission"] < sp["discharge"]))]
     rows = []
     for k in linked.itertuples():
         end84 = k.discharge + pd.Timedelta(days=FOLLOW_UP_2D)
