@@ -188,3 +188,42 @@ def test_a_changed_person_record_contract_takes_tonights_columns(tmp_path, caplo
     assert got.set_index("source_record_id")["tok_a"].to_dict() == {"R1": "x1", "R2": "y2"}
     assert pd.isna(got.set_index("source_record_id").loc["R1", "tok_new"])
     assert "contract changed" in caplog.text
+
+
+def test_a_state_older_than_the_event_contract_needs_a_full_refresh(tmp_path):
+    """Last night's file has no client_type (written before the column existed): carrying
+    it forward would leave every old DCC event with no client type, so no service user,
+    and the ASCOF measures would lose them. Refused, naming the column and the remedy."""
+    import pytest
+
+    previous = events([("dcc", "E1", "R1", "2026-01-10", None, 75.0)])
+    prev_file = tmp_path / "previous.parquet"
+    previous.drop(columns="client_type").to_parquet(prev_file, index=False)
+    tonight = events([("dcc", "E2", "R1", "2026-02-10", None, None)])
+    with pytest.raises(ValueError, match=r"client_type.*full_refresh=true"):
+        refresh_events(
+            prev_file,
+            tonight,
+            people([("dcc", "R1", 1950, 6)]),
+            people([]),
+            tmp_path / "out.parquet",
+        )
+
+
+def test_a_re_sent_records_events_keep_their_client_type_and_age(tmp_path):
+    """R1 is re-sent tonight, so its event's age is recomputed: the event must still say
+    'service_user' (ASCOF counts service users only) and carry its age, 75 in January 2026
+    for a June 1950 birth."""
+    previous = events([("dcc", "E1", "R1", "2026-01-10", None, 70.0)])
+    previous["client_type"] = "service_user"
+    prev_file = tmp_path / "previous.parquet"
+    previous.to_parquet(prev_file, index=False)
+    tonight = events([("dcc", "E2", "R1", "2026-02-10", None, None)])
+    tonight["client_type"] = "service_user"
+    out = tmp_path / "out.parquet"
+    refresh_events(
+        prev_file, tonight, people([("dcc", "R1", 1950, 6)]), people([("dcc", "R1", 0, 0)]), out
+    )
+    got = pd.read_parquet(out).set_index("source_event_id")
+    assert got["client_type"].tolist() == ["service_user", "service_user"]
+    assert pd.to_numeric(got["age_at_event"]).tolist() == [75, 75]

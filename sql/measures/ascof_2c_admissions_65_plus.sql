@@ -7,13 +7,28 @@ with
 history as (
     select min(start_date) as history_start from care_event
 ),
+-- Death: the earliest recorded - person.date_of_death, or the end of an event ending in
+-- death (DCC 'NFA - Deceased', DCHS discharge method 4 or destination 79). DHSC: the CLD
+-- Date_of_Death; an outcome of death is the same fact recorded on the event.
+deaths as (
+    select person_key, min(died_on) as date_of_death
+    from (
+        select person_key, date_of_death as died_on from person
+        where date_of_death is not null
+        union all
+        select person_key, end_date from care_event
+        where outcome = 'died' and end_date is not null
+    ) recorded
+    group by person_key
+),
 -- DHSC step 1: CLD service rows of service users (Client_Type_Cleaned = 'Service User'),
 -- Long Term Support: Residential or Nursing care, with a known age at the service start.
 res_nurs as (
     select e.event_id, e.person_key, e.start_date, e.end_date, e.outcome,
-           e.age_at_event as age, p.date_of_death, p.district
+           e.age_at_event as age, dd.date_of_death, p.district
     from care_event e
     join person p on p.person_key = e.person_key
+    left join deaths dd on dd.person_key = e.person_key
     where e.organisation = 'DCC'
       and e.event_type = 'service'
       and e.client_type = 'service_user'

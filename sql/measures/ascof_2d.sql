@@ -110,7 +110,9 @@ discharges as (
     group by person_key, discharge
 ),
 -- Stage 2: aged 65+ at discharge, not in long-term residential / nursing support on the
--- admission date (the discharge date when the admission is unknown).
+-- admission date (DHSC: Admission_Date BETWEEN start and end). An unknown admission came
+-- before the discharge: the day before it is tested, so a placement from the discharge day
+-- does not exclude.
 eligible as (
     select d.*
     from discharges d
@@ -118,20 +120,56 @@ eligible as (
       and not exists (
           select 1 from lts l
           where l.person_key = d.person_key
-            and coalesce(d.admitted, d.discharge) between l.start_date and l.end_date
+            and coalesce(d.admitted, d.discharge - 1) between l.start_date and l.end_date
       )
 ),
--- Stage 3: the latest eligible discharge from 7 days before to 3 days after the cluster
--- starts, admitted no later than the cluster start.
-linked as (
-    select c.person_key, c.cluster_no, c.cluster_start, max(d.discharge) as discharge
+-- Stage 3, once per period as DHSC runs the procedure: of the eligible discharges in the
+-- period (Discharge_Date BETWEEN the period's dates), the latest from 7 days before to 3
+-- days after the cluster starts, admitted no later than the cluster start. A cluster with
+-- discharges either side of a period's edge is linked in both periods.
+candidates as (
+    select c.person_key, c.cluster_no, c.cluster_start, d.discharge
     from clusters c
     join eligible d on d.person_key = c.person_key
     cross join params
     where d.discharge >= c.cluster_start - params.discharge_before_days
       and d.discharge <= c.cluster_start + params.discharge_after_days
       and (d.admitted is null or d.admitted <= c.cluster_start)
-    group by c.person_key, c.cluster_no, c.cluster_start
+),
+-- Periods: calendar quarter and financial year of the discharge.
+candidate_periods as (
+    select cast(date_trunc('quarter', discharge) as date) as period_start,
+           cast(cast(date_trunc('quarter', discharge) as date) + interval '3 months' as date) - 1
+               as period_end,
+           k.*
+    from candidates k
+    union all
+    select make_date(cast(extract(year from discharge) as integer)
+                     - case when extract(month from discharge) < 4 then 1 else 0 end, 4, 1),
+           make_date(cast(extract(year from discharge) as integer)
+                     + case when extract(month from discharge) < 4 then 0 else 1 end, 3, 31),
+           k.*
+    from candidates k
+),
+linked as (
+    select period_start, period_end, person_key, cluster_no, cluster_start,
+           max(discharge) as discharge
+    from candidate_periods
+    group by period_start, period_end, person_key, cluster_no, cluster_start
+),
+-- Death: the earliest recorded - person.date_of_death, or the end of an event ending in
+-- death (DCC 'NFA - Deceased', DCHS discharge method 4 or destination 79). DHSC: the CLD
+-- Date_of_Death; an outcome of death is the same fact recorded on the event.
+deaths as (
+    select person_key, min(died_on) as date_of_death
+    from (
+        select person_key, date_of_death as died_on from person
+        where date_of_death is not null
+        union all
+        select person_key, end_date from care_event
+        where outcome = 'died' and end_date is not null
+    ) recorded
+    group by person_key
 ),
 -- Stage 4 readmissions. DHSC: a SUS emergency / non-elective admission after the cluster
 -- start and after the discharge, within 84 days. Here: an admission signal, a community
@@ -147,11 +185,12 @@ readmissions as (
     select person_key, admitted, discharge from discharges
 ),
 cohort as (
-    select k.person_key, k.cluster_no, k.cluster_start, k.discharge,
+    select k.period_start, k.period_end, k.person_key, k.cluster_no, k.cluster_start,
+           k.discharge,
            case when k.discharge + params.ascof_2d_follow_up_days < params.as_of
                 then 1 else 0 end as closed,
            -- Death within 12 weeks: discharge <= date of death <= discharge + 84.
-           case when p.date_of_death between k.discharge
+           case when dd.date_of_death between k.discharge
                      and k.discharge + params.ascof_2d_follow_up_days then 1 else 0 end as died,
            case when exists (
                select 1 from readmissions r
@@ -160,7 +199,10 @@ cohort as (
                        and r.admitted > k.cluster_start
                        and r.admitted > k.discharge
                        and r.admitted <= k.discharge + params.ascof_2d_follow_up_days)
+                      -- admission unseen: discharged after the cluster start and the
+                      -- discharge (one by the cluster start was admitted before it)
                       or (r.admitted is null
+                          and r.discharged > k.cluster_start
                           and r.discharged > k.discharge
                           and r.discharged <= k.discharge + params.ascof_2d_follow_up_days))
            ) then 1 else 0 end as readmitted,
@@ -179,6 +221,7 @@ cohort as (
     from linked k
     join discharges d on d.person_key = k.person_key and d.discharge = k.discharge
     left join person p on p.person_key = k.person_key
+    left join deaths dd on dd.person_key = k.person_key
     cross join params
 ),
 flags as (
@@ -186,43 +229,28 @@ flags as (
            case when died + readmitted + care_home = 0 then 1 else 0 end as remained
     from cohort c
 ),
--- Periods: calendar quarter and financial year of the discharge.
-periods as (
-    select cast(date_trunc('quarter', discharge) as date) as period_start,
-           cast(cast(date_trunc('quarter', discharge) as date) + interval '3 months' as date) - 1
-               as period_end,
-           f.*
-    from flags f
-    union all
-    select make_date(cast(extract(year from discharge) as integer)
-                     - case when extract(month from discharge) < 4 then 1 else 0 end, 4, 1),
-           make_date(cast(extract(year from discharge) as integer)
-                     + case when extract(month from discharge) < 4 then 0 else 1 end, 3, 31),
-           f.*
-    from flags f
-),
 -- Breakdowns: all, age band, sex, and the share of the denominator per outcome.
 long as (
     select period_start, period_end, 'all' as breakdown, closed as den, closed * remained as num
-    from periods
+    from flags
     union all
     select period_start, period_end, 'age_band:' || age_band, closed, closed * remained
-    from periods where age_band is not null
+    from flags where age_band is not null
     union all
     select period_start, period_end, 'sex:' || sex, closed, closed * remained
-    from periods where sex is not null
+    from flags where sex is not null
     union all
-    select period_start, period_end, 'outcome:died', closed, closed * died from periods
+    select period_start, period_end, 'outcome:died', closed, closed * died from flags
     union all
     select period_start, period_end, 'outcome:readmitted', closed, closed * readmitted
-    from periods
+    from flags
     union all
     select period_start, period_end, 'outcome:care_home', closed, closed * care_home
-    from periods
+    from flags
 ),
 per_period as (
     select period_start, period_end, sum(closed) as n_closed, sum(1 - closed) as n_pending
-    from periods
+    from flags
     group by period_start, period_end
 ),
 -- Status: pending while no window has closed; partial_history when the period starts

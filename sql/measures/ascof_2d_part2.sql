@@ -110,7 +110,9 @@ discharges as (
     group by person_key, discharge
 ),
 -- Stage 2: aged 65+ at discharge, not in long-term residential / nursing support on the
--- admission date (the discharge date when the admission is unknown).
+-- admission date (DHSC: Admission_Date BETWEEN start and end). An unknown admission came
+-- before the discharge: the day before it is tested, so a placement from the discharge day
+-- does not exclude.
 eligible as (
     select d.*
     from discharges d
@@ -118,64 +120,79 @@ eligible as (
       and not exists (
           select 1 from lts l
           where l.person_key = d.person_key
-            and coalesce(d.admitted, d.discharge) between l.start_date and l.end_date
+            and coalesce(d.admitted, d.discharge - 1) between l.start_date and l.end_date
       )
 ),
--- Stage 3: the latest eligible discharge from 7 days before to 3 days after the cluster
--- starts, admitted no later than the cluster start.
-linked as (
-    select c.person_key, c.cluster_no, c.cluster_start, max(d.discharge) as discharge
+-- Stage 3, once per period as DHSC runs the procedure: of the eligible discharges in the
+-- period, the latest from 7 days before to 3 days after the cluster starts, admitted no
+-- later than the cluster start (as ascof_2d).
+candidates as (
+    select c.person_key, c.cluster_no, c.cluster_start, d.discharge
     from clusters c
     join eligible d on d.person_key = c.person_key
     cross join params
     where d.discharge >= c.cluster_start - params.discharge_before_days
       and d.discharge <= c.cluster_start + params.discharge_after_days
       and (d.admitted is null or d.admitted <= c.cluster_start)
-    group by c.person_key, c.cluster_no, c.cluster_start
 ),
--- Part 2 rows per discharge: linked clusters (numerator) and eligible discharges (denominator).
+-- Part 2 rows: eligible discharges (denominator, reablement = 0) and the clusters linked in
+-- each period (numerator, reablement = 1, on the discharge linked in that period).
 provision as (
-    select d.person_key, d.discharge, d.age,
-           (select count(*) from linked k
-            where k.person_key = d.person_key and k.discharge = d.discharge) as reablement
-    from eligible d
+    select person_key, discharge, 0 as reablement, cast(null as integer) as cluster_no
+    from eligible
+    union all
+    select person_key, discharge, 1, cluster_no from candidates
 ),
-cohort as (
-    select v.*,
-           case when v.age between 65 and 74 then '65-74'
-                when v.age between 75 and 84 then '75-84'
-                when v.age >= 85 then '85+' end as age_band,
-           p.sex
+-- Periods: calendar quarter and financial year of the discharge.
+dated as (
+    select cast(date_trunc('quarter', v.discharge) as date) as period_start,
+           cast(cast(date_trunc('quarter', v.discharge) as date) + interval '3 months' as date)
+               - 1 as period_end,
+           v.*
     from provision v
-    left join person p on p.person_key = v.person_key
+    cross join params
+    where v.discharge < params.as_of
+    union all
+    select make_date(cast(extract(year from v.discharge) as integer)
+                     - case when extract(month from v.discharge) < 4 then 1 else 0 end, 4, 1),
+           make_date(cast(extract(year from v.discharge) as integer)
+                     + case when extract(month from v.discharge) < 4 then 0 else 1 end, 3, 31),
+           v.*
+    from provision v
     cross join params
     where v.discharge < params.as_of
 ),
-periods as (
-    select cast(date_trunc('quarter', discharge) as date) as period_start,
-           cast(cast(date_trunc('quarter', discharge) as date) + interval '3 months' as date) - 1
-               as period_end,
-           c.*
-    from cohort c
+-- A cluster counts once per period, on the latest discharge linked in it.
+counted as (
+    select period_start, period_end, person_key, discharge, reablement from dated
+    where reablement = 0
     union all
-    select make_date(cast(extract(year from discharge) as integer)
-                     - case when extract(month from discharge) < 4 then 1 else 0 end, 4, 1),
-           make_date(cast(extract(year from discharge) as integer)
-                     + case when extract(month from discharge) < 4 then 0 else 1 end, 3, 31),
-           c.*
-    from cohort c
+    select period_start, period_end, person_key, max(discharge), 1 from dated
+    where reablement = 1
+    group by period_start, period_end, person_key, cluster_no
+),
+periods as (
+    select c.period_start, c.period_end, c.reablement, 1 - c.reablement as discharges,
+           case when d.age between 65 and 74 then '65-74'
+                when d.age between 75 and 84 then '75-84'
+                when d.age >= 85 then '85+' end as age_band,
+           p.sex
+    from counted c
+    join eligible d on d.person_key = c.person_key and d.discharge = c.discharge
+    left join person p on p.person_key = c.person_key
 ),
 -- Breakdowns: all, age band, sex (DHSC's part 2 slices).
 long as (
-    select period_start, period_end, 'all' as breakdown, reablement from periods
+    select period_start, period_end, 'all' as breakdown, reablement, discharges from periods
     union all
-    select period_start, period_end, 'age_band:' || age_band, reablement
+    select period_start, period_end, 'age_band:' || age_band, reablement, discharges
     from periods where age_band is not null
     union all
-    select period_start, period_end, 'sex:' || sex, reablement from periods where sex is not null
+    select period_start, period_end, 'sex:' || sex, reablement, discharges
+    from periods where sex is not null
 ),
 counts as (
-    select period_start, period_end, breakdown, sum(reablement) as k, count(*) as n
+    select period_start, period_end, breakdown, sum(reablement) as k, sum(discharges) as n
     from long group by period_start, period_end, breakdown
 )
 select q.period_start, q.period_end, q.breakdown,

@@ -171,11 +171,25 @@ acute_stays as (
     from acute_signals a
     cross join params
 ),
+-- Death: the earliest recorded - person.date_of_death, or the end of an event ending in
+-- death (DCC 'NFA - Deceased', DCHS discharge method 4 or destination 79). DHSC: the CLD
+-- Date_of_Death; an outcome of death is the same fact recorded on the event.
+deaths as (
+    select person_key, min(died_on) as date_of_death
+    from (
+        select person_key, date_of_death as died_on from person
+        where date_of_death is not null
+        union all
+        select person_key, end_date from care_event
+        where outcome = 'died' and end_date is not null
+    ) recorded
+    group by person_key
+),
 flags as (
     select c.person_key, c.discharge, c.route, c.age,
            case when c.day_91 < params.as_of then 1 else 0 end as closed,
            -- (a) died by day 91
-           case when p.date_of_death <= c.day_91 then 1 else 0 end as died,
+           case when dd.date_of_death <= c.day_91 then 1 else 0 end as died,
            -- (b) in a bed at the end of day 91: a Pathway 2 episode or an inferred acute stay
            case when exists (
                     select 1 from pathway2_stay b
@@ -208,6 +222,7 @@ flags as (
            p.sex, p.known_to
     from cohort c
     left join person p on p.person_key = c.person_key
+    left join deaths dd on dd.person_key = c.person_key
     cross join params
 ),
 outcomes as (

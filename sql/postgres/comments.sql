@@ -202,7 +202,7 @@ comment on column audit.task_failure.dag_id is 'DAG.';
 comment on column audit.task_failure.task_id is 'Task.';
 comment on column audit.task_failure.failed_at is 'When (UTC).';
 comment on column audit.task_failure.error is 'Error message.';
-comment on view shared_care.v_metric_still_at_home_91 is 'Proportion of older people (65 and over) who were still at home 91 days after discharge from hospital into reablement/rehabilitation services. SALT STS004 (legacy ASCOF 2B(1), the Better Care Fund metric), computed across both organisations: of discharges of people aged 65+ from an acute or community hospital into reablement or rehabilitation, the share at home 91 days after the discharge. Unit: proportion. Definition version 2.0.';
+comment on view shared_care.v_metric_still_at_home_91 is 'Proportion of older people (65 and over) who were still at home 91 days after discharge from hospital into reablement/rehabilitation services. SALT STS004 (legacy ASCOF 2B(1), the Better Care Fund metric), computed across both organisations: of discharges of people aged 65+ from an acute or community hospital into reablement or rehabilitation, the share at home 91 days after the discharge. Unit: proportion. Definition version 2.1.';
 comment on column shared_care.v_metric_still_at_home_91.measure_id is 'Measure identifier.';
 comment on column shared_care.v_metric_still_at_home_91.measure_name is 'Measure name.';
 comment on column shared_care.v_metric_still_at_home_91.unit is 'proportion, per_100k or days.';
@@ -219,7 +219,7 @@ comment on column shared_care.v_metric_still_at_home_91.percent is '100 x value 
 comment on column shared_care.v_metric_still_at_home_91.status is 'final, provisional, pending, partial_history or no_population.';
 comment on column shared_care.v_metric_still_at_home_91.definition_version is 'Definition version.';
 comment on column shared_care.v_metric_still_at_home_91.as_of is 'Night the data is as of.';
-comment on view shared_care.v_metric_ascof_2d is 'ASCOF 2D: people aged 65+ discharged from hospital into reablement who remained in the community within 12 weeks (part 1, outcomes). ASCOF 2D (from 2024/25) as DHSC computes it from CLD (DataS-DHSC/ASC-CLD-LA-Dashboard, ASCOF_measures/Create_ASCOF_2D.sql), with the hospital discharges the DCC and DCHS records show standing in for SUS. Unit: proportion. Definition version 2.0.';
+comment on view shared_care.v_metric_ascof_2d is 'ASCOF 2D: people aged 65+ discharged from hospital into reablement who remained in the community within 12 weeks (part 1, outcomes). ASCOF 2D (from 2024/25) as DHSC computes it from CLD (DataS-DHSC/ASC-CLD-LA-Dashboard, ASCOF_measures/Create_ASCOF_2D.sql), with the hospital discharges the DCC and DCHS records show standing in for SUS. Unit: proportion. Definition version 2.1.';
 comment on column shared_care.v_metric_ascof_2d.measure_id is 'Measure identifier.';
 comment on column shared_care.v_metric_ascof_2d.measure_name is 'Measure name.';
 comment on column shared_care.v_metric_ascof_2d.unit is 'proportion, per_100k or days.';
@@ -236,7 +236,7 @@ comment on column shared_care.v_metric_ascof_2d.percent is '100 x value for prop
 comment on column shared_care.v_metric_ascof_2d.status is 'final, provisional, pending, partial_history or no_population.';
 comment on column shared_care.v_metric_ascof_2d.definition_version is 'Definition version.';
 comment on column shared_care.v_metric_ascof_2d.as_of is 'Night the data is as of.';
-comment on view shared_care.v_metric_ascof_2d_part2 is 'ASCOF 2D: people aged 65+ discharged from hospital who were discharged into reablement (part 2, provision). ASCOF 2D part 2 as DHSC computes it (Create_ASCOF_2D.sql): of hospital discharges of people aged 65+, the share linked to a reablement cluster. Unit: proportion. Definition version 1.0.';
+comment on view shared_care.v_metric_ascof_2d_part2 is 'ASCOF 2D: people aged 65+ discharged from hospital who were discharged into reablement (part 2, provision). ASCOF 2D part 2 as DHSC computes it (Create_ASCOF_2D.sql): of hospital discharges of people aged 65+, the share linked to a reablement cluster. Unit: proportion. Definition version 1.1.';
 comment on column shared_care.v_metric_ascof_2d_part2.measure_id is 'Measure identifier.';
 comment on column shared_care.v_metric_ascof_2d_part2.measure_name is 'Measure name.';
 comment on column shared_care.v_metric_ascof_2d_part2.unit is 'proportion, per_100k or days.';
@@ -253,7 +253,7 @@ comment on column shared_care.v_metric_ascof_2d_part2.percent is '100 x value fo
 comment on column shared_care.v_metric_ascof_2d_part2.status is 'final, provisional, pending, partial_history or no_population.';
 comment on column shared_care.v_metric_ascof_2d_part2.definition_version is 'Definition version.';
 comment on column shared_care.v_metric_ascof_2d_part2.as_of is 'Night the data is as of.';
-comment on view shared_care.v_metric_ascof_2b_admissions_18_64 is 'ASCOF 2B: adults aged 18-64 whose long-term support needs are met by admission to residential and nursing care homes, per 100,000 population. New permanent admissions to residential or nursing care (DCC CLD), people aged 18-64, per 100,000 population aged 18-64, as DHSC computes it (Create_ASCOF_2B2C_2425_Onwards.sql). Unit: per_100k. Definition version 2.0.';
+comment on view shared_care.v_metric_ascof_2b_admissions_18_64 is 'ASCOF 2B: adults aged 18-64 whose long-term support needs are met by admission to residential and nursing care homes, per 100,000 population. New permanent admissions to residential or nursing care (DCC CLD), people aged 18-64, per 100,000 population aged 18-64, as DHSC computes it (Create_ASCOF_2B2C_2425_Onwards.sql). Unit: per_100k. Definition version 2.1.';
 comment on column shared_care.v_metric_ascof_2b_admissions_18_64.measure_id is 'Measure identifier.';
 comment on column shared_care.v_metric_ascof_2b_admissions_18_64.measure_name is 'Measure name.';
 comment on column shared_care.v_metric_ascof_2b_admissions_18_64.unit is 'proportion, per_100k or days.';
@@ -270,7 +270,7 @@ comment on column shared_care.v_metric_ascof_2b_admissions_18_64.percent is '100
 comment on column shared_care.v_metric_ascof_2b_admissions_18_64.status is 'final, provisional, pending, partial_history or no_population.';
 comment on column shared_care.v_metric_ascof_2b_admissions_18_64.definition_version is 'Definition version.';
 comment on column shared_care.v_metric_ascof_2b_admissions_18_64.as_of is 'Night the data is as of.';
-comment on view shared_care.v_metric_ascof_2c_admissions_65_plus is 'ASCOF 2C: adults aged 65+ whose long-term support needs are met by admission to residential and nursing care homes, per 100,000 population. As ascof_2b_admissions_18_64, for people aged 65 and over. Unit: per_100k. Definition version 2.0.';
+comment on view shared_care.v_metric_ascof_2c_admissions_65_plus is 'ASCOF 2C: adults aged 65+ whose long-term support needs are met by admission to residential and nursing care homes, per 100,000 population. As ascof_2b_admissions_18_64, for people aged 65 and over. Unit: per_100k. Definition version 2.1.';
 comment on column shared_care.v_metric_ascof_2c_admissions_65_plus.measure_id is 'Measure identifier.';
 comment on column shared_care.v_metric_ascof_2c_admissions_65_plus.measure_name is 'Measure name.';
 comment on column shared_care.v_metric_ascof_2c_admissions_65_plus.unit is 'proportion, per_100k or days.';

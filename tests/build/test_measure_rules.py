@@ -137,12 +137,92 @@ def test_2d_a_discharge_needs_an_admission_before_it():
         assert (got[1] if got else None) == denominator
 
 
+@pytest.mark.parametrize(("placement", "expected"), [(-1, None), (0, (0, 1))])
+def test_2d_a_placement_from_the_discharge_day_began_after_the_unseen_admission(
+    placement, expected
+):
+    """A discharge with no admission seen and a care home placement from `placement` days
+    from it. DHSC tests the admission day, which came before the discharge: a placement from
+    the day before was open then (left out); one from the discharge day was not (in the
+    cohort, and a care home admission within 84 days)."""
+    R, E = reablement_after_discharge()
+    E.append(dcc_service("M1", "lt", "long_term_residential", day(placement)))
+    assert figure(R, E, "ascof_2d") == expected
+    assert figure(R, E, "ascof_2d_part2") == ((1, 1) if expected else None)
+
+
+@pytest.mark.parametrize(
+    "death",
+    [
+        dcc_service("M1", "rv", "long_term_community", day(2), day(30), "died"),
+        dchs_spell("S1", "9", day(25), day(30), "79", route="community_step_up"),
+    ],
+    ids=["dcc_nfa_deceased", "dchs_discharge_destination_79"],
+)
+def test_2d_and_91_days_a_death_recorded_only_as_an_outcome_is_a_death(death):
+    """No date of death on any person record; a DCC service ended 'NFA - Deceased' or a
+    community hospital discharge to 79 (died) on day 30: died within 84 and 91 days."""
+    R, E = reablement_after_discharge()
+    R.append(record("dchs", "S1", "P1"))
+    E.append(death)
+    assert figure(R, E, "ascof_2d", breakdown="outcome:died") == (1, 1)
+    assert figure(R, E, "still_at_home_91", breakdown="outcome:died") == (1, 1)
+
+
+Q1_2026 = (pd.Timestamp("2026-01-01"), pd.Timestamp("2026-03-31"))
+FY25 = (pd.Timestamp("2025-04-01"), pd.Timestamp("2026-03-31"))
+
+
+def discharges_either_side_of_a_year_end():
+    """Discharges on 30 March and 1 April 2026 (DCC requests), START from 2 April."""
+    R = [record("dcc", "M1", "P1")]
+    E = [
+        dcc_request("M1", "r1", "2026-03-30"),
+        dcc_request("M1", "r2", "2026-04-01"),
+        dcc_service("M1", "s1", "reablement", "2026-04-02", "2026-04-20", "ended_as_planned"),
+    ]
+    return R, E
+
+
+def test_2d_each_period_links_the_latest_discharge_inside_it():
+    """DHSC runs the procedure once per period over the discharges in it: 2025/26 (and
+    Jan-Mar 2026) link the cluster to 30 March, 2026/27 (and Apr-Jun) to 1 April."""
+    R, E = discharges_either_side_of_a_year_end()
+    for period in (FY25, Q1_2026, FY26, Q2):
+        assert figure(R, E, "ascof_2d", period) == (1, 1), period
+        assert figure(R, E, "ascof_2d_part2", period)[0] == 1, period
+
+
+def test_2d_a_discharge_by_the_cluster_start_is_no_readmission():
+    """Linked to 30 March (2025/26), the 1 April discharge came before the cluster started
+    (2 April), so its admission did too: DHSC's readmission is admitted after the cluster
+    start. A discharge on 3 April (after the start) is one."""
+    R, E = discharges_either_side_of_a_year_end()
+    assert figure(R, E, "ascof_2d", FY25, "outcome:readmitted") == (0, 1)
+    E.append(dcc_request("M1", "r3", "2026-04-03"))
+    assert figure(R, E, "ascof_2d", FY25, "outcome:readmitted") == (1, 1)
+
+
 def test_2d_part2_is_the_share_of_65_plus_discharges_into_reablement():
     """Two discharges of people aged 85 in April: one into START, one not: 1 of 2."""
     R, E = reablement_after_discharge()
     R.append(record("dcc", "M2", "P2"))
     E.append(dcc_request("M2", "M2-req", day(5)))
     assert figure(R, E, "ascof_2d_part2") == (1, 2)
+
+
+def test_2c_a_death_recorded_only_as_an_outcome_before_the_year_leaves_the_person_out():
+    """No date of death on the person record; a DCC review-like service ended 'NFA -
+    Deceased' on 20 March 2026. A residential placement recorded as starting on 5 April
+    2026 is not a 2026/27 admission (DHSC: people who died before the year are left out)."""
+    R = [record("dcc", "M1", "P1")]
+    E = [
+        dcc_service("M1", "lc", "long_term_community", "2026-01-05", "2026-03-20", "died"),
+        dcc_service("M1", "lt", "long_term_residential", "2026-04-05"),
+    ]
+    assert figure(R, E, "ascof_2c_admissions_65_plus", FY26) is None
+    E[0]["outcome"] = "ended_as_planned"
+    assert figure(R, E, "ascof_2c_admissions_65_plus", FY26) == (1, 500)
 
 
 # ------------------------------------------------------------------ STS004 (91 days)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 #: Version of this definitions set as a whole (the dictionary's header).
-DEFINITIONS_VERSION = "2026.12-1"
+DEFINITIONS_VERSION = "2026.12-2"
 
 # ------------------------------------------------------------------------ parameters
 #: Follow-up of the Better Care Fund / legacy ASCOF 2B(1) measure: at home on day 91.
@@ -138,7 +138,7 @@ _AT_HOME_RULES = (
     "residential or nursing placement open on D.",
     f"Day 91 = D + {STILL_AT_HOME_DAYS}. The window is *pending* (in neither numerator "
     "nor denominator) until day 91 is before as_of.",
-    "Not at home on day 91 when, by then: (a) died (person.date_of_death); (b) in a bed at "
+    "Not at home on day 91 when, by then: (a) died (the earliest of person.date_of_death and the end of an event ending in death: DCC 'NFA - Deceased', DCHS discharge method 4 or destination 79); (b) in a bed at "
     "the end of day 91 - a Pathway 2 episode or an inferred acute stay admitted on or "
     "before day 91 and not discharged by then; (c) a new DCC Long Term Support: "
     "Residential/Nursing Care service starting from D to day 91, or a community hospital "
@@ -157,7 +157,7 @@ MEASURES: tuple[Measure, ...] = (
         name="Proportion of older people (65 and over) who were still at home 91 days after "
         "discharge from hospital into reablement/rehabilitation services",
         unit="proportion",
-        version="2.0",
+        version="2.1",
         periods=("quarter", "financial_year"),
         breakdowns=(
             "all",
@@ -197,7 +197,7 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2D: people aged 65+ discharged from hospital into reablement who "
         "remained in the community within 12 weeks (part 1, outcomes)",
         unit="proportion",
-        version="2.0",
+        version="2.1",
         periods=("quarter", "financial_year"),
         breakdowns=(
             "all",
@@ -224,17 +224,22 @@ MEASURES: tuple[Measure, ...] = (
             "from hospital, community hospital admissions from hospital (the acute discharge "
             "date), community hospital discharges (admitted before discharged; not died, not "
             "to 49-52, 79, 87, 88, 98); one per person and day; age 65+ at discharge; not in "
-            "long-term residential/nursing support on the admission date. A discharge without "
+            "long-term residential/nursing support on the admission date (the day before the "
+            "discharge when no admission is seen). A discharge without "
             "an admission date takes the latest admission signal in the "
             f"{ACUTE_STAY_MAX_DAYS} days before it.",
-            "Linked discharge: the latest one from "
+            "Linked discharge, per period (DHSC runs once per period over its discharges): "
+            "the latest discharge in the period from "
             f"{DISCHARGE_BEFORE_DAYS} days before to {DISCHARGE_AFTER_DAYS} days after the "
-            "cluster starts, admitted (where known) no later than the cluster start.",
+            "cluster starts, admitted (where known) no later than the cluster start; a "
+            "cluster with discharges either side of a period's edge counts in both periods.",
             f"Outcomes within discharge .. discharge + {ASCOF_2D_FOLLOW_UP_DAYS} days: death "
-            "(person.date_of_death); readmission - an admission after the cluster start and "
+            "(person.date_of_death, or an event ending in death: DCC 'NFA - Deceased', DCHS "
+            "discharge method 4 or destination 79); readmission - an admission after the cluster start and "
             "after the discharge (a DCC 'Admitted to hospital' outcome, a community hospital "
             "discharge to an NHS ward, a community hospital admission later discharged), or "
-            "any later hospital discharge in either organisation's records; a DCC Long Term "
+            "any later hospital discharge in either organisation's records after the cluster "
+            "start (its admission unseen); a DCC Long Term "
             "Support: Residential/Nursing Care service starting.",
             f"Pending until discharge + {ASCOF_2D_FOLLOW_UP_DAYS} is before as_of (DHSC runs "
             "after the year closes and has no pending rule).",
@@ -253,7 +258,7 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2D: people aged 65+ discharged from hospital who were discharged into "
         "reablement (part 2, provision)",
         unit="proportion",
-        version="1.0",
+        version="1.1",
         periods=("quarter", "financial_year"),
         breakdowns=("all", "age_band:65-74|75-84|85+", "sex:F|M"),
         summary="ASCOF 2D part 2 as DHSC computes it (Create_ASCOF_2D.sql): of hospital "
@@ -277,7 +282,7 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2B: adults aged 18-64 whose long-term support needs are met by "
         "admission to residential and nursing care homes, per 100,000 population",
         unit="per_100k",
-        version="2.0",
+        version="2.1",
         periods=("financial_year",),
         breakdowns=("all",),
         summary="New permanent admissions to residential or nursing care (DCC CLD), people "
@@ -291,7 +296,8 @@ MEASURES: tuple[Measure, ...] = (
         rules=(
             "Service users only (CLD client type 'Service User'; DHSC: Client_Type_Cleaned).",
             "Services whose outcome is 'NFA - Self-funded client (inc. 12wk disregard)' are "
-            "left out; people who died before the period are left out.",
+            "left out; people who died before the period (person.date_of_death, or an event "
+            "ending in death) are left out.",
             f"New: no other residential/nursing service for the same person started "
             f"earlier and was still open, or ended less than {NEW_ADMISSION_LOOKBACK_DAYS} "
             "days before - across every DCC record linked to the person (this is where "
@@ -316,7 +322,7 @@ MEASURES: tuple[Measure, ...] = (
         name="ASCOF 2C: adults aged 65+ whose long-term support needs are met by admission "
         "to residential and nursing care homes, per 100,000 population",
         unit="per_100k",
-        version="2.0",
+        version="2.1",
         periods=("financial_year",),
         breakdowns=("all",),
         summary="As ascof_2b_admissions_18_64, for people aged 65 and over.",

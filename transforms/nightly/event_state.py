@@ -23,6 +23,7 @@ import pandas as pd
 
 from transforms.contracts import EVENT_KEY as EVENT
 from transforms.contracts import RECORD_KEY as RECORD
+from transforms.contracts import SOURCE_EVENT
 from transforms.frames import sql_text, typed_like, write_query
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,14 @@ def refresh_events(
     cols = pq.read_schema(previous).names
     if "age_at_event" not in cols:
         raise ValueError(f"{previous} has no age_at_event column: not an event state file")
+    # an older state would carry its rows forward without the newer columns' values
+    missing = [c for c in SOURCE_EVENT if c not in cols]
+    if missing:
+        raise ValueError(
+            f"{previous} predates the event column(s) {missing}: its events cannot be "
+            "carried forward without them; re-run with full_refresh=true to rebuild the "
+            "tokens state from the sources"
+        )
     tonight = tonight.drop_duplicates(EVENT, keep="last")
     con = duckdb.connect()
     try:
