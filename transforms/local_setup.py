@@ -144,7 +144,9 @@ def summary_lines(settings: Settings, *, elapsed: float, ran: int | None = None)
         )
     lines += [
         f"  warehouse               {describe(settings.warehouse_url)}",
-        f"  reports                 {settings.reports_dir} (linkage, data_docs)",
+        f"  linkage report          {settings.reports_dir / 'linkage' / 'latest.html'}",
+        f"  partnership dashboard   {settings.reports_dir / 'dashboard' / 'dashboard.html'}",
+        f"  data docs               {settings.reports_dir / 'data_docs' / 'index.html'}",
     ]
     if settings.dashboard_copy is not None:
         lines.append(f"  dashboards read         {settings.dashboard_copy} (read-only copy)")

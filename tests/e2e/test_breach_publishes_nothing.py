@@ -48,7 +48,9 @@ def snapshot(url: str) -> dict[str, pd.DataFrame]:
         for schema, table in sorted(listing.itertuples(index=False)):
             if (schema, table) == ("audit", "task_failure"):
                 continue
-            frame = read_frame(engine, f"select * from {schema}.{table}")
+            # the run-level callback records the failed run; published rows must not change
+            where = " where status = 'published'" if table == "pipeline_run" else ""
+            frame = read_frame(engine, f"select * from {schema}.{table}{where}")
             out[f"{schema}.{table}"] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
         return out
     finally:

@@ -90,7 +90,7 @@ def test_each_measure_shows_its_quarters_status_and_comparator(warehouse_url, tm
     assert "80.0%" in at_home and "Apr-Jun 2026" in at_home
     assert 'class="comparator"' in at_home and "England 82%" in at_home
     assert "-2.0 percentage points" in at_home  # 80.0% against 82%
-    assert "as first published" not in page  # no history table yet
+    assert "as first published" not in page  # nothing in the history yet
     # a snapshot measure shows its one value; the measures keep the dictionary's order
     tio = _section(page, "tio_known_to_both")
     assert "25.0%" in tio and "as of 2026-11-03" in tio and "England" not in tio
@@ -102,7 +102,7 @@ def test_history_shows_each_quarter_as_first_published(duckdb_url, tmp_path):
     with engine.begin() as conn:
         conn.execute(
             text(
-                "create table shared_care.metric_history as "
+                "insert into shared_care.metric_history "
                 "select *, 'run-b' as run_id from shared_care.metric"
             )
         )

@@ -304,7 +304,7 @@ def render_dashboard(metric: pd.DataFrame, history: pd.DataFrame | None) -> str:
     as_of = max(metric["as_of"]) if len(metric) else None
     first = _first_published(history)
     sections = [
-        _section(mid, metric[metric["measure_id"] == mid], first, history is not None)
+        _section(mid, metric[metric["measure_id"] == mid], first, bool(first))
         for mid in _measure_ids(metric)
     ]
     generated = datetime.now(UTC).isoformat(timespec="seconds")
