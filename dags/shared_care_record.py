@@ -41,10 +41,10 @@ validates the output, and publishes everything **in one transaction**.
 |---|---|---|
 | prepare | checks the key, creates the schema, reads last night's state | key missing/weak: set the `pseudonymisation_key` connection or `CARE_KEY_FILE` |
 | extract | DCC since the watermark; DCHS drops not yet ingested | DCC unreachable: retries, then fails; nothing moves. A bad drop waits for a later night |
-| standardise | source suites (Great Expectations): bad rows quarantined with reasons | a batch breach stops the night; see Data Docs under `CARE_DATA_DIR/reports/data_docs` |
-| pseudonymise | keyed tokens and Bloom filters; clear identifiers stop here | |
-| link | NHS-number pass, then Splink; stable person keys | |
-| build | person, care_event, pathway2_stay, metric; output suites | a breach stops here; nothing published |
+| validate_sources | source suites (Great Expectations): bad rows quarantined with reasons | a batch breach stops the night; see Data Docs under `CARE_DATA_DIR/reports/data_docs` |
+| pseudonymise | standardise, then keyed tokens and Bloom filters; clear identifiers stop here | |
+| link_people | NHS-number pass, then Splink; stable person keys | |
+| build_tables | person, care_event, pathway2_stay, metric; output suites | a breach stops here; nothing published |
 | publish | one transaction: shared_care, identity, audit, watermark, drops | warehouse down: retries; the prepared build is kept, re-run the task |
 
 **Re-run a night**: clear the run; it is idempotent. **Rebuild everything**: trigger with
@@ -166,47 +166,35 @@ def shared_care_record():
 
         return [dcc(), dchs()]
 
-    @task_group(group_id="standardise")
-    def standardise():
-        @task(retries=0)
-        def validate_sources(**context) -> dict:
-            return _step("validate_sources_step", context)
+    @task(retries=0)
+    def validate_sources(**context) -> dict:
+        return _step("validate_sources_step", context)
 
-        return validate_sources()
+    @task
+    def pseudonymise(**context) -> dict:
+        return _step("pseudonymise_step", context, with_key=True)
 
-    @task_group(group_id="pseudonymise")
-    def pseudonymise():
-        @task
-        def tokenise(**context) -> dict:
-            return _step("pseudonymise_step", context, with_key=True)
+    @task
+    def link_people(**context) -> dict:
+        return _step("link_step", context)
 
-        return tokenise()
+    @task(retries=0)
+    def build_tables(**context) -> dict:
+        return _step("build_step", context)
 
-    @task_group(group_id="link")
-    def link():
-        @task
-        def link_people(**context) -> dict:
-            return _step("link_step", context)
+    @task(outlets=PUBLISHED, retries=OUTAGE_RETRIES)
+    def publish(**context) -> dict:
+        return _step("publish_step", context)
 
-        return link_people()
-
-    @task_group(group_id="build")
-    def build():
-        @task(retries=0)
-        def build_tables(**context) -> dict:
-            return _step("build_step", context)
-
-        return build_tables()
-
-    @task_group(group_id="publish")
-    def publish():
-        @task(outlets=PUBLISHED, retries=OUTAGE_RETRIES)
-        def publish_night(**context) -> dict:
-            return _step("publish_step", context)
-
-        return publish_night()
-
-    prepare() >> extract() >> standardise() >> pseudonymise() >> link() >> build() >> publish()
+    (
+        prepare()
+        >> extract()
+        >> validate_sources()
+        >> pseudonymise()
+        >> link_people()
+        >> build_tables()
+        >> publish()
+    )
 
 
 shared_care_record()

@@ -14,9 +14,9 @@ LOG = """\
 2026-12-04T15:21:27.6Z [info ] [DAG TEST] starting task_id=extract.dchs map_index=-1 [airflow.sdk.definitions.dag]
 2026-12-04T15:21:28.0Z [info ] Done. Returned value was: {'rows': {'patient': 10, 'referral': 20, 'care_contact': 300, 'inpatient_spell': 4}, 'drops': 1, 'rejected': 2} [airflow.task.operators] loc=python.py:233
 2026-12-04T15:21:28.0Z [info ] [DAG TEST] end task task_id=extract.dchs map_index=-1 [airflow.sdk.definitions.dag]
-2026-12-04T15:21:28.1Z [info ] [DAG TEST] starting task_id=build.build_tables map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-04T15:21:28.1Z [info ] [DAG TEST] starting task_id=build_tables map_index=-1 [airflow.sdk.definitions.dag]
 2026-12-04T15:21:29.1Z [error    ] Task failed with exception: BatchValidationError: output suite person breached [task]
-2026-12-04T15:21:29.2Z [info ] [DAG TEST] end task task_id=build.build_tables map_index=-1 [airflow.sdk.definitions.dag]
+2026-12-04T15:21:29.2Z [info ] [DAG TEST] end task task_id=build_tables map_index=-1 [airflow.sdk.definitions.dag]
 """
 
 
@@ -27,10 +27,10 @@ def test_progress_shows_each_task_with_counts_and_keeps_the_log_whole():
         "2026-11-01", io.StringIO(LOG), log, shown.append, clock=lambda: float(next(ticks))
     )
     assert log.getvalue() == LOG  # every line reaches the log file
-    assert [line.split()[0] for line in shown] == ["prepare", "extract.dchs", "build.build_tables"]
+    assert [line.split()[0] for line in shown] == ["prepare", "extract.dchs", "build_tables"]
     assert "334 rows from 1 drop(s), 2 held" in shown[1]
     assert progress.failed == [
-        "build.build_tables: Task failed with exception: BatchValidationError: output suite person breached [task]"
+        "build_tables: Task failed with exception: BatchValidationError: output suite person breached [task]"
     ]
     assert not any("PseudonymKey" in line for line in shown)
 

@@ -85,5 +85,5 @@ def test_an_empty_drop_publishes_nothing_and_leaves_the_warehouse_as_it_was(
     engine = make_engine(pg_url)
     failures = read_frame(engine, "select task_id, error from audit.task_failure")
     engine.dispose()
-    assert failures.task_id.tolist() == ["standardise.validate_sources"]
+    assert failures.task_id.tolist() == ["validate_sources"]
     assert "row_count" in failures.error.iloc[0] and "dchs_care_contact" in failures.error.iloc[0]

@@ -136,7 +136,7 @@ def test_warehouse_down_at_publish_keeps_the_build_for_a_rerun(
         reopen(pg_url)
 
     assert str(run.state).endswith("failed")
-    assert tries(run, "publish.publish_night") == 2
+    assert tries(run, "publish") == 2
     runs, marks, _ = audit(pg_url)
     assert runs.empty and marks.empty, "something was published while the warehouse was down"
 

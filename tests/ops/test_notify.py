@@ -12,7 +12,7 @@ from transforms import notify
 from transforms.notify import failure_message, notify_failure, redact
 
 RUN_ID = "scheduled__2026-11-02T02:00:00+00:00"
-LOG_URL = "http://airflow.example/dags/shared_care_record/runs/x/tasks/build.build_tables"
+LOG_URL = "http://airflow.example/dags/shared_care_record/runs/x/tasks/build_tables"
 # What an unlucky error line could carry. None of it may leave in a notification.
 LEAKY = (
     "ValueError: cannot parse row {'family_name': 'Smith', 'nhs_number': '9434765919'} "
@@ -39,7 +39,7 @@ def smtp_env(monkeypatch, port: int, **extra) -> None:
 
 def test_unconfigured_is_a_silent_no_op(caplog):
     with SmtpSink() as sink:
-        assert notify_failure("shared_care_record", RUN_ID, "publish.publish_night", "x") == {}
+        assert notify_failure("shared_care_record", RUN_ID, "publish", "x") == {}
     assert sink.sessions == 0
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
@@ -48,7 +48,7 @@ def test_email_reaches_an_smtp_server_and_says_what_failed(monkeypatch):
     with SmtpSink() as sink:
         smtp_env(monkeypatch, sink.port, ENVIRONMENT="production")
         outcome = notify_failure(
-            "shared_care_record", RUN_ID, "build.build_tables", "RuntimeError: bad", LOG_URL
+            "shared_care_record", RUN_ID, "build_tables", "RuntimeError: bad", LOG_URL
         )
         envelope = sink.wait()
     assert outcome == {"smtp": "sent"}
@@ -56,11 +56,11 @@ def test_email_reaches_an_smtp_server_and_says_what_failed(monkeypatch):
     assert envelope.rcpt_to == ["oncall@care.example", "lead@care.example"]
     msg = envelope.message
     assert msg["Subject"] == (
-        "[shared care record [production]] shared_care_record: task build.build_tables failed"
+        "[shared care record [production]] shared_care_record: task build_tables failed"
     )
     assert msg["To"] == "oncall@care.example, lead@care.example"
     body = msg.get_content()
-    for expected in (RUN_ID, "build.build_tables", "RuntimeError: bad", LOG_URL, "runbook"):
+    for expected in (RUN_ID, "build_tables", "RuntimeError: bad", LOG_URL, "runbook"):
         assert expected in body
     assert envelope.auth is None
 
@@ -68,7 +68,7 @@ def test_email_reaches_an_smtp_server_and_says_what_failed(monkeypatch):
 def test_email_never_carries_data_values(monkeypatch):
     with SmtpSink() as sink:
         smtp_env(monkeypatch, sink.port)
-        notify_failure("shared_care_record", RUN_ID, "standardise.validate_sources", LEAKY)
+        notify_failure("shared_care_record", RUN_ID, "validate_sources", LEAKY)
         envelope = sink.wait()
     raw = envelope.data.decode("utf-8", "replace")
     text = envelope.message.get_content()
@@ -91,16 +91,16 @@ def test_webhook_gets_json_without_data(monkeypatch, caplog):
     caplog.set_level(logging.INFO)
     with WebhookSink() as hook:
         monkeypatch.setenv("CARE_NOTIFY_WEBHOOK_URL", hook.url)
-        outcome = notify_failure("shared_care_record", RUN_ID, "link.link_people", LEAKY, LOG_URL)
+        outcome = notify_failure("shared_care_record", RUN_ID, "link_people", LEAKY, LOG_URL)
         request = hook.wait()
     assert outcome == {"webhook": "sent"}
     assert request["content_type"] == "application/json"
     payload = request["json"]
     assert payload["event"] == "task_failed"
-    assert payload["task_id"] == "link.link_people"
+    assert payload["task_id"] == "link_people"
     assert payload["run_id"] == RUN_ID
     assert payload["log_url"] == LOG_URL
-    assert "link.link_people" in payload["text"]
+    assert "link_people" in payload["text"]
     dumped = str(payload)
     for secret in SECRETS:
         assert secret not in dumped, secret
@@ -188,7 +188,7 @@ def test_the_failure_callback_path_records_and_emails(monkeypatch, tmp_path):
             settings,
             dag_id="shared_care_record",
             run_id=RUN_ID,
-            task_id="publish.publish_night",
+            task_id="publish",
             error=ConnectionError("warehouse unreachable"),
             log_url=LOG_URL,
         )
@@ -198,10 +198,10 @@ def test_the_failure_callback_path_records_and_emails(monkeypatch, tmp_path):
         rows = read_frame(engine, "select task_id, error from audit.task_failure")
     finally:
         engine.dispose()
-    assert rows.task_id.tolist() == ["publish.publish_night"]
+    assert rows.task_id.tolist() == ["publish"]
     body = envelope.message.get_content()
     assert "ConnectionError: warehouse unreachable" in body
-    assert "publish.publish_night" in envelope.message["Subject"]
+    assert "publish" in envelope.message["Subject"]
 
 
 def test_held_drops_reach_the_webhook_naming_each_drop_and_the_accept_command(monkeypatch):

@@ -38,7 +38,7 @@ def counts_of(task: str, result: dict) -> str:
         "validate_sources": lambda r: (
             f"{r.get('quarantined', 0):,} quarantined, {r.get('warnings', 0):,} warnings"
         ),
-        "tokenise": lambda r: (
+        "pseudonymise": lambda r: (
             f"{r.get('person_records', 0):,} records, {r.get('events', 0):,} events"
         ),
         "link_people": lambda r: (
@@ -47,7 +47,7 @@ def counts_of(task: str, result: dict) -> str:
         "build_tables": lambda r: (
             f"{r.get('person', 0):,} people, {r.get('care_event', 0):,} care events"
         ),
-        "publish_night": lambda r: f"{len(r.get('published') or {})} tables",
+        "publish": lambda r: f"{len(r.get('published') or {})} tables",
     }
     pick = picks.get(short)
     if pick is None:
