@@ -37,6 +37,8 @@ log = logging.getLogger("run_local")
 def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     env = dict(os.environ)
+    # Airflow's CLI lives beside this interpreter (the project's virtualenv)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("CARE_DATA_DIR", str(ROOT / "data"))
     people = int(env.get("CARE_SYNTHETIC_PEOPLE", "20000"))
     nights = int(env.get("CARE_NIGHTS", "3"))

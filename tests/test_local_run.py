@@ -28,3 +28,22 @@ def test_nights_already_published_are_not_run_again(tmp_path):
 
     assert published_night(settings) == "2026-11-02"
     assert nights_to_run(nights, "2026-11-02") == (["2026-11-03"], ["2026-11-01", "2026-11-02"])
+
+
+def test_local_runs_write_openlineage_events_to_a_file(tmp_path):
+    import json
+
+    from transforms.local_setup import airflow_env
+
+    env = airflow_env(tmp_path, tmp_path / "dags", {})
+    transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])
+    assert transport == {
+        "type": "file",
+        "log_file_path": str(tmp_path / "lineage" / "openlineage.jsonl"),
+        "append": True,
+    }
+    assert (tmp_path / "lineage").is_dir()
+    # Airflow's official provider, installed with the project, is on with it
+    import importlib.util
+
+    assert importlib.util.find_spec("airflow.providers.openlineage") is not None

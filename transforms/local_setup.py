@@ -90,8 +90,16 @@ def airflow_env(data_dir: Path, dags_folder: Path, env: dict) -> dict:
     """Airflow on the embedded defaults: SQLite metadata under the data folder."""
     home = Path(env.get("AIRFLOW_HOME") or data_dir / "airflow_home")
     home.mkdir(parents=True, exist_ok=True)
+    lineage = data_dir / "lineage" / "openlineage.jsonl"
+    lineage.parent.mkdir(parents=True, exist_ok=True)
     return {
         "AIRFLOW_HOME": str(home),
+        # OpenLineage: a START and a COMPLETE event per task and run, one JSON a line
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": env.get("AIRFLOW__OPENLINEAGE__TRANSPORT")
+        or json.dumps({"type": "file", "log_file_path": str(lineage), "append": True}),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": env.get(
+            "AIRFLOW__OPENLINEAGE__NAMESPACE", "shared-care-record"
+        ),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
@@ -147,6 +155,7 @@ def summary_lines(settings: Settings, *, elapsed: float, ran: int | None = None)
         f"  linkage report          {settings.reports_dir / 'linkage' / 'latest.html'}",
         f"  partnership dashboard   {settings.reports_dir / 'dashboard' / 'dashboard.html'}",
         f"  data docs               {settings.reports_dir / 'data_docs' / 'index.html'}",
+        f"  lineage (OpenLineage)   {settings.data_dir / 'lineage' / 'openlineage.jsonl'}",
     ]
     if settings.dashboard_copy is not None:
         lines.append(f"  dashboards read         {settings.dashboard_copy} (read-only copy)")
