@@ -23,7 +23,11 @@ from transforms.keys import KeyMismatchError, create_local_key_file, load_key
 from transforms.nightly import steps
 from transforms.nightly.runner import night_context
 from transforms.warehouse.db import make_engine
-from transforms.warehouse.lineage import OlderNightError, StalePublishError
+from transforms.warehouse.lineage import (
+    AlreadyPublishedError,
+    OlderNightError,
+    StalePublishError,
+)
 from transforms.warehouse.publish import read_frame
 
 SCHEMAS = ("shared_care", "identity", "audit")
@@ -156,6 +160,12 @@ def test_a_stale_build_is_refused_and_the_next_night_publishes(
     assert all(seconds >= 0 for seconds in timings.values())
     assert published.generation.tolist() == [1, 2, 3]
     assert published.based_on_run_id.tolist()[1:] == ["night1", "night2-newer"]
+
+    # the published run cleared and run again has nothing to do (the DAG skips the rest)
+    before = warehouse_snapshot(warehouse_url)
+    with pytest.raises(AlreadyPublishedError, match="already published"):
+        steps.prepare(night_context(settings, second, run_id="night2-again"), key)
+    assert_same(before, warehouse_snapshot(warehouse_url))
 
 
 def test_an_older_night_is_refused_before_anything_is_extracted(
