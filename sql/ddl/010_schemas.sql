@@ -1,4 +1,4 @@
--- Schemas of the warehouse (DESIGN §6).
+-- Schemas of the warehouse: shared_care (dashboards), identity (restricted), audit (engineers).
 create schema if not exists shared_care;
 create schema if not exists identity;
 create schema if not exists audit;

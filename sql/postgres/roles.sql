@@ -1,4 +1,4 @@
--- Warehouse roles (DESIGN §6). PostgreSQL only; DuckDB has no roles.
+-- Warehouse roles (docs/production.md). PostgreSQL only; DuckDB has no roles.
 --
 -- Idempotent: safe to run on every deploy, and again after every schema change.
 -- Roles are cluster-global, so they are created once if missing (and a concurrent

@@ -3,7 +3,7 @@
 * :mod:`transforms.build.person` - one row per person (survivorship) and attribute conflicts;
 * :mod:`transforms.build.care_event` - every source event on the person's key;
 * :mod:`transforms.build.pathway2` - bed-based (Pathway 2) episodes;
-* :mod:`transforms.build.measures` - the partnership measures (DESIGN section 7);
+* :mod:`transforms.build.measures` - the partnership measures (docs/measures.md);
 * :mod:`transforms.build.definitions` - what every measure, table and column means;
 * :mod:`transforms.build.dictionary` - data dictionary, view SQL and COMMENT ON statements;
 * :mod:`transforms.build.fidelity` - every measure under true vs linked identities.

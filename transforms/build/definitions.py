@@ -182,7 +182,7 @@ MEASURES: tuple[Measure, ...] = (
         rules=_AT_HOME_RULES,
         reference="NHS Digital SALT STS004 guidance; ASCOF 2B(1) handbook; Better Care Fund "
         "metric 'still at home 91 days after discharge'. Derbyshire 65% vs England 82% "
-        "(DESIGN section 1).",
+        "(CQC's assessment of the council).",
         caveats=(
             "Acute hospital activity is not a source; acute discharges are seen through DCC "
             "requests, DCHS referrals and community hospital admissions.",

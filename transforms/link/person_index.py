@@ -1,7 +1,7 @@
 """The person index: random, stable ``person_key``s over linked source records.
 
 Clusters are the connected components of the accepted pair edges. Keys carry over
-from the previous night's index by these rules (DESIGN §5):
+from the previous night's index by these rules (docs/linkage.md):
 
 * a cluster whose records all had one key keeps it; new records joining it take it;
 * **merge**: a cluster holding records of several old keys keeps the *oldest* key

@@ -8,7 +8,7 @@ the pipeline logs in to it as a ``pipeline_writer`` login, as in production.
 
 Each component runs in its own process group (session) with the virtualenv's ``bin`` on
 ``PATH``; stopping sends SIGTERM to the group, then SIGKILL (Airflow's worker processes
-ignore SIGTERM from outside: DESIGN §9). Every process carries ``CARE_TOPOLOGY_ID`` in its
+ignore SIGTERM from outside). Every process carries ``CARE_TOPOLOGY_ID`` in its
 environment, so anything left behind is found by that id and stopped too.
 
 Nothing here imports Airflow: the topology is driven through the CLI and the REST API
