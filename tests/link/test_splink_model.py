@@ -622,3 +622,12 @@ def test_a_typed_given_name_beside_a_changed_family_name_scores_on_the_given_fil
     level = sm._gamma(model, "given_name", f"given Dice >= {sm.GIVEN_ONLY_DICE}")
     assert pairs["gamma_given_name"].iloc[0] == level
     assert level != sm._gamma(model, "given_name", "else")
+
+
+def test_linkage_connection_makes_its_spill_folder(tmp_path, monkeypatch):
+    """DuckDB creates only the last level of its spill folder: a checkout without
+    data/tmp failed the first prediction that spilled."""
+    where = tmp_path / "data" / "tmp" / "duckdb"
+    monkeypatch.setenv("CARE_LINK_TEMP_DIR", str(where))
+    sm._db_api()
+    assert where.is_dir()

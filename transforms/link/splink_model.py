@@ -151,6 +151,22 @@ WIDE_BLOCKING_RULES = [
     "l.tok_street_number = r.tok_street_number",
 ]
 WIDE_BLOCKING_BUDGET = 5_000_000
+#: ... and within this many candidate pairs per record of the two files, so that the
+#: cost grows with the files, not with their square: a one-field rule on a common name
+#: pairs ~1 in 100 of the records (FEBRL 4 takes all four at ~40 per record).
+WIDE_BLOCKING_PAIRS_PER_RECORD = 50
+#: Two-file linking: the condition that keeps a rule to LEFT x RIGHT pairs.
+CROSS_FILE = "l.source <> r.source"
+#: Two-file linking: the rules that pair records within one file too, as the look-alike
+#: caps count the families each file holds (twins: one date of birth, or its day/month
+#: swap; couples, parents and children: one family name and one home).
+WITHIN_FILE_RULES = [
+    "l.tok_dob = r.tok_dob",
+    "l.tok_postcode = r.tok_postcode AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
+    "l.tok_dob_swapped = r.tok_dob",
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
+]
 #: EM sessions. Neither admits twins (different given names) or parent/child pairs
 #: (different dates of birth) in numbers, which would otherwise teach EM that
 #: "different given name" or "different NHS number" is common among matches.
@@ -379,7 +395,10 @@ def _db_api(duckdb_con=None):
     if duckdb_con is None:
         import duckdb
 
-        duckdb_con = duckdb.connect(config=duckdb_limits())
+        config = duckdb_limits()
+        # DuckDB makes its spill folder's last level only: a new checkout has no data/tmp
+        Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
+        duckdb_con = duckdb.connect(config=config)
     return DuckDBAPI(connection=duckdb_con)
 
 
@@ -454,27 +473,81 @@ def _count_pairs(sdf, rules: list[str], *, record_sample_proportion: float = 1.0
     )
 
 
-def two_file_blocking_rules(records: pd.DataFrame, budget: int = WIDE_BLOCKING_BUDGET) -> list[str]:
-    """``BLOCKING_RULES`` plus as many of ``WIDE_BLOCKING_RULES``, in order, as keep the
-    candidate pairs within ``budget``. Each is counted with the rules taken so far (a
-    count, not the pairs: Splink's ``count_comparisons_from_blocking_rules``), so a rule
-    skipped never hides pairs a later one adds; what is skipped is logged."""
-    sdf = _registered(records)  # once, for every count
-    rules = list(BLOCKING_RULES)
+def two_file_blocking_rules(records: pd.DataFrame, budget: int | None = None) -> list[str]:
+    """The two-file command's rules: ``BLOCKING_RULES``, then as many of
+    ``WIDE_BLOCKING_RULES``, in order, as keep the candidate pairs within ``budget``
+    (default ``WIDE_BLOCKING_PAIRS_PER_RECORD`` per record, at most
+    ``WIDE_BLOCKING_BUDGET``).
+
+    Only LEFT x RIGHT pairs are links, so every rule but ``WITHIN_FILE_RULES`` is
+    restricted to them (``CROSS_FILE``); those few also pair records within one file,
+    which the look-alike caps count (:func:`lookalike_caps`: twins share a date of
+    birth, couples and parents a family name and a home). A wide rule is taken when
+    its pairs fit with those taken so far: bounded from its own cross-file count (a
+    group count of its key), counted exactly (Splink's
+    ``count_comparisons_from_blocking_rules``) only when the bounds cannot decide, so
+    a rule skipped never hides pairs a later one adds; what is skipped is logged."""
+    if budget is None:
+        budget = min(WIDE_BLOCKING_BUDGET, WIDE_BLOCKING_PAIRS_PER_RECORD * len(records))
+    rules = [r if r in WITHIN_FILE_RULES else cross_file(r) for r in BLOCKING_RULES]
+    sdf = None
+    upper = None  # an upper bound of the pairs of the rules taken
     for rule in WIDE_BLOCKING_RULES:
-        with_it = int(_count_pairs(sdf, [*rules, rule])["cumulative_pairs"].iloc[-1])
-        if with_it > budget:
-            log.info(
-                "two-file blocking: %s skipped (%d pairs with it, over %d)", rule, with_it, budget
-            )
+        own = _cross_file_pairs_of_rule(records, rule)
+        if own > budget:
+            log.info("two-file blocking: %s skipped (%d pairs alone, over %d)", rule, own, budget)
             continue
-        rules.append(rule)
+        if upper is None:
+            sdf = _registered(records)
+            upper = int(_count_pairs(sdf, rules)["cumulative_pairs"].iloc[-1])
+        if upper + own > budget:
+            with_it = int(
+                _count_pairs(sdf, [*rules, cross_file(rule)])["cumulative_pairs"].iloc[-1]
+            )
+            if with_it > budget:
+                log.info(
+                    "two-file blocking: %s skipped (%d pairs with it, over %d)",
+                    rule, with_it, budget,
+                )  # fmt: skip
+                continue
+            upper = with_it
+        else:
+            upper += own
+        rules.append(cross_file(rule))
     log.info(
-        "two-file blocking: %d of %d wide rules taken",
+        "two-file blocking: %d of %d wide rules taken (at most %s candidate pairs)",
         len(rules) - len(BLOCKING_RULES),
         len(WIDE_BLOCKING_RULES),
+        "?" if upper is None else f"{upper:,}",
     )
     return rules
+
+
+def cross_file(rule: str) -> str:
+    """``rule`` restricted to pairs of records from different sources."""
+    return f"{rule} AND {CROSS_FILE}"
+
+
+def _cross_file_pairs_of_rule(records: pd.DataFrame, rule: str) -> int:
+    """Pairs of records from different sources that an equality rule
+    (``l.a = r.a AND l.b = r.b``) makes: per key, the product of each source's count."""
+    import re
+
+    cols = re.findall(r"l\.(\w+) = r\.(\w+)", rule)
+    if not cols or any(a != b for a, b in cols) or len(cols) != rule.count(" AND ") + 1:
+        raise ValueError(f"not an equality rule: {rule}")
+    keys = [a for a, _ in cols]
+    counts = (
+        records[[*keys, "source"]]
+        .dropna()
+        .assign(n=1)
+        .pivot_table(index=keys, columns="source", values="n", aggfunc="sum", fill_value=0)
+    )
+    if counts.shape[1] < 2:
+        return 0
+    counts = counts.to_numpy(dtype="float64")
+    total = counts.sum(axis=1)
+    return int(((total**2 - (counts**2).sum(axis=1)) / 2).sum())
 
 
 # -------------------------------------------------------------------------- training
@@ -648,12 +721,7 @@ def _splink_settings(model: dict, blocking_rules: list[str] | None = None) -> di
     ]
     settings["retain_matching_columns"] = True
     settings["retain_intermediate_calculation_columns"] = False
-    settings["additional_columns_to_retain"] = [
-        "source",
-        "source_record_id",
-        *word_columns(GUARD_CLK, _n_words(model)),
-        f"{GUARD_CLK}_pc",
-    ]
+    settings["additional_columns_to_retain"] = ["source", "source_record_id"]
     return settings
 
 
@@ -885,7 +953,11 @@ def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.D
     need = {"given_spelling_rare", "tok_given_name_canonical_l", "tok_given_name_canonical_r"}
     if pairs.empty or not need <= set(pairs.columns) or f"{GUARD_CLK}_pc" not in frame:
         return pairs.assign(given_slip_same_name=out)
-    cand = np.flatnonzero(pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False))
+    cand = np.flatnonzero(
+        pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False)
+        & pairs["tok_given_name_l"].notna().to_numpy()
+        & pairs["tok_given_name_r"].notna().to_numpy()
+    )
     if not len(cand):
         return pairs.assign(given_slip_same_name=out)
     n_words = sum(1 for c in frame.columns if c.startswith(f"{GUARD_CLK}_w"))
@@ -906,12 +978,16 @@ def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.D
         left_rare, sub["tok_given_name_canonical_r"], sub["tok_given_name_canonical_l"]
     )
     by_canon = {c: g[wcols].to_numpy() for c, g in in_use.groupby("tok_given_name_canonical")}
-    for i, (r, c) in enumerate(zip(rare, other_canon, strict=True)):
+    combos = pd.DataFrame({"rare": rare, "canon": other_canon})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos))
+    slip = np.zeros(len(uniques), dtype=bool)  # once per (spelling, canonical name)
+    for j, (r, c) in enumerate(uniques):
         if r not in words_of or c not in by_canon:
             continue
         names = by_canon[c]
         dice = dice_numpy(np.broadcast_to(words_of[r], names.shape), names)
-        out[cand[i]] = bool(np.nanmax(dice) >= GIVEN_TYPO_DICE)
+        slip[j] = bool(np.nanmax(dice) >= GIVEN_TYPO_DICE)
+    out[cand] = np.where(codes >= 0, slip[np.maximum(codes, 0)], False)
     return pairs.assign(given_slip_same_name=out)
 
 
@@ -955,26 +1031,120 @@ def _apply_guard(
     return df
 
 
-def _fetch(db_api, splink_df, *, given_tokens: bool = False) -> pd.DataFrame:
-    """The output columns of a Splink predictions table, then drop the table
-    (``given_tokens``: with ``tok_given_name`` and ``tok_given_name_canonical``, ``_l`` /
-    ``_r``, too)."""
+def _predict(linker, threshold: float | None):
+    """Splink's prediction of every blocked pair, keeping the comparison levels
+    (``gamma_*``) but none of the matching columns.
+
+    Splink 5 keeps ``gamma_*`` in its predictions only together with every column the
+    comparisons read (for this model ~130 per pair: the filters' words on both sides),
+    and materialising those is most of the cost of a prediction. This is Splink's own
+    pipeline (blocked pairs, comparison vectors, match weights) with the levels kept
+    the way its training mode keeps them. Works on any Splink backend."""
+    from splink.internals.comparison_vector_values import (
+        compute_comparison_vector_values_from_id_pairs_sqls,
+    )
+    from splink.internals.dialects import SplinkDialect
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls
+    from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
+
+    settings = linker._settings_obj
+    settings._retain_matching_columns = False
+    settings._retain_intermediate_calculation_columns = False
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    try:
+        pipeline = CTEPipeline([blocked])
+        enqueue_df_concat_with_tf(linker, pipeline)
+        info = settings.column_info_settings
+        pipeline.enqueue_list_of_sqls(
+            compute_comparison_vector_values_from_id_pairs_sqls(
+                settings._columns_to_select_for_blocking,
+                settings._columns_to_select_for_comparison_vector_values,
+                input_tablename_l="__splink__df_concat_with_tf",
+                input_tablename_r="__splink__df_concat_with_tf",
+                source_dataset_input_column=info.source_dataset_input_column,
+                unique_id_input_column=info.unique_id_input_column,
+                link_type=settings._link_type,
+                sql_dialect_str=linker._sql_dialect_str,
+            )
+        )
+        pipeline.enqueue_list_of_sqls(
+            predict_from_comparison_vectors_sqls(
+                unique_id_input_columns=info.unique_id_input_columns,
+                core_model_settings=settings.core_model_settings,
+                sql_dialect=SplinkDialect.from_string(settings._sql_dialect_str),
+                threshold_match_probability=threshold,
+                retain_matching_columns=False,
+                retain_intermediate_calculation_columns=False,
+                training_mode=True,  # keeps gamma_* without the matching columns
+                additional_columns_to_retain=settings._additional_columns_to_retain,
+            )
+        )
+        return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    finally:
+        blocked.drop_table_from_database_and_remove_from_cache()
+
+
+def _fetch(db_api, splink_df, records_sdf=None, token_rows: str = "TRUE") -> pd.DataFrame:  # noqa: S107 - SQL
+    """The output columns of a Splink predictions table, then drop the table.
+
+    ``records_sdf`` (one-to-one): the registered records, joined back on ``uid`` for
+    what the one-to-one guard reads: ``given_dice`` (the first given names' filters),
+    ``given_spelling_rare`` (:func:`mark_rare_given_spelling`, from the given-name
+    tokens' counts over the records), and, for the rare-spelling pairs only (the few
+    that :func:`mark_slip_of_the_same_name` reads, and of those the ones where
+    ``token_rows``, SQL over ``p.gamma_*``, holds), ``tok_given_name`` and
+    ``tok_given_name_canonical`` ``_l`` / ``_r``."""
     cols = [c.unquote().name for c in splink_df.columns]
-    keep = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
-    if given_tokens:
-        keep += [
-            f"{c}_{side}"
-            for c in ("tok_given_name", "tok_given_name_canonical")
-            for side in ("l", "r")
-            if f"{c}_{side}" in cols
+    keep = [f"p.{c}" for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
+    con = db_api.duckdb_con
+    if records_sdf is None:
+        df = con.sql(f"SELECT {', '.join(keep)} FROM {splink_df.physical_name} p").df()
+        splink_df.drop_table_from_database_and_remove_from_cache()
+        return df
+    rec_cols = {c.unquote().name for c in records_sdf.columns}
+    n_words = sum(1 for c in rec_cols if c.startswith(f"{GUARD_CLK}_w"))
+    given = "tok_given_name"
+    rare = (
+        f"(l.{given} <> r.{given} AND least(cl.n, cr.n) "
+        f"<= greatest(1, {RARE_SPELLING_SHARE} * greatest(cl.n, cr.n)))"
+    )
+    extra = [f"coalesce({rare}, false) AS given_spelling_rare"]
+    for c in (given, "tok_given_name_canonical"):
+        extra += [
+            f"CASE WHEN {rare} AND ({token_rows}) THEN {s}.{c} END AS {c}_{s}" for s in ("l", "r")
         ]
-    if f"{GUARD_CLK}_pc_l" in cols:
-        n_words = sum(1 for c in cols if c.startswith(f"{GUARD_CLK}_w") and c.endswith("_l"))
-        keep.append(f"{dice_sql(GUARD_CLK, n_words)} AS given_dice")
-    sql = f"SELECT {', '.join(keep)} FROM {splink_df.physical_name}"
-    df = db_api.duckdb_con.sql(sql).df()
+    if n_words:
+        extra.append(f"{dice_sql(GUARD_CLK, n_words, prefixes=True)} AS given_dice")
+    rec = records_sdf.physical_name
+    sql = f"""
+        WITH counts AS (SELECT {given}, count(*) AS n FROM {rec} GROUP BY {given})
+        SELECT {", ".join([*keep, *extra])}
+        FROM {splink_df.physical_name} p
+        JOIN {rec} l ON p.uid_l = l.uid
+        JOIN {rec} r ON p.uid_r = r.uid
+        LEFT JOIN counts cl ON l.{given} = cl.{given}
+        LEFT JOIN counts cr ON r.{given} = cr.{given}
+    """
+    df = con.sql(sql).df()
     splink_df.drop_table_from_database_and_remove_from_cache()
     return df
+
+
+def _may_be_twins_sql(model: dict) -> str:
+    """SQL over a prediction's ``gamma_*``: the pairs :func:`lookalike_kinds` may call
+    twin-like (family name close, date of birth the same or two of its parts), the
+    only ones whose given-name spellings it reads."""
+    family = [
+        _gamma(model, "family_name", lv)
+        for lv in ("exact", "phonetic", "shared part")
+        if _has(model, "family_name", lv)
+    ]
+    dob = [_gamma(model, "dob", lv) for lv in ("exact", "day/month swapped", "two of three parts")]
+    return (
+        f"p.gamma_family_name IN ({', '.join(map(str, family))}) "
+        f"AND p.gamma_dob IN ({', '.join(map(str, dob))})"
+    )
 
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
@@ -1021,12 +1191,12 @@ def predict_pairs(
     if len(frame) < 2:
         return _empty(model)
     db_api = _db_api(duckdb_con)
-    linker, _ = _linker(db_api, frame, _splink_settings(model, blocking_rules))
-    pred = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    df = _fetch(db_api, pred, given_tokens=one_to_one)
+    linker, sdf = _linker(db_api, frame, _splink_settings(model, blocking_rules))
     if one_to_one:
-        df = mark_rare_given_spelling(df, frame["tok_given_name"])
+        df = _fetch(db_api, _predict(linker, threshold), sdf, _may_be_twins_sql(model))
         df = mark_slip_of_the_same_name(df, frame)
+    else:
+        df = _fetch(db_api, _predict(linker, threshold))
     df = _apply_guard(df, model, threshold, one_to_one)
     return _finish(df) if len(df) else _empty(model)
 
