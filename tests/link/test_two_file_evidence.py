@@ -311,7 +311,12 @@ def test_a_look_alike_link_cap_follows_the_records_left_without_a_partner():
     assert full[n] == sm.GUARD_CAP and np.isnan(full[n + 1])  # a fixed cap; none
     sparse = link_caps(cross, matched, 100, 100, {})
     assert sparse[:n] == pytest.approx(1 - 1 * (1 - 11 / 100) ** 2 / n)  # 0.92
-    assert link_caps(cross, matched, 100, 100, {"twin_like": 3})[0] == sm.GUARD_CAP
+    # three such pairs within the files: (3 + 1) x 0.79 of the ten are two people, and
+    # the cap is that share's complement (not the review band's GUARD_CAP)
+    assert link_caps(cross, matched, 100, 100, {"twin_like": 3})[0] == pytest.approx(
+        1 - 4 * (1 - 11 / 100) ** 2 / n
+    )
+    assert link_caps(cross, matched, 100, 100, {"twin_like": 30})[0] == 0.0
     # and one_to_one_probabilities applies them: a look-alike's link between two files
     # of the same people is not held at the pair's cap
     pairs = pd.DataFrame(
@@ -323,4 +328,5 @@ def test_a_look_alike_link_cap_follows_the_records_left_without_a_partner():
     )  # fmt: skip
     got = one_to_one_probabilities(pairs, 1e-3, 2, 2, {"twin_like": 0})
     assert got[0] > 0.99 and got[1] > 0.99
-    assert one_to_one_probabilities(pairs, 1e-3, 20, 20)[0] == sm.GUARD_CAP
+    # two links in files of twenty: 81% of a family's pairs would lack their own record
+    assert one_to_one_probabilities(pairs, 1e-3, 20, 20)[0] == pytest.approx(1 - 0.9**2)
