@@ -97,9 +97,12 @@ def test_fair_baseline_blocks_on_our_rules_in_clear(sources):
     clear = [r["marginal_comparison_count"] for r in clear]
     assert sum(ours) > 100
     assert clear[:-1] == ours[:-1]
-    assert cb.baseline_settings().get_settings("duckdb").as_dict()[
-        "blocking_rules_to_generate_predictions"
-    ][1]["blocking_rule"] == "l.tok_dob = r.tok_dob"
+    assert (
+        cb.baseline_settings()
+        .get_settings("duckdb")
+        .as_dict()["blocking_rules_to_generate_predictions"][1]["blocking_rule"]
+        == "l.tok_dob = r.tok_dob"
+    )
 
 
 def test_clear_frame_keeps_only_valid_nhs_numbers():

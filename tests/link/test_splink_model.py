@@ -647,7 +647,11 @@ def test_u_is_the_share_of_random_pairs_at_each_level():
             "address": None,
         }
     )
-    records = person_records(people, key_from_material("3f9a1c7e5b2d4f608a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e1f"), "left")
+    records = person_records(
+        people,
+        key_from_material("3f9a1c7e5b2d4f608a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e1f"),
+        "left",
+    )
     frame, n_words = sm.prepare_records(records)
     db_api = sm._db_api()
     linker, sdf = sm._linker(db_api, frame, sm.base_settings(n_words))
