@@ -669,3 +669,25 @@ def test_u_is_the_share_of_random_pairs_at_each_level():
     # every date differs in its day alone (two of three parts); none is the same
     assert levels["two of three parts"].u_probability == pytest.approx(1.0)
     assert levels["exact"]._u_probability == "level not observed in training dataset"
+
+
+def test_link_backend_from_the_environment():
+    assert sm.link_backend({}) == "duckdb"
+    assert sm.link_backend({"CARE_LINK_BACKEND": " Spark "}) == "spark"
+    with pytest.raises(ValueError, match="CARE_LINK_BACKEND"):
+        sm.link_backend({"CARE_LINK_BACKEND": "polars"})
+
+
+def test_settings_for_spark_mark_the_sql_as_duckdb_s():
+    settings = sm._splink_settings(sm.base_settings())
+    assert sm.for_backend(settings, "duckdb") is settings
+    spark = sm.for_backend(settings, "spark")
+    levels = [lv for c in spark["comparisons"] for lv in c["comparison_levels"]]
+    assert all(
+        lv.get("base_dialect_str") == ("duckdb" if lv["sql_condition"] != "ELSE" else None)
+        for lv in levels
+    )
+    rules = spark["blocking_rules_to_generate_predictions"]
+    assert [r["blocking_rule"] for r in rules] == sm.BLOCKING_RULES
+    assert {r["sql_dialect"] for r in rules} == {"duckdb"}
+    assert "base_dialect_str" not in settings["comparisons"][0]["comparison_levels"][1]

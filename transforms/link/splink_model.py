@@ -402,6 +402,105 @@ def _db_api(duckdb_con=None):
     return DuckDBAPI(connection=duckdb_con)
 
 
+#: Where the nightly link step scores pairs (``CARE_LINK_BACKEND``): Splink on DuckDB
+#: in the process, or on Spark (a local session, or the cluster ``CARE_SPARK_MASTER``
+#: names). Training, and the two-file command, run on DuckDB either way.
+BACKENDS = ("duckdb", "spark")
+
+
+def link_backend(env: dict | None = None) -> str:
+    """``CARE_LINK_BACKEND`` (default ``duckdb``), checked against ``BACKENDS``."""
+    import os
+
+    env = os.environ if env is None else env
+    backend = (env.get("CARE_LINK_BACKEND") or "duckdb").strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"CARE_LINK_BACKEND={backend!r}: expected one of {list(BACKENDS)}")
+    return backend
+
+
+def spark_session(env: dict | None = None):
+    """The active Spark session, else one made from ``CARE_SPARK_MASTER`` (default
+    ``local[*]``; ``spark://host:7077``, ``yarn``, ``k8s://...`` for a cluster) with
+    ``CARE_SPARK_CONF`` (``key=value`` pairs separated by ``;``). Splink checkpoints
+    on Spark: ``CARE_SPARK_CHECKPOINT_DIR`` (a path every executor reaches, e.g. on
+    HDFS or S3, for a cluster); a local session's scratch and checkpoints default to
+    beside ``CARE_LINK_TEMP_DIR``."""
+    import os
+
+    from pyspark.sql import SparkSession
+
+    env = os.environ if env is None else env
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        if active.sparkContext.getCheckpointDir() is None:
+            scratch = Path(duckdb_limits(env)["temp_directory"]).parent / "spark"
+            active.sparkContext.setCheckpointDir(
+                env.get("CARE_SPARK_CHECKPOINT_DIR") or str(scratch / "checkpoints")
+            )
+        return active
+    master = env.get("CARE_SPARK_MASTER") or "local[*]"
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("care-linkage")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    scratch = Path(duckdb_limits(env)["temp_directory"]).parent / "spark"
+    if master.startswith("local"):
+        builder = builder.config("spark.local.dir", str(scratch)).config(
+            "spark.sql.shuffle.partitions", "8"
+        )
+    for item in (env.get("CARE_SPARK_CONF") or "").split(";"):
+        if "=" in item:
+            k, v = item.split("=", 1)
+            builder = builder.config(k.strip(), v.strip())
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(
+        env.get("CARE_SPARK_CHECKPOINT_DIR") or str(scratch / "checkpoints")
+    )
+    return spark
+
+
+def _spark_api():
+    from splink import SparkAPI
+
+    # the model's SQL needs no UDF (Dice is bit_count over BIGINT words)
+    return SparkAPI(spark_session=spark_session(), register_udfs_automatically=False)
+
+
+def _register(db_api, frame: pd.DataFrame, name: str):
+    """``frame`` registered with the backend (Spark from Arrow: nullable ints and
+    strings keep their types)."""
+    if db_api.sql_dialect.sql_dialect_str == "spark":
+        import pyarrow as pa
+
+        return db_api.register(
+            pa.Table.from_pandas(frame, preserve_index=False), dataset_display_name=name
+        )
+    return db_api.register(frame, dataset_display_name=name)
+
+
+def for_backend(settings: dict, backend: str) -> dict:
+    """Settings for ``backend``: on Spark every SQL fragment is marked as DuckDB SQL, so
+    Splink translates it (sqlglot) to Spark SQL; DuckDB's are as they are."""
+    if backend == "duckdb":
+        return settings
+    from copy import deepcopy
+
+    settings = deepcopy(settings)
+    for comp in settings["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if level["sql_condition"].strip().upper() != "ELSE":  # sqlglot cannot parse it
+                level["base_dialect_str"] = "duckdb"
+    settings["blocking_rules_to_generate_predictions"] = [
+        {**(br if isinstance(br, dict) else {"blocking_rule": br}), "sql_dialect": "duckdb"}
+        for br in settings["blocking_rules_to_generate_predictions"]
+    ]
+    return settings
+
+
 def duckdb_limits(env: dict | None = None) -> dict[str, str]:
     """DuckDB settings for linkage: a memory ceiling, and where to spill beyond it.
 
@@ -422,7 +521,7 @@ def duckdb_limits(env: dict | None = None) -> dict[str, str]:
 def _linker(db_api, frame: pd.DataFrame, settings: dict, name: str = "person_record"):
     from splink import Linker
 
-    sdf = db_api.register(frame, dataset_display_name=name)
+    sdf = _register(db_api, frame, name)
     return Linker(sdf, settings, log_level=logging.WARNING), sdf
 
 
@@ -1135,6 +1234,12 @@ def _fetch(db_api, splink_df, records_sdf=None, token_rows: str = "TRUE") -> pd.
     ``token_rows``, SQL over ``p.gamma_*``, holds), ``tok_given_name`` and
     ``tok_given_name_canonical`` ``_l`` / ``_r``."""
     cols = [c.unquote().name for c in splink_df.columns]
+    if db_api.sql_dialect.sql_dialect_str == "spark":
+        assert records_sdf is None, "the one-to-one guard's reads are DuckDB's"
+        wanted = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
+        df = splink_df.as_spark_dataframe().select(*wanted).toPandas()
+        splink_df.drop_table_from_database_and_remove_from_cache()
+        return df
     keep = [f"p.{c}" for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
     con = db_api.duckdb_con
     if records_sdf is None:
@@ -1215,6 +1320,7 @@ def predict_pairs(
     duckdb_con=None,
     one_to_one: bool = False,
     blocking_rules: list[str] | None = None,
+    backend: str = "duckdb",
 ) -> pd.DataFrame:
     """Scored candidate pairs (cross-system and within-system) at or above ``threshold``.
 
@@ -1224,13 +1330,17 @@ def predict_pairs(
     :func:`lookalike_caps`, NaN where it has none) and ``lookalike_kind``
     (:func:`family_kind`).
     ``blocking_rules``: default ``BLOCKING_RULES`` (see :func:`two_file_blocking_rules`).
+    ``backend``: ``duckdb`` or ``spark`` (:func:`link_backend`; not with ``one_to_one``).
     """
     _quiet_splink()
     frame, _ = prepare_records(records)
     if len(frame) < 2:
         return _empty(model)
-    db_api = _db_api(duckdb_con)
-    linker, sdf = _linker(db_api, frame, _splink_settings(model, blocking_rules))
+    if backend == "spark" and one_to_one:
+        raise ValueError("one-to-one linking runs on DuckDB")
+    db_api = _spark_api() if backend == "spark" else _db_api(duckdb_con)
+    settings = for_backend(_splink_settings(model, blocking_rules), backend)
+    linker, sdf = _linker(db_api, frame, settings)
     if one_to_one:
         df = _fetch(db_api, _predict(linker, threshold), sdf, _may_be_twins_sql(model))
         df = mark_slip_of_the_same_name(df, frame)
@@ -1246,12 +1356,14 @@ def predict_new_against_existing(
     *,
     model: dict,
     threshold: float = 0.5,
+    backend: str = "duckdb",
 ) -> pd.DataFrame:
     """Incremental linkage: pairs of each new record with existing records
     (``predict_between``) plus pairs within the new records (``predict_within``).
 
     In new-existing pairs the new record is on the left (``*_l``) and the existing one
     on the right (``*_r``). Term frequencies come from existing + new together.
+    ``backend``: ``duckdb`` or ``spark`` (:func:`link_backend`).
     """
     _quiet_splink()
     new_frame, _ = prepare_records(new_records)
@@ -1261,16 +1373,16 @@ def predict_new_against_existing(
     overlap = isin(old_frame["uid"], new_frame["uid"])  # Arrow: no Python set of 750,000
     if overlap.any():
         old_frame = old_frame[~overlap].reset_index(drop=True)
-    db_api = _db_api()
-    settings = _splink_settings(model)
+    db_api = _spark_api() if backend == "spark" else _db_api()
+    settings = for_backend(_splink_settings(model), backend)
     all_frame = pd.concat([old_frame, new_frame], ignore_index=True)
     linker, _ = _linker(db_api, all_frame, settings, name="all_records")
     for col in ("tok_given_name", "tok_family_name"):
         linker.table_management.compute_tf_table(col)
-    new_sdf = db_api.register(new_frame, dataset_display_name="new_records")
+    new_sdf = _register(db_api, new_frame, "new_records")
     parts = []
     if not old_frame.empty:
-        old_sdf = db_api.register(old_frame, dataset_display_name="existing_records")
+        old_sdf = _register(db_api, old_frame, "existing_records")
         between = linker.inference.predict_between(
             new_sdf, old_sdf, threshold_match_probability=threshold, warning_mode="never"
         )
