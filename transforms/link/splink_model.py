@@ -448,8 +448,12 @@ def spark_session(env: dict | None = None):
     )
     scratch = Path(duckdb_limits(env)["temp_directory"]).parent / "spark"
     if master.startswith("local"):
-        builder = builder.config("spark.local.dir", str(scratch)).config(
-            "spark.sql.shuffle.partitions", "8"
+        # a local session's executors are its driver: Spark's default 1g runs out of heap
+        # on tens of thousands of records with their filters' words
+        builder = (
+            builder.config("spark.local.dir", str(scratch))
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.driver.memory", env.get("CARE_LINK_MEMORY_LIMIT", "6GB").lower()[:-1])
         )
     for item in (env.get("CARE_SPARK_CONF") or "").split(";"):
         if "=" in item:
@@ -472,12 +476,15 @@ def _spark_api():
 
 def _register(db_api, frame: pd.DataFrame, name: str):
     """``frame`` registered with the backend (Spark from Arrow: nullable ints and
-    strings keep their types)."""
+    strings keep their types; under a name of its own, as one session outlives a call)."""
     if db_api.sql_dialect.sql_dialect_str == "spark":
+        import uuid
+
         import pyarrow as pa
 
         return db_api.register(
-            pa.Table.from_pandas(frame, preserve_index=False), dataset_display_name=name
+            pa.Table.from_pandas(frame, preserve_index=False),
+            dataset_display_name=f"{name}_{uuid.uuid4().hex[:8]}",
         )
     return db_api.register(frame, dataset_display_name=name)
 
