@@ -13,9 +13,14 @@ set up the way Splink's own tutorials and documented example settings do it:
   years), ``PostcodeComparison`` (full, sector, district, area), ``ExactMatch`` on the
   NHS number (valid numbers only: an invalid one is null, the standardise step already
   says which);
-* blocking with ``block_on``: NHS number; date of birth; family name + birth year;
-  given name + postcode district; postcode + family name (the clear-text twins of our
-  token rules, so both models score a similar number of candidate pairs);
+* blocking (``--blocking ours``, the default): **the same rules as our model**
+  (``splink_model.BLOCKING_RULES``) over the very values our tokens are made of, in
+  clear (the tokeniser's HMAC replaced by the identity: ``clear_tokens``), so the ratio
+  of the two measures what pseudonymisation costs. The one rule that filters with a
+  Bloom-filter Dice (names swapped at one address) filters with the two names
+  exchanged instead. ``--blocking tutorial``: the earlier ``block_on`` rules (NHS
+  number; date of birth; family name + birth year; given name + postcode district;
+  postcode + family name), which score many more pairs;
 * unsupervised training as in the tutorials: lambda from deterministic rules (NHS
   number; exact name + date of birth) with ``recall=0.7``, u by random sampling with the
   same ``max_pairs`` and seed our model uses, m by EM on (given, family name) and on date
@@ -115,12 +120,13 @@ def _strings(values, keep=None) -> np.ndarray:
     return arr
 
 
-def clear_frame(std: pd.DataFrame) -> pd.DataFrame:
-    """The baseline's Splink input: clear names, date of birth, postcode, NHS number."""
+def clear_frame(std: pd.DataFrame, blocking: str = "ours") -> pd.DataFrame:
+    """The baseline's Splink input: clear names, date of birth, postcode, NHS number
+    (and with ``blocking="ours"`` the clear blocking keys, :func:`clear_tokens`)."""
     dob = pd.to_datetime(std["date_of_birth"], errors="coerce")
     has_dob = dob.notna().to_numpy()
     valid = std["nhs_number_valid"].fillna(False).astype(bool).to_numpy()
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "uid": _strings(std["source"].astype(str) + ":" + std["source_record_id"].astype(str)),
             "source": _strings(std["source"].astype(str)),
@@ -134,13 +140,66 @@ def clear_frame(std: pd.DataFrame) -> pd.DataFrame:
             "nhs_number": _strings(std["nhs_number"], valid),
         }
     )
+    if blocking == "ours":
+        out = pd.concat([out, clear_tokens(std.reset_index(drop=True))], axis=1)
+    return out
 
 
 # ------------------------------------------------------------------------- baseline
-def baseline_settings():
-    """Documented-example style Splink settings over the clear fields."""
+def clear_tokens(std: pd.DataFrame) -> pd.DataFrame:
+    """The ``tok_*`` columns our pseudonymisation makes of ``std``, holding the clear
+    values the tokeniser would have hashed (date of birth and its parts, phonetic and
+    canonical names, postcode parts, house number + street): the same blocking keys, in
+    clear. Only for the benchmark's clear-text baseline."""
+    import os
+    from unittest import mock
+
+    from transforms import pseudonymise
+    from transforms.keys import key_from_material
+
+    class ClearTokeniser(pseudonymise.Tokeniser):
+        def token_array(self, domain, values):
+            return values
+
+    with mock.patch.object(pseudonymise, "Tokeniser", ClearTokeniser):
+        keys = pseudonymise.pseudonymise_persons(std, key_from_material(os.urandom(32).hex()))
+    out = keys[[c for c in keys.columns if c.startswith("tok_")]]
+    return out.astype(object).where(out.notna(), None)
+
+
+def clear_rules(rules: list[str]) -> list[str]:
+    """Our blocking rules for the clear keys of :func:`clear_tokens` (the Dice filter of
+    names swapped at one address as the two names exchanged; no source condition)."""
+    from transforms.link.splink_model import CROSS_FILE
+
+    out = []
+    for rule in rules:
+        rule = rule.replace(f" AND {CROSS_FILE}", "")
+        if "bit_count" in rule:
+            head = rule.split(" AND (2.0")[0]
+            rule = f"{head} AND l.given_name = r.family_name AND l.family_name = r.given_name"
+        out.append(rule)
+    return out
+
+
+def baseline_settings(blocking: str = "ours"):
+    """Documented-example style Splink settings over the clear fields; ``blocking``:
+    ``ours`` (our model's rules over clear keys) or ``tutorial`` (``block_on`` rules)."""
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
+
+    from transforms.link.splink_model import BLOCKING_RULES
+
+    if blocking == "ours":
+        rules = clear_rules(BLOCKING_RULES)
+    else:
+        rules = [
+            block_on("nhs_number"),
+            block_on("date_of_birth"),
+            block_on("family_name", "birth_year"),
+            block_on("given_name", "postcode_district"),
+            block_on("postcode", "family_name"),
+        ]
 
     return SettingsCreator(
         link_type="dedupe_only",
@@ -154,13 +213,7 @@ def baseline_settings():
             cl.PostcodeComparison("postcode"),
             cl.ExactMatch("nhs_number"),
         ],
-        blocking_rules_to_generate_predictions=[
-            block_on("nhs_number"),
-            block_on("date_of_birth"),
-            block_on("family_name", "birth_year"),
-            block_on("given_name", "postcode_district"),
-            block_on("postcode", "family_name"),
-        ],
+        blocking_rules_to_generate_predictions=rules,
         additional_columns_to_retain=["source", "source_record_id"],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
@@ -186,6 +239,7 @@ def run_baseline(
     memory_limit: str | None = None,
     temp_dir: Path | None = None,
     predict_threshold: float = 0.5,
+    blocking: str = "ours",
 ) -> tuple[pd.DataFrame, dict]:
     """Train and predict the clear-text model; (pairs >= predict_threshold, timings)."""
     from splink import DuckDBAPI, Linker, block_on
@@ -193,10 +247,10 @@ def run_baseline(
     for name in ("splink", "splink.internals"):
         logging.getLogger(name).setLevel(logging.WARNING)
     t0, c0 = time.perf_counter(), time.process_time()
-    frame = clear_frame(std_active)
+    frame = clear_frame(std_active, blocking)
     db_api = DuckDBAPI(connection=duckdb_connection(memory_limit, temp_dir))
     sdf = db_api.register(frame, dataset_display_name="clear_person")
-    linker = Linker(sdf, baseline_settings(), log_level=logging.WARNING)
+    linker = Linker(sdf, baseline_settings(blocking), log_level=logging.WARNING)
     t1 = time.perf_counter()
     linker.training.estimate_probability_two_random_records_match(
         [block_on("nhs_number"), block_on("given_name", "family_name", "date_of_birth")],
@@ -216,8 +270,11 @@ def run_baseline(
         f"SELECT {', '.join(c + s for c in ('source', 'source_record_id') for s in ('_l', '_r'))}, "
         f"match_probability FROM {pred.physical_name}"
     ).df()
+    n_pairs = db_api.duckdb_con.sql(f"SELECT count(*) FROM {pred.physical_name}").fetchall()
     t3 = time.perf_counter()
     return pairs[[*PAIR_COLUMNS, "match_probability"]], {
+        "blocking": blocking,
+        "pairs_at_threshold": int(n_pairs[0][0]),
         "prepare_s": t1 - t0,
         "train_s": t2 - t1,
         "predict_s": t3 - t2,
@@ -292,12 +349,16 @@ def pair_f1(pairs: pd.DataFrame, truth: pd.DataFrame, records: pd.DataFrame) -> 
 # Peak memory is sampled from /proc (transforms.nightly.runner.PeakMemory), not taken
 # from ru_maxrss: Linux carries ru_maxrss over fork + exec, so a child started by a big
 # parent would report the parent's peak.
-def child_baseline(std_path: Path, out: Path, memory_limit: str | None, temp_dir: Path) -> None:
+def child_baseline(
+    std_path: Path, out: Path, memory_limit: str | None, temp_dir: Path, blocking: str = "ours"
+) -> None:
     from transforms.nightly.runner import PeakMemory
 
     with PeakMemory() as mem:
         std = pd.read_parquet(std_path)
-        pairs, timings = run_baseline(std, memory_limit=memory_limit, temp_dir=temp_dir)
+        pairs, timings = run_baseline(
+            std, memory_limit=memory_limit, temp_dir=temp_dir, blocking=blocking
+        )
     pairs.to_parquet(out / "baseline_pairs.parquet", index=False)
     timings["peak_rss_mb"] = mem.peak
     timings["records"] = len(std)
@@ -358,6 +419,7 @@ def compare(
     active_ids: pd.DataFrame | None = None,
     memory_limit: str | None = None,
     skip_ours: bool = False,
+    blocking: str = "ours",
 ) -> dict:
     """Baseline and ours on the same records, each in a child process; the figures.
 
@@ -381,7 +443,7 @@ def compare(
     base[["source", "source_record_id"]].to_parquet(ids_path, index=False)
     me = [sys.executable, str(Path(__file__).resolve())]
     try:
-        cmd = [*me, "--child", "baseline", str(base_path), str(work)]
+        cmd = [*me, "--child", "baseline", str(base_path), str(work), "--blocking", blocking]
         if memory_limit:
             cmd += ["--memory-limit", memory_limit]
         subprocess.run(cmd, check=True, cwd=ROOT)
@@ -392,7 +454,11 @@ def compare(
         std_path.unlink(missing_ok=True)  # clear values: do not leave them lying about
         base_path.unlink(missing_ok=True)
 
-    result: dict = {"records": len(base), "threshold_baseline": BASELINE_THRESHOLD}
+    result: dict = {
+        "records": len(base),
+        "threshold_baseline": BASELINE_THRESHOLD,
+        "blocking": blocking,
+    }
     b_time = json.loads((work / "baseline.json").read_text())
     b_pairs = pd.read_parquet(work / "baseline_pairs.parquet")
     result["baseline"] = {
@@ -419,7 +485,11 @@ def compare(
 
 def print_comparison(result: dict, *, ours_label: str = "ours (tokens, same harness)") -> None:
     b = result["baseline"]
-    print(f"linkage on {result['records']:,} active person records")
+    print(
+        f"linkage on {result['records']:,} active person records "
+        f"(baseline blocking: {result.get('blocking', 'tutorial')}, "
+        f"{b.get('pairs_at_threshold', 0):,} baseline pairs >= 0.5)"
+    )
     print(
         f"  {'clear-text baseline':32s} wall {b['wall_s']:7.1f}s cpu {b['cpu_s']:6.1f}s "
         f"(train {b['train_s']:.1f}, "
@@ -457,10 +527,11 @@ def main(argv: list[str] | None = None) -> int:
         ap.add_argument("out", type=Path)
         ap.add_argument("--memory-limit", default=None)
         ap.add_argument("--active-ids", type=Path, default=None)
+        ap.add_argument("--blocking", choices=["ours", "tutorial"], default="ours")
         a = ap.parse_args(argv)
         logging.disable(logging.WARNING)  # Splink's per-level training notes
         if a.child == "baseline":
-            child_baseline(a.records, a.out, a.memory_limit, a.out / "duckdb_tmp")
+            child_baseline(a.records, a.out, a.memory_limit, a.out / "duckdb_tmp", a.blocking)
         else:
             child_ours(a.records, a.out, a.active_ids)
         return 0
@@ -472,13 +543,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=None)
     ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 6GB")
     ap.add_argument("--json", type=Path, default=None, help="write the figures here")
+    ap.add_argument(
+        "--blocking",
+        choices=["ours", "tutorial"],
+        default="ours",
+        help="the baseline's blocking: our model's rules in clear (default), or the "
+        "earlier tutorial-style block_on rules",
+    )
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     work = args.work or Path(tempfile.mkdtemp(prefix="cleartext_baseline_"))
     data = args.data or ensure_data(work, args.people, args.seed)
     std = standardised_persons(data)
     truth = pd.read_parquet(data / "truth.parquet")
-    result = compare(std, truth, work / "compare", memory_limit=args.memory_limit)
+    result = compare(
+        std, truth, work / "compare", memory_limit=args.memory_limit, blocking=args.blocking
+    )
     print_comparison(result)
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, default=str))

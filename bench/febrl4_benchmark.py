@@ -140,8 +140,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     from transforms.keys import key_from_material
-    from transforms.link.cli import link_files
-    from transforms.link.splink_model import MATCH_THRESHOLD
+    from transforms.link.cli import ONE_TO_ONE_THRESHOLD, link_files
 
     left, right, truth = prepare(febrl_dir(args.febrl_dir), args.seed, args.with_state)
     out = args.out or Path(tempfile.mkdtemp(prefix="febrl4_bench_"))
@@ -150,7 +149,7 @@ def main() -> int:
     t0 = time.perf_counter()
     links, _, _ = link_files(left, right, key, threshold=0.0, model_out=out / "model.json")
     elapsed = time.perf_counter() - t0
-    threshold = MATCH_THRESHOLD if args.threshold is None else args.threshold
+    threshold = ONE_TO_ONE_THRESHOLD if args.threshold is None else args.threshold
     at = links[links["match_probability"] >= threshold]  # one-to-one already
     m = score(at, truth) | {"threshold": threshold, "seconds": round(elapsed, 1)}
     sweep = {

@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 import warnings
-from copy import deepcopy
 from pathlib import Path
 
 import pandas as pd
@@ -56,18 +55,9 @@ PAIR_KEYS = ["source_l", "source_record_id_l", "source_r", "source_record_id_r"]
 def for_spark(model: dict) -> dict:
     """The model's Splink settings with every SQL fragment marked as DuckDB SQL, so that
     Splink translates it (sqlglot) for whichever backend runs it."""
-    from transforms.link.splink_model import _splink_settings
+    from transforms.link.splink_model import _splink_settings, for_backend
 
-    settings = deepcopy(_splink_settings(model))
-    for comp in settings["comparisons"]:
-        for level in comp["comparison_levels"]:
-            if level["sql_condition"].strip().upper() != "ELSE":  # sqlglot cannot parse it
-                level["base_dialect_str"] = "duckdb"
-    settings["blocking_rules_to_generate_predictions"] = [
-        {**(br if isinstance(br, dict) else {"blocking_rule": br}), "sql_dialect": "duckdb"}
-        for br in settings["blocking_rules_to_generate_predictions"]
-    ]
-    return settings
+    return for_backend(_splink_settings(model), "spark")
 
 
 def spark_sql_preview(model: dict) -> list[tuple[str, str]]:

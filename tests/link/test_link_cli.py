@@ -70,9 +70,9 @@ def test_cli_writes_one_to_one_links(files):
     assert links["record_id_l"].str.startswith("MOS").all()  # LEFT ids on the left
     assert links["record_id_r"].str.startswith("S1").all()
     assert links["match_probability"].is_monotonic_decreasing
-    from transforms.link.splink_model import MATCH_THRESHOLD
+    from transforms.link.cli import ONE_TO_ONE_THRESHOLD
 
-    assert (links["match_probability"] >= MATCH_THRESHOLD).all()
+    assert (links["match_probability"] >= ONE_TO_ONE_THRESHOLD).all()
     tid = truth.set_index("source_record_id")["true_person_id"]
     right = (
         tid.reindex(links["record_id_l"]).to_numpy() == tid.reindex(links["record_id_r"]).to_numpy()

@@ -622,3 +622,72 @@ def test_a_typed_given_name_beside_a_changed_family_name_scores_on_the_given_fil
     level = sm._gamma(model, "given_name", f"given Dice >= {sm.GIVEN_ONLY_DICE}")
     assert pairs["gamma_given_name"].iloc[0] == level
     assert level != sm._gamma(model, "given_name", "else")
+
+
+def test_linkage_connection_makes_its_spill_folder(tmp_path, monkeypatch):
+    """DuckDB creates only the last level of its spill folder: a checkout without
+    data/tmp failed the first prediction that spilled."""
+    where = tmp_path / "data" / "tmp" / "duckdb"
+    monkeypatch.setenv("CARE_LINK_TEMP_DIR", str(where))
+    sm._db_api()
+    assert where.is_dir()
+
+
+def test_u_is_the_share_of_random_pairs_at_each_level():
+    """Six records, every one of the 15 pairs sampled; the shares worked out by hand."""
+    people = pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c", "d", "e", "f"],
+            "nhs_number": None,
+            "given_name": ["Ann", "Bob", "Cy", "Di", "Eve", "Flo"],
+            "family_name": ["Lee", "Ray", "Fox", "Orr", "Day", "Poe"],
+            "date_of_birth": ["1950-01-0" + str(i) for i in range(1, 7)],
+            "sex": ["M", "M", "F", "F", "F", None],
+            "postcode": None,
+            "address": None,
+        }
+    )
+    records = person_records(
+        people,
+        key_from_material("3f9a1c7e5b2d4f608a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e1f"),
+        "left",
+    )
+    frame, n_words = sm.prepare_records(records)
+    db_api = sm._db_api()
+    linker, sdf = sm._linker(db_api, frame, sm.base_settings(n_words))
+    sm.estimate_u(db_api, sdf, linker, max_pairs=1e6, seed=1)
+    sex = next(c for c in linker._settings_obj.comparisons if c.output_column_name == "sex")
+    u = {
+        lv.label_for_charts: lv.u_probability
+        for lv in sex.comparison_levels
+        if not lv.is_null_level
+    }
+    # five records with a sex: 10 pairs, of which M-M 1 and F-F 3 agree
+    assert u["equal"] == pytest.approx(4 / 10) and u["else"] == pytest.approx(6 / 10)
+    dob = next(c for c in linker._settings_obj.comparisons if c.output_column_name == "dob")
+    levels = {lv.label_for_charts: lv for lv in dob.comparison_levels if not lv.is_null_level}
+    # every date differs in its day alone (two of three parts); none is the same
+    assert levels["two of three parts"].u_probability == pytest.approx(1.0)
+    assert levels["exact"]._u_probability == "level not observed in training dataset"
+
+
+def test_link_backend_from_the_environment():
+    assert sm.link_backend({}) == "duckdb"
+    assert sm.link_backend({"CARE_LINK_BACKEND": " Spark "}) == "spark"
+    with pytest.raises(ValueError, match="CARE_LINK_BACKEND"):
+        sm.link_backend({"CARE_LINK_BACKEND": "polars"})
+
+
+def test_settings_for_spark_mark_the_sql_as_duckdb_s():
+    settings = sm._splink_settings(sm.base_settings())
+    assert sm.for_backend(settings, "duckdb") is settings
+    spark = sm.for_backend(settings, "spark")
+    levels = [lv for c in spark["comparisons"] for lv in c["comparison_levels"]]
+    assert all(
+        lv.get("base_dialect_str") == ("duckdb" if lv["sql_condition"] != "ELSE" else None)
+        for lv in levels
+    )
+    rules = spark["blocking_rules_to_generate_predictions"]
+    assert [r["blocking_rule"] for r in rules] == sm.BLOCKING_RULES
+    assert {r["sql_dialect"] for r in rules} == {"duckdb"}
+    assert "base_dialect_str" not in settings["comparisons"][0]["comparison_levels"][1]

@@ -138,16 +138,75 @@ def test_wide_blocking_rules_are_added_within_the_budget():
         [person_records(left, KEY, "left"), person_records(corrupted(left, 5), KEY, "right")],
         ignore_index=True,
     )
-    counts = sm.blocking_counts(records, rules=[*sm.BLOCKING_RULES, *sm.WIDE_BLOCKING_RULES])
-    narrow = int(counts["marginal_pairs"].iloc[: len(sm.BLOCKING_RULES)].sum())
-    assert sm.two_file_blocking_rules(records) == [*sm.BLOCKING_RULES, *sm.WIDE_BLOCKING_RULES]
+    base = [r if r in sm.WITHIN_FILE_RULES else sm.cross_file(r) for r in sm.BLOCKING_RULES]
+    wide = [sm.cross_file(r) for r in sm.WIDE_BLOCKING_RULES]
+    counts = sm.blocking_counts(records, rules=[*base, *wide])
+    narrow = int(counts["cumulative_pairs"].iloc[len(base) - 1])
+    assert sm.two_file_blocking_rules(records, budget=10**7) == [*base, *wide]
     # a budget the narrow rules already fill: none of the wide ones
-    assert sm.two_file_blocking_rules(records, budget=narrow) == sm.BLOCKING_RULES
+    assert sm.two_file_blocking_rules(records, budget=narrow) == base
     # a budget with room for the postcode rule's pairs only
-    postcode_pairs = int(counts["marginal_pairs"].iloc[len(sm.BLOCKING_RULES)])
+    postcode_pairs = int(counts["marginal_pairs"].iloc[len(base)])
     assert postcode_pairs > 0
     got = sm.two_file_blocking_rules(records, budget=narrow + postcode_pairs)
-    assert got == [*sm.BLOCKING_RULES, sm.WIDE_BLOCKING_RULES[0]]
+    assert got == [*base, wide[0]]
+
+
+def test_two_file_rules_pair_records_of_one_file_only_for_the_family_counts():
+    """Within one file only the rules that find families (one date of birth; one family
+    name and home) pair records: a given name and postcode sector shared by two records
+    of LEFT is no candidate, the same pair across the files is."""
+    people = pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c"],
+            "nhs_number": None,
+            "given_name": ["Ada", "Ada", "Ada"],
+            "family_name": ["Lovelace", "Byron", "Byron"],
+            "date_of_birth": ["1915-12-10", "1952-01-02", "1952-01-02"],
+            "sex": "F",
+            "postcode": ["DE4 3AA", "DE4 3BB", "DE4 3BB"],
+            "address": ["1 Oak Road", "9 Elm Road", "9 Elm Road"],
+        }
+    )
+    records = pd.concat(
+        [
+            person_records(people.iloc[[0, 1]].reset_index(drop=True), KEY, "left"),
+            person_records(people.iloc[[2]].reset_index(drop=True), KEY, "right"),
+        ],
+        ignore_index=True,
+    )
+    model = sm.train_model(pd.concat([records] * 1, ignore_index=True), seed=1)
+    rules = sm.two_file_blocking_rules(records, budget=0)
+    pairs = sm.predict_pairs(records, model=model, threshold=0.0, blocking_rules=rules)
+    got = set(zip(pairs["source_record_id_l"], pairs["source_record_id_r"], strict=True))
+    # a-b (LEFT, given name + sector only): not scored; b-c (one date of birth): scored;
+    # a-c (across, given name + sector): scored
+    assert {frozenset(p) for p in got} == {frozenset({"b", "c"}), frozenset({"a", "c"})}
+
+
+def test_cross_file_pairs_of_a_rule_by_hand():
+    records = pd.DataFrame(
+        {
+            "source": ["left", "left", "left", "right", "right", "right", "right"],
+            "tok_postcode": ["x", "x", "y", "x", "y", "y", None],
+        }
+    )
+    # x: 2 LEFT x 1 RIGHT, y: 1 x 2; the null key pairs nothing
+    assert sm._cross_file_pairs_of_rule(records, "l.tok_postcode = r.tok_postcode") == 4
+
+
+def test_default_budget_grows_with_the_records():
+    left = australians(200, seed=6)
+    records = pd.concat(
+        [person_records(left, KEY, "left"), person_records(corrupted(left, 7), KEY, "right")],
+        ignore_index=True,
+    )
+    expected = sm.two_file_blocking_rules(
+        records, budget=sm.WIDE_BLOCKING_PAIRS_PER_RECORD * len(records)
+    )
+    assert sm.two_file_blocking_rules(records) == expected
+    # 400 records: ~100 pairs per one-field name rule key, all four fit at 50 per record
+    assert len(expected) > len(sm.BLOCKING_RULES)
 
 
 def _family_pairs(model: dict, n_within: int, n_cross: int) -> pd.DataFrame:
@@ -252,7 +311,12 @@ def test_a_look_alike_link_cap_follows_the_records_left_without_a_partner():
     assert full[n] == sm.GUARD_CAP and np.isnan(full[n + 1])  # a fixed cap; none
     sparse = link_caps(cross, matched, 100, 100, {})
     assert sparse[:n] == pytest.approx(1 - 1 * (1 - 11 / 100) ** 2 / n)  # 0.92
-    assert link_caps(cross, matched, 100, 100, {"twin_like": 3})[0] == sm.GUARD_CAP
+    # three such pairs within the files: (3 + 1) x 0.79 of the ten are two people, and
+    # the cap is that share's complement (not the review band's GUARD_CAP)
+    assert link_caps(cross, matched, 100, 100, {"twin_like": 3})[0] == pytest.approx(
+        1 - 4 * (1 - 11 / 100) ** 2 / n
+    )
+    assert link_caps(cross, matched, 100, 100, {"twin_like": 30})[0] == 0.0
     # and one_to_one_probabilities applies them: a look-alike's link between two files
     # of the same people is not held at the pair's cap
     pairs = pd.DataFrame(
@@ -264,4 +328,5 @@ def test_a_look_alike_link_cap_follows_the_records_left_without_a_partner():
     )  # fmt: skip
     got = one_to_one_probabilities(pairs, 1e-3, 2, 2, {"twin_like": 0})
     assert got[0] > 0.99 and got[1] > 0.99
-    assert one_to_one_probabilities(pairs, 1e-3, 20, 20)[0] == sm.GUARD_CAP
+    # two links in files of twenty: 81% of a family's pairs would lack their own record
+    assert one_to_one_probabilities(pairs, 1e-3, 20, 20)[0] == pytest.approx(1 - 0.9**2)

@@ -162,6 +162,15 @@ def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
     return out
 
 
+#: The command's threshold for the links of a one-to-one matching. Each link's
+#: probability is the posterior of the matching against its neighbours
+#: (:mod:`transforms.link.bipartite`), a look-alike's at most its kind's estimated share
+#: of one-person pairs (:func:`link_caps`); for calibrated probabilities the cut that
+#: maximises the expected F1 is about half the F1 reached (Lipton, Elkan & Naryanaswamy
+#: 2014, *Optimal thresholding of classifiers to maximize F1*), 0.5 here. The nightly
+#: clustering, where a wrong link merges whole clusters, keeps ``MATCH_THRESHOLD``.
+ONE_TO_ONE_THRESHOLD = 0.5
+
 #: Ceiling on the share of one file's records with a match in the other, so that "no
 #: match" never becomes impossible for a record (1 - pi >= 0.001). The share itself is
 #: estimated from the pairs (estimate_shares_matched): on FEBRL 4, where every record has
@@ -214,12 +223,13 @@ def link_caps(
     ``W + 1`` such pairs across them (:func:`~transforms.link.splink_model.lookalike_caps`),
     and about ``(1 - n12 / n_left) * (1 - n12 / n_right)`` of those are links (each
     share at most ``MAX_SHARE_MATCHED``). With ``N`` links of the kind, its cap as a
-    link is ``1 - (W + 1) (1 - n12 / n_left) (1 - n12 / n_right) / N``, never below
+    link is ``1 - (W + 1) (1 - n12 / n_left) (1 - n12 / n_right) / N``, never below 0:
+    the estimated share of the kind's links that are one person, not the review band's
     ``GUARD_CAP``. Two files of the same people leave almost no family pair without its
     own record, and lift the cap; files that overlap little keep it. Other look-alikes
     keep their pair's cap.
     """
-    from transforms.link.splink_model import FAMILY_KINDS, GUARD_CAP
+    from transforms.link.splink_model import FAMILY_KINDS
 
     caps = cross["probability_cap"].to_numpy(dtype="float64", na_value=np.nan)
     if "lookalike_kind" not in cross:
@@ -235,7 +245,7 @@ def link_caps(
         if not links:
             continue
         w = int(within.get(k, 0))
-        cap = max(GUARD_CAP, 1.0 - (w + 1) * unlinked / links)
+        cap = max(0.0, 1.0 - (w + 1) * unlinked / links)
         log.info("look-alike %s links: %d, %d within the files -> cap %.6f", k, links, w, cap)
         caps = np.where(rows, cap, caps)
     return caps
@@ -337,7 +347,10 @@ def link_files(
     model_out: Path | None = None,
     seed: int = 42,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """(output links, all scored pairs, model) for two CLI-shaped frames."""
+    """(output links, all scored pairs, model) for two CLI-shaped frames.
+
+    ``threshold``: default ``ONE_TO_ONE_THRESHOLD`` with ``one_to_one_links``, else
+    ``MATCH_THRESHOLD``."""
     from transforms.link.splink_model import (
         MATCH_THRESHOLD,
         predict_pairs,
@@ -346,7 +359,8 @@ def link_files(
         two_file_blocking_rules,
     )
 
-    threshold = MATCH_THRESHOLD if threshold is None else threshold
+    if threshold is None:
+        threshold = ONE_TO_ONE_THRESHOLD if one_to_one_links else MATCH_THRESHOLD
     records = pd.concat(
         [person_records(left, key, "left"), person_records(right, key, "right")],
         ignore_index=True,
@@ -398,8 +412,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument(
         "--threshold",
         type=float,
-        default=MATCH_THRESHOLD,
-        help=f"link at or above this match probability (default {MATCH_THRESHOLD})",
+        default=None,
+        help=(
+            f"link at or above this match probability (default {ONE_TO_ONE_THRESHOLD} "
+            f"with --one-to-one, {MATCH_THRESHOLD} without)"
+        ),
     )
     ap.add_argument(
         "--one-to-one",
@@ -423,6 +440,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     try:
+        from transforms.link.splink_model import MATCH_THRESHOLD
+
+        if args.threshold is None:
+            args.threshold = ONE_TO_ONE_THRESHOLD if args.one_to_one else MATCH_THRESHOLD
         if not 0.0 < args.threshold <= 1.0:
             raise CliError("--threshold must be in (0, 1]")
         key = load_cli_key(args.key_file)

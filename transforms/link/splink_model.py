@@ -151,6 +151,22 @@ WIDE_BLOCKING_RULES = [
     "l.tok_street_number = r.tok_street_number",
 ]
 WIDE_BLOCKING_BUDGET = 5_000_000
+#: ... and within this many candidate pairs per record of the two files, so that the
+#: cost grows with the files, not with their square: a one-field rule on a common name
+#: pairs ~1 in 100 of the records (FEBRL 4 takes all four at ~40 per record).
+WIDE_BLOCKING_PAIRS_PER_RECORD = 50
+#: Two-file linking: the condition that keeps a rule to LEFT x RIGHT pairs.
+CROSS_FILE = "l.source <> r.source"
+#: Two-file linking: the rules that pair records within one file too, as the look-alike
+#: caps count the families each file holds (twins: one date of birth, or its day/month
+#: swap; couples, parents and children: one family name and one home).
+WITHIN_FILE_RULES = [
+    "l.tok_dob = r.tok_dob",
+    "l.tok_postcode = r.tok_postcode AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
+    "l.tok_dob_swapped = r.tok_dob",
+    "l.tok_street_number = r.tok_street_number "
+    "AND l.tok_family_name_phonetic = r.tok_family_name_phonetic",
+]
 #: EM sessions. Neither admits twins (different given names) or parent/child pairs
 #: (different dates of birth) in numbers, which would otherwise teach EM that
 #: "different given name" or "different NHS number" is common among matches.
@@ -379,8 +395,117 @@ def _db_api(duckdb_con=None):
     if duckdb_con is None:
         import duckdb
 
-        duckdb_con = duckdb.connect(config=duckdb_limits())
+        config = duckdb_limits()
+        # DuckDB makes its spill folder's last level only: a new checkout has no data/tmp
+        Path(config["temp_directory"]).mkdir(parents=True, exist_ok=True)
+        duckdb_con = duckdb.connect(config=config)
     return DuckDBAPI(connection=duckdb_con)
+
+
+#: Where the nightly link step scores pairs (``CARE_LINK_BACKEND``): Splink on DuckDB
+#: in the process, or on Spark (a local session, or the cluster ``CARE_SPARK_MASTER``
+#: names). Training, and the two-file command, run on DuckDB either way.
+BACKENDS = ("duckdb", "spark")
+
+
+def link_backend(env: dict | None = None) -> str:
+    """``CARE_LINK_BACKEND`` (default ``duckdb``), checked against ``BACKENDS``."""
+    import os
+
+    env = os.environ if env is None else env
+    backend = (env.get("CARE_LINK_BACKEND") or "duckdb").strip().lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"CARE_LINK_BACKEND={backend!r}: expected one of {list(BACKENDS)}")
+    return backend
+
+
+def spark_session(env: dict | None = None):
+    """The active Spark session, else one made from ``CARE_SPARK_MASTER`` (default
+    ``local[*]``; ``spark://host:7077``, ``yarn``, ``k8s://...`` for a cluster) with
+    ``CARE_SPARK_CONF`` (``key=value`` pairs separated by ``;``). Splink checkpoints
+    on Spark: ``CARE_SPARK_CHECKPOINT_DIR`` (a path every executor reaches, e.g. on
+    HDFS or S3, for a cluster); a local session's scratch and checkpoints default to
+    beside ``CARE_LINK_TEMP_DIR``."""
+    import os
+
+    from pyspark.sql import SparkSession
+
+    env = os.environ if env is None else env
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        if active.sparkContext.getCheckpointDir() is None:
+            scratch = Path(duckdb_limits(env)["temp_directory"]).parent / "spark"
+            active.sparkContext.setCheckpointDir(
+                env.get("CARE_SPARK_CHECKPOINT_DIR") or str(scratch / "checkpoints")
+            )
+        return active
+    master = env.get("CARE_SPARK_MASTER") or "local[*]"
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("care-linkage")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    scratch = Path(duckdb_limits(env)["temp_directory"]).parent / "spark"
+    if master.startswith("local"):
+        # a local session's executors are its driver: Spark's default 1g runs out of heap
+        # on tens of thousands of records with their filters' words
+        builder = (
+            builder.config("spark.local.dir", str(scratch))
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.driver.memory", env.get("CARE_LINK_MEMORY_LIMIT", "6GB").lower()[:-1])
+        )
+    for item in (env.get("CARE_SPARK_CONF") or "").split(";"):
+        if "=" in item:
+            k, v = item.split("=", 1)
+            builder = builder.config(k.strip(), v.strip())
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(
+        env.get("CARE_SPARK_CHECKPOINT_DIR") or str(scratch / "checkpoints")
+    )
+    return spark
+
+
+def _spark_api():
+    from splink import SparkAPI
+
+    # the model's SQL needs no UDF (Dice is bit_count over BIGINT words)
+    return SparkAPI(spark_session=spark_session(), register_udfs_automatically=False)
+
+
+def _register(db_api, frame: pd.DataFrame, name: str):
+    """``frame`` registered with the backend (Spark from Arrow: nullable ints and
+    strings keep their types; under a name of its own, as one session outlives a call)."""
+    if db_api.sql_dialect.sql_dialect_str == "spark":
+        import uuid
+
+        import pyarrow as pa
+
+        return db_api.register(
+            pa.Table.from_pandas(frame, preserve_index=False),
+            dataset_display_name=f"{name}_{uuid.uuid4().hex[:8]}",
+        )
+    return db_api.register(frame, dataset_display_name=name)
+
+
+def for_backend(settings: dict, backend: str) -> dict:
+    """Settings for ``backend``: on Spark every SQL fragment is marked as DuckDB SQL, so
+    Splink translates it (sqlglot) to Spark SQL; DuckDB's are as they are."""
+    if backend == "duckdb":
+        return settings
+    from copy import deepcopy
+
+    settings = deepcopy(settings)
+    for comp in settings["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if level["sql_condition"].strip().upper() != "ELSE":  # sqlglot cannot parse it
+                level["base_dialect_str"] = "duckdb"
+    settings["blocking_rules_to_generate_predictions"] = [
+        {**(br if isinstance(br, dict) else {"blocking_rule": br}), "sql_dialect": "duckdb"}
+        for br in settings["blocking_rules_to_generate_predictions"]
+    ]
+    return settings
 
 
 def duckdb_limits(env: dict | None = None) -> dict[str, str]:
@@ -403,7 +528,7 @@ def duckdb_limits(env: dict | None = None) -> dict[str, str]:
 def _linker(db_api, frame: pd.DataFrame, settings: dict, name: str = "person_record"):
     from splink import Linker
 
-    sdf = db_api.register(frame, dataset_display_name=name)
+    sdf = _register(db_api, frame, name)
     return Linker(sdf, settings, log_level=logging.WARNING), sdf
 
 
@@ -454,27 +579,81 @@ def _count_pairs(sdf, rules: list[str], *, record_sample_proportion: float = 1.0
     )
 
 
-def two_file_blocking_rules(records: pd.DataFrame, budget: int = WIDE_BLOCKING_BUDGET) -> list[str]:
-    """``BLOCKING_RULES`` plus as many of ``WIDE_BLOCKING_RULES``, in order, as keep the
-    candidate pairs within ``budget``. Each is counted with the rules taken so far (a
-    count, not the pairs: Splink's ``count_comparisons_from_blocking_rules``), so a rule
-    skipped never hides pairs a later one adds; what is skipped is logged."""
-    sdf = _registered(records)  # once, for every count
-    rules = list(BLOCKING_RULES)
+def two_file_blocking_rules(records: pd.DataFrame, budget: int | None = None) -> list[str]:
+    """The two-file command's rules: ``BLOCKING_RULES``, then as many of
+    ``WIDE_BLOCKING_RULES``, in order, as keep the candidate pairs within ``budget``
+    (default ``WIDE_BLOCKING_PAIRS_PER_RECORD`` per record, at most
+    ``WIDE_BLOCKING_BUDGET``).
+
+    Only LEFT x RIGHT pairs are links, so every rule but ``WITHIN_FILE_RULES`` is
+    restricted to them (``CROSS_FILE``); those few also pair records within one file,
+    which the look-alike caps count (:func:`lookalike_caps`: twins share a date of
+    birth, couples and parents a family name and a home). A wide rule is taken when
+    its pairs fit with those taken so far: bounded from its own cross-file count (a
+    group count of its key), counted exactly (Splink's
+    ``count_comparisons_from_blocking_rules``) only when the bounds cannot decide, so
+    a rule skipped never hides pairs a later one adds; what is skipped is logged."""
+    if budget is None:
+        budget = min(WIDE_BLOCKING_BUDGET, WIDE_BLOCKING_PAIRS_PER_RECORD * len(records))
+    rules = [r if r in WITHIN_FILE_RULES else cross_file(r) for r in BLOCKING_RULES]
+    sdf = None
+    upper = None  # an upper bound of the pairs of the rules taken
     for rule in WIDE_BLOCKING_RULES:
-        with_it = int(_count_pairs(sdf, [*rules, rule])["cumulative_pairs"].iloc[-1])
-        if with_it > budget:
-            log.info(
-                "two-file blocking: %s skipped (%d pairs with it, over %d)", rule, with_it, budget
-            )
+        own = _cross_file_pairs_of_rule(records, rule)
+        if own > budget:
+            log.info("two-file blocking: %s skipped (%d pairs alone, over %d)", rule, own, budget)
             continue
-        rules.append(rule)
+        if upper is None:
+            sdf = _registered(records)
+            upper = int(_count_pairs(sdf, rules)["cumulative_pairs"].iloc[-1])
+        if upper + own > budget:
+            with_it = int(
+                _count_pairs(sdf, [*rules, cross_file(rule)])["cumulative_pairs"].iloc[-1]
+            )
+            if with_it > budget:
+                log.info(
+                    "two-file blocking: %s skipped (%d pairs with it, over %d)",
+                    rule, with_it, budget,
+                )  # fmt: skip
+                continue
+            upper = with_it
+        else:
+            upper += own
+        rules.append(cross_file(rule))
     log.info(
-        "two-file blocking: %d of %d wide rules taken",
+        "two-file blocking: %d of %d wide rules taken (at most %s candidate pairs)",
         len(rules) - len(BLOCKING_RULES),
         len(WIDE_BLOCKING_RULES),
+        "?" if upper is None else f"{upper:,}",
     )
     return rules
+
+
+def cross_file(rule: str) -> str:
+    """``rule`` restricted to pairs of records from different sources."""
+    return f"{rule} AND {CROSS_FILE}"
+
+
+def _cross_file_pairs_of_rule(records: pd.DataFrame, rule: str) -> int:
+    """Pairs of records from different sources that an equality rule
+    (``l.a = r.a AND l.b = r.b``) makes: per key, the product of each source's count."""
+    import re
+
+    cols = re.findall(r"l\.(\w+) = r\.(\w+)", rule)
+    if not cols or any(a != b for a, b in cols) or len(cols) != rule.count(" AND ") + 1:
+        raise ValueError(f"not an equality rule: {rule}")
+    keys = [a for a, _ in cols]
+    counts = (
+        records[[*keys, "source"]]
+        .dropna()
+        .assign(n=1)
+        .pivot_table(index=keys, columns="source", values="n", aggfunc="sum", fill_value=0)
+    )
+    if counts.shape[1] < 2:
+        return 0
+    counts = counts.to_numpy(dtype="float64")
+    total = counts.sum(axis=1)
+    return int(((total**2 - (counts**2).sum(axis=1)) / 2).sum())
 
 
 # -------------------------------------------------------------------------- training
@@ -500,7 +679,7 @@ def train_model(
         raise ValueError("need at least two person records to train a linkage model")
     db_api = _db_api()
     settings = base_settings(n_words)
-    linker, _ = _linker(db_api, frame, settings)
+    linker, sdf = _linker(db_api, frame, settings)
 
     valid = float(frame["tok_nhs_number"].notna().mean()) if len(frame) else 0.0
     if valid >= 0.5:
@@ -515,9 +694,7 @@ def train_model(
     if not 0 < lam < 1:
         log.warning("deterministic rules found no matches; prior kept at 1e-5")
         lam = linker._settings_obj._probability_two_random_records_match = 1e-5
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=max_pairs, seed=seed, min_count_per_level=None
-    )
+    estimate_u(db_api, sdf, linker, max_pairs=max_pairs, seed=seed)
     em_rules = EM_BLOCKING_RULES if valid >= 0.5 else FALLBACK_EM_BLOCKING_RULES
     for rule in em_rules:
         if not run_em_session(linker, rule) and rule in EM_ALTERNATE_RULES:
@@ -543,6 +720,47 @@ def train_model(
         save_model(model, model_out)
     log.info("trained linkage model on %d records in %.1fs", len(frame), time.perf_counter() - t0)
     return model
+
+
+def estimate_u(db_api, sdf, linker, *, max_pairs: float, seed: int) -> None:
+    """u of every comparison level from random pairs, in one pass (DuckDB).
+
+    What Splink's ``estimate_u_using_random_sampling`` estimates (the share of random
+    pairs at each level, term frequencies aside), over every pair of a sample of
+    records drawn by a seeded hash of their ids, just large enough for ``max_pairs``
+    pairs; Splink evaluates each comparison in a pass of its own, ten chunks each,
+    which on two files of 24,000 records took most of the training. A level no sampled
+    pair reaches is marked not observed, as Splink marks it."""
+    from splink.internals.constants import LEVEL_NOT_OBSERVED_TEXT
+
+    con = db_api.duckdb_con
+    table = sdf.physical_name
+    n = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    k = min(n, int(np.ceil((1 + np.sqrt(1 + 8 * max_pairs)) / 2)))  # k(k-1)/2 >= max_pairs
+    cols = [c.unquote().name for c in sdf.columns]
+    sides = ", ".join(f'{s}."{c}" AS "{c}_{s}"' for c in cols for s in ("l", "r"))
+    comps = linker._settings_obj.comparisons
+    gammas = ", ".join(c._case_statement for c in comps)
+    names = [c._gamma_column_name for c in comps]
+    counts = con.sql(
+        f"""
+        WITH sample AS (
+            SELECT * FROM {table} ORDER BY hash(uid || '|{int(seed)}'), uid LIMIT {k}
+        ),
+        pairs AS (SELECT {sides} FROM sample l JOIN sample r ON l.uid < r.uid)
+        SELECT {", ".join(names)}, count(*) AS n FROM (SELECT {gammas} FROM pairs)
+        GROUP BY ALL
+        """
+    ).df()
+    for comp, name in zip(comps, names, strict=True):
+        per_level = counts.groupby(name)["n"].sum()
+        observed = per_level[per_level.index >= 0]  # not the null level
+        total = float(observed.sum())
+        for lv in comp.comparison_levels:
+            if lv.is_null_level:
+                continue
+            got = float(observed.get(lv.comparison_vector_value, 0))
+            lv.u_probability = got / total if got and total else LEVEL_NOT_OBSERVED_TEXT
 
 
 def run_em_session(linker, rule: str) -> bool:
@@ -648,12 +866,7 @@ def _splink_settings(model: dict, blocking_rules: list[str] | None = None) -> di
     ]
     settings["retain_matching_columns"] = True
     settings["retain_intermediate_calculation_columns"] = False
-    settings["additional_columns_to_retain"] = [
-        "source",
-        "source_record_id",
-        *word_columns(GUARD_CLK, _n_words(model)),
-        f"{GUARD_CLK}_pc",
-    ]
+    settings["additional_columns_to_retain"] = ["source", "source_record_id"]
     return settings
 
 
@@ -885,7 +1098,11 @@ def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.D
     need = {"given_spelling_rare", "tok_given_name_canonical_l", "tok_given_name_canonical_r"}
     if pairs.empty or not need <= set(pairs.columns) or f"{GUARD_CLK}_pc" not in frame:
         return pairs.assign(given_slip_same_name=out)
-    cand = np.flatnonzero(pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False))
+    cand = np.flatnonzero(
+        pairs["given_spelling_rare"].to_numpy(dtype=bool, na_value=False)
+        & pairs["tok_given_name_l"].notna().to_numpy()
+        & pairs["tok_given_name_r"].notna().to_numpy()
+    )
     if not len(cand):
         return pairs.assign(given_slip_same_name=out)
     n_words = sum(1 for c in frame.columns if c.startswith(f"{GUARD_CLK}_w"))
@@ -906,12 +1123,16 @@ def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.D
         left_rare, sub["tok_given_name_canonical_r"], sub["tok_given_name_canonical_l"]
     )
     by_canon = {c: g[wcols].to_numpy() for c, g in in_use.groupby("tok_given_name_canonical")}
-    for i, (r, c) in enumerate(zip(rare, other_canon, strict=True)):
+    combos = pd.DataFrame({"rare": rare, "canon": other_canon})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(combos))
+    slip = np.zeros(len(uniques), dtype=bool)  # once per (spelling, canonical name)
+    for j, (r, c) in enumerate(uniques):
         if r not in words_of or c not in by_canon:
             continue
         names = by_canon[c]
         dice = dice_numpy(np.broadcast_to(words_of[r], names.shape), names)
-        out[cand[i]] = bool(np.nanmax(dice) >= GIVEN_TYPO_DICE)
+        slip[j] = bool(np.nanmax(dice) >= GIVEN_TYPO_DICE)
+    out[cand] = np.where(codes >= 0, slip[np.maximum(codes, 0)], False)
     return pairs.assign(given_slip_same_name=out)
 
 
@@ -955,26 +1176,126 @@ def _apply_guard(
     return df
 
 
-def _fetch(db_api, splink_df, *, given_tokens: bool = False) -> pd.DataFrame:
-    """The output columns of a Splink predictions table, then drop the table
-    (``given_tokens``: with ``tok_given_name`` and ``tok_given_name_canonical``, ``_l`` /
-    ``_r``, too)."""
+def _predict(linker, threshold: float | None):
+    """Splink's prediction of every blocked pair, keeping the comparison levels
+    (``gamma_*``) but none of the matching columns.
+
+    Splink 5 keeps ``gamma_*`` in its predictions only together with every column the
+    comparisons read (for this model ~130 per pair: the filters' words on both sides),
+    and materialising those is most of the cost of a prediction. This is Splink's own
+    pipeline (blocked pairs, comparison vectors, match weights) with the levels kept
+    the way its training mode keeps them. Works on any Splink backend."""
+    from splink.internals.comparison_vector_values import (
+        compute_comparison_vector_values_from_id_pairs_sqls,
+    )
+    from splink.internals.dialects import SplinkDialect
+    from splink.internals.pipeline import CTEPipeline
+    from splink.internals.predict import predict_from_comparison_vectors_sqls
+    from splink.internals.vertically_concatenate import enqueue_df_concat_with_tf
+
+    settings = linker._settings_obj
+    settings._retain_matching_columns = False
+    settings._retain_intermediate_calculation_columns = False
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    try:
+        pipeline = CTEPipeline([blocked])
+        enqueue_df_concat_with_tf(linker, pipeline)
+        info = settings.column_info_settings
+        pipeline.enqueue_list_of_sqls(
+            compute_comparison_vector_values_from_id_pairs_sqls(
+                settings._columns_to_select_for_blocking,
+                settings._columns_to_select_for_comparison_vector_values,
+                input_tablename_l="__splink__df_concat_with_tf",
+                input_tablename_r="__splink__df_concat_with_tf",
+                source_dataset_input_column=info.source_dataset_input_column,
+                unique_id_input_column=info.unique_id_input_column,
+                link_type=settings._link_type,
+                sql_dialect_str=linker._sql_dialect_str,
+            )
+        )
+        pipeline.enqueue_list_of_sqls(
+            predict_from_comparison_vectors_sqls(
+                unique_id_input_columns=info.unique_id_input_columns,
+                core_model_settings=settings.core_model_settings,
+                sql_dialect=SplinkDialect.from_string(settings._sql_dialect_str),
+                threshold_match_probability=threshold,
+                retain_matching_columns=False,
+                retain_intermediate_calculation_columns=False,
+                training_mode=True,  # keeps gamma_* without the matching columns
+                additional_columns_to_retain=settings._additional_columns_to_retain,
+            )
+        )
+        return linker._db_api.sql_pipeline_to_splink_dataframe(pipeline)
+    finally:
+        blocked.drop_table_from_database_and_remove_from_cache()
+
+
+def _fetch(db_api, splink_df, records_sdf=None, token_rows: str = "TRUE") -> pd.DataFrame:  # noqa: S107 - SQL
+    """The output columns of a Splink predictions table, then drop the table.
+
+    ``records_sdf`` (one-to-one): the registered records, joined back on ``uid`` for
+    what the one-to-one guard reads: ``given_dice`` (the first given names' filters),
+    ``given_spelling_rare`` (:func:`mark_rare_given_spelling`, from the given-name
+    tokens' counts over the records), and, for the rare-spelling pairs only (the few
+    that :func:`mark_slip_of_the_same_name` reads, and of those the ones where
+    ``token_rows``, SQL over ``p.gamma_*``, holds), ``tok_given_name`` and
+    ``tok_given_name_canonical`` ``_l`` / ``_r``."""
     cols = [c.unquote().name for c in splink_df.columns]
-    keep = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
-    if given_tokens:
-        keep += [
-            f"{c}_{side}"
-            for c in ("tok_given_name", "tok_given_name_canonical")
-            for side in ("l", "r")
-            if f"{c}_{side}" in cols
+    if db_api.sql_dialect.sql_dialect_str == "spark":
+        assert records_sdf is None, "the one-to-one guard's reads are DuckDB's"
+        wanted = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
+        df = splink_df.as_spark_dataframe().select(*wanted).toPandas()
+        splink_df.drop_table_from_database_and_remove_from_cache()
+        return df
+    keep = [f"p.{c}" for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
+    con = db_api.duckdb_con
+    if records_sdf is None:
+        df = con.sql(f"SELECT {', '.join(keep)} FROM {splink_df.physical_name} p").df()
+        splink_df.drop_table_from_database_and_remove_from_cache()
+        return df
+    rec_cols = {c.unquote().name for c in records_sdf.columns}
+    n_words = sum(1 for c in rec_cols if c.startswith(f"{GUARD_CLK}_w"))
+    given = "tok_given_name"
+    rare = (
+        f"(l.{given} <> r.{given} AND least(cl.n, cr.n) "
+        f"<= greatest(1, {RARE_SPELLING_SHARE} * greatest(cl.n, cr.n)))"
+    )
+    extra = [f"coalesce({rare}, false) AS given_spelling_rare"]
+    for c in (given, "tok_given_name_canonical"):
+        extra += [
+            f"CASE WHEN {rare} AND ({token_rows}) THEN {s}.{c} END AS {c}_{s}" for s in ("l", "r")
         ]
-    if f"{GUARD_CLK}_pc_l" in cols:
-        n_words = sum(1 for c in cols if c.startswith(f"{GUARD_CLK}_w") and c.endswith("_l"))
-        keep.append(f"{dice_sql(GUARD_CLK, n_words)} AS given_dice")
-    sql = f"SELECT {', '.join(keep)} FROM {splink_df.physical_name}"
-    df = db_api.duckdb_con.sql(sql).df()
+    if n_words:
+        extra.append(f"{dice_sql(GUARD_CLK, n_words, prefixes=True)} AS given_dice")
+    rec = records_sdf.physical_name
+    sql = f"""
+        WITH counts AS (SELECT {given}, count(*) AS n FROM {rec} GROUP BY {given})
+        SELECT {", ".join([*keep, *extra])}
+        FROM {splink_df.physical_name} p
+        JOIN {rec} l ON p.uid_l = l.uid
+        JOIN {rec} r ON p.uid_r = r.uid
+        LEFT JOIN counts cl ON l.{given} = cl.{given}
+        LEFT JOIN counts cr ON r.{given} = cr.{given}
+    """
+    df = con.sql(sql).df()
     splink_df.drop_table_from_database_and_remove_from_cache()
     return df
+
+
+def _may_be_twins_sql(model: dict) -> str:
+    """SQL over a prediction's ``gamma_*``: the pairs :func:`lookalike_kinds` may call
+    twin-like (family name close, date of birth the same or two of its parts), the
+    only ones whose given-name spellings it reads."""
+    family = [
+        _gamma(model, "family_name", lv)
+        for lv in ("exact", "phonetic", "shared part")
+        if _has(model, "family_name", lv)
+    ]
+    dob = [_gamma(model, "dob", lv) for lv in ("exact", "day/month swapped", "two of three parts")]
+    return (
+        f"p.gamma_family_name IN ({', '.join(map(str, family))}) "
+        f"AND p.gamma_dob IN ({', '.join(map(str, dob))})"
+    )
 
 
 def _finish(df: pd.DataFrame) -> pd.DataFrame:
@@ -1006,6 +1327,7 @@ def predict_pairs(
     duckdb_con=None,
     one_to_one: bool = False,
     blocking_rules: list[str] | None = None,
+    backend: str = "duckdb",
 ) -> pd.DataFrame:
     """Scored candidate pairs (cross-system and within-system) at or above ``threshold``.
 
@@ -1015,18 +1337,22 @@ def predict_pairs(
     :func:`lookalike_caps`, NaN where it has none) and ``lookalike_kind``
     (:func:`family_kind`).
     ``blocking_rules``: default ``BLOCKING_RULES`` (see :func:`two_file_blocking_rules`).
+    ``backend``: ``duckdb`` or ``spark`` (:func:`link_backend`; not with ``one_to_one``).
     """
     _quiet_splink()
     frame, _ = prepare_records(records)
     if len(frame) < 2:
         return _empty(model)
-    db_api = _db_api(duckdb_con)
-    linker, _ = _linker(db_api, frame, _splink_settings(model, blocking_rules))
-    pred = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    df = _fetch(db_api, pred, given_tokens=one_to_one)
+    if backend == "spark" and one_to_one:
+        raise ValueError("one-to-one linking runs on DuckDB")
+    db_api = _spark_api() if backend == "spark" else _db_api(duckdb_con)
+    settings = for_backend(_splink_settings(model, blocking_rules), backend)
+    linker, sdf = _linker(db_api, frame, settings)
     if one_to_one:
-        df = mark_rare_given_spelling(df, frame["tok_given_name"])
+        df = _fetch(db_api, _predict(linker, threshold), sdf, _may_be_twins_sql(model))
         df = mark_slip_of_the_same_name(df, frame)
+    else:
+        df = _fetch(db_api, _predict(linker, threshold))
     df = _apply_guard(df, model, threshold, one_to_one)
     return _finish(df) if len(df) else _empty(model)
 
@@ -1037,12 +1363,14 @@ def predict_new_against_existing(
     *,
     model: dict,
     threshold: float = 0.5,
+    backend: str = "duckdb",
 ) -> pd.DataFrame:
     """Incremental linkage: pairs of each new record with existing records
     (``predict_between``) plus pairs within the new records (``predict_within``).
 
     In new-existing pairs the new record is on the left (``*_l``) and the existing one
     on the right (``*_r``). Term frequencies come from existing + new together.
+    ``backend``: ``duckdb`` or ``spark`` (:func:`link_backend`).
     """
     _quiet_splink()
     new_frame, _ = prepare_records(new_records)
@@ -1052,16 +1380,16 @@ def predict_new_against_existing(
     overlap = isin(old_frame["uid"], new_frame["uid"])  # Arrow: no Python set of 750,000
     if overlap.any():
         old_frame = old_frame[~overlap].reset_index(drop=True)
-    db_api = _db_api()
-    settings = _splink_settings(model)
+    db_api = _spark_api() if backend == "spark" else _db_api()
+    settings = for_backend(_splink_settings(model), backend)
     all_frame = pd.concat([old_frame, new_frame], ignore_index=True)
     linker, _ = _linker(db_api, all_frame, settings, name="all_records")
     for col in ("tok_given_name", "tok_family_name"):
         linker.table_management.compute_tf_table(col)
-    new_sdf = db_api.register(new_frame, dataset_display_name="new_records")
+    new_sdf = _register(db_api, new_frame, "new_records")
     parts = []
     if not old_frame.empty:
-        old_sdf = db_api.register(old_frame, dataset_display_name="existing_records")
+        old_sdf = _register(db_api, old_frame, "existing_records")
         between = linker.inference.predict_between(
             new_sdf, old_sdf, threshold_match_probability=threshold, warning_mode="never"
         )

@@ -714,15 +714,18 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
     from transforms.link.edges import ordered, pair_uid
     from transforms.link.splink_model import (
         REVIEW_BAND,
+        link_backend,
         predict_new_against_existing,
         predict_pairs,
     )
 
     ctx.build_dir.mkdir(parents=True, exist_ok=True)
+    backend = link_backend()  # CARE_LINK_BACKEND: duckdb (default) or spark
     model, reused = _train_or_load(ctx, active)
     previous = previous_scored_pairs(ctx) if reused else None
     if previous is None:
-        pairs, mode = predict_pairs(active, model=model, threshold=REVIEW_BAND[0]), "full"
+        pairs = predict_pairs(active, model=model, threshold=REVIEW_BAND[0], backend=backend)
+        mode = "full"
     else:
         changed = pd.read_parquet(ctx.tokens_dir / "changed.parquet")
         changed_uid = (changed["source"] + ":" + changed["source_record_id"]).unique()
@@ -735,7 +738,7 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
         ].drop(columns=["uid_l", "uid_r"])
         is_new = isin(uid, changed_uid)
         scored = predict_new_against_existing(
-            active[is_new], active[~is_new], model=model, threshold=REVIEW_BAND[0]
+            active[is_new], active[~is_new], model=model, threshold=REVIEW_BAND[0], backend=backend
         )
         pairs = pd.concat([keep, scored], ignore_index=True) if len(scored) else keep
         mode = "incremental"
