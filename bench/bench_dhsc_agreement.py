@@ -45,7 +45,7 @@ UNITS = {
     "ascof_2d": ("flags", ["person_key", "cluster_start"]),
     "ascof_2d_part2": ("provision", ["person_key", "discharge"]),
     "still_at_home_91": ("outcomes", ["person_key", "discharge"]),
-    "ascof_2bc": ("per_person", ["person_key"]),
+    "ascof_2bc": ("ascof_2bc_per_person", ["person_key"]),
 }
 
 
@@ -99,24 +99,29 @@ def published_tables(data: Path, *, as_of: date, identities: str) -> dict[str, p
 
 
 def cte_rows(tables: dict, measure_id: str, cte: str, *, as_of) -> pd.DataFrame:
-    """The rows of one CTE of ``sql/measures/<measure_id>.sql`` (the file cut after it)."""
+    """The rows of one CTE of ``sql/measures/<measure_id>.sql`` (the file cut after it), or of
+    the shared relation ``cte`` (``sql/measures/shared/<cte>.sql``)."""
     import duckdb
 
     from transforms.build import measure_sql as M
 
-    sql = M.measure_sql(measure_id)
-    heads = [m for m in re.finditer(r"^(\w+) as \($", sql, flags=re.M)]
-    names = [m.group(1) for m in heads]
-    nxt = names.index(cte) + 1
-    cut = heads[nxt].start() if nxt < len(heads) else re.search(r"^select ", sql, re.M).start()
-    body = sql[:cut]
-    body = body[: body.rstrip().rfind(")") + 1]
+    if cte in M.SHARED:
+        body = ""
+    else:
+        sql = M.measure_sql(measure_id)
+        heads = [m for m in re.finditer(r"^(\w+) as \($", sql, flags=re.M)]
+        names = [m.group(1) for m in heads]
+        nxt = names.index(cte) + 1
+        cut = heads[nxt].start() if nxt < len(heads) else re.search(r"^select ", sql, re.M).start()
+        body = sql[:cut]
+        body = body[: body.rstrip().rfind(")") + 1]
     con = duckdb.connect()
     try:
         for name in M.PUBLISHED:
             M._register_dated(con, name, tables[name])
         con.register("params", M.params_frame(as_of, has_population=False))
         con.register("population", M.population_frame(None))
+        M.create_shared_views(con)
         out = con.execute(f"{body}\nselect * from {cte}").df()
     finally:
         con.close()
@@ -140,7 +145,7 @@ def compare(tables: dict, *, as_of: date) -> tuple[pd.DataFrame, list[str]]:
     ours_2d = cte_rows(tables, "ascof_2d", "flags", as_of=as_of)
     ours_p2 = cte_rows(tables, "ascof_2d_part2", "provision", as_of=as_of)
     ours_91 = cte_rows(tables, "still_at_home_91", "outcomes", as_of=as_of)
-    ours_2b = cte_rows(tables, "ascof_2b_admissions_18_64", "per_person", as_of=as_of)
+    ours_2b = cte_rows(tables, "ascof_2b_admissions_18_64", "ascof_2bc_per_person", as_of=as_of)
     first = pd.to_datetime(tables["care_event"]["start_date"]).min().date()
     rows, diffs = [], []
     for p in R.periods_between(first, as_of):

@@ -4,10 +4,8 @@
 -- destination code) and acute discharges seen through DCC requests, DCHS referrals and
 -- community hospital admissions from hospital (their destination read from what follows).
 -- Reads: care_event, params.
+-- Shared rules (sql/measures/shared/): history.
 with
-history as (
-    select min(start_date) as history_start from care_event
-),
 -- Community hospital discharges: destination 19 = usual residence; 79 / died = death.
 community as (
     select person_key, end_date as discharge, 'community_hospital' as setting,

@@ -1,10 +1,8 @@
 -- Pathway 2 destination on exit: the share of episodes ending in the period by exit
 -- destination (shared_care.pathway2_stay.exit_destination). Reads: pathway2_stay,
 -- care_event, params.
+-- Shared rules (sql/measures/shared/): history.
 with
-history as (
-    select min(start_date) as history_start from care_event
-),
 episodes as (
     select p.* from pathway2_stay p cross join params
     where p.episode_end is not null and p.episode_end < params.as_of

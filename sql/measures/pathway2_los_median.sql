@@ -1,55 +1,14 @@
 -- Pathway 2 length of stay, median, of episodes ending in the period (shared_care.pathway2_stay:
 -- community hospital and Community Support Bed stays joined across the organisations).
+-- Shared rules (sql/measures/shared/): pathway2_los_long (closed episodes, periods,
+-- breakdowns, status).
 -- Reads: pathway2_stay, care_event, params.
-with
-history as (
-    select min(start_date) as history_start from care_event
-),
--- Closed episodes (ended before as_of) with a length of stay.
-episodes as (
-    select p.* from pathway2_stay p cross join params
-    where p.episode_end is not null and p.episode_end < params.as_of
-      and p.length_of_stay_days is not null
-),
--- Periods: calendar quarter and financial year of the episode's end.
-periods as (
-    select cast(date_trunc('quarter', episode_end) as date) as period_start,
-           cast(cast(date_trunc('quarter', episode_end) as date) + interval '3 months' as date) - 1
-               as period_end,
-           e.*
-    from episodes e
-    union all
-    select make_date(cast(extract(year from episode_end) as integer)
-                     - case when extract(month from episode_end) < 4 then 1 else 0 end, 4, 1),
-           make_date(cast(extract(year from episode_end) as integer)
-                     + case when extract(month from episode_end) < 4 then 0 else 1 end, 3, 31),
-           e.*
-    from episodes e
-),
--- Breakdowns: all, and the episode's settings in order.
-long as (
-    select period_start, period_end, 'all' as breakdown, length_of_stay_days from periods
-    union all
-    select period_start, period_end, 'setting:' || settings, length_of_stay_days
-    from periods where settings is not null
-),
-stats as (
-    select period_start, period_end, breakdown, count(*) as n,
-           percentile_cont(0.5) within group (order by length_of_stay_days) as value
-    from long
-    group by period_start, period_end, breakdown
-)
-select q.period_start, q.period_end, q.breakdown,
+select period_start, period_end, breakdown,
        cast(null as double precision) as numerator,  -- a statistic, not a ratio of counts
-       cast(q.n as double precision) as denominator,
-       cast(q.value as double precision) as value,
-           case when h.history_start is null or q.period_start < h.history_start
-                    then 'partial_history'
-                when q.period_end >= params.as_of
-                     or q.period_end + params.late_recording_days >= params.as_of
-                    then 'provisional'
-                else 'final' end as status
-from stats q
-cross join params
-cross join history h
-order by q.period_start, q.period_end, q.breakdown
+       cast(count(*) as double precision) as denominator,
+       cast(percentile_cont(0.5) within group (order by length_of_stay_days) as double precision)
+           as value,
+       status
+from pathway2_los_long
+group by period_start, period_end, breakdown, status
+order by period_start, period_end, breakdown

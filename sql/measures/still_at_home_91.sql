@@ -3,10 +3,9 @@
 -- metric, across both organisations. The discharge that counts is the one INTO reablement,
 -- from an acute or a community hospital (SALT STS004 guidance: discharges from acute or
 -- community hospitals). Reads: care_event, person, pathway2_stay, params.
+-- Shared rules (sql/measures/shared/): history, deaths, hospital_discharges (the stand-in
+-- for SUS, as in ASCOF 2D).
 with
-history as (
-    select min(start_date) as history_start from care_event
-),
 -- STS004: reablement / rehabilitation services - DCC START (ST-Max, Reablement) of service
 -- users, DCHS reablement (team 52) and home-based intermediate care (53) referrals, and DCC
 -- Community Support Bed stays (rehabilitation in a care home bed). A community hospital is
@@ -50,58 +49,6 @@ clusters as (
     from numbered
     group by person_key, cluster_no
 ),
--- Stage 2 stand-in for SUS: hospital discharges the records show. A DCC request with route
--- 'Discharge from Hospital', a DCHS referral from hospital (H2), a community hospital
--- admission from an NHS hospital (the acute discharge is its admission date), and a
--- community hospital discharge (community hospital spells are SUS APC spells).
-evidence as (
-    select person_key, start_date as discharge, cast(null as date) as admitted,
-           age_at_event as age
-    from care_event
-    where route_of_access = 'discharge_from_hospital'
-      and ((organisation = 'DCC' and event_type = 'request')
-           or (organisation = 'DCHS' and event_type in ('referral', 'inpatient_spell')))
-      and start_date is not null
-    union all
-    -- DHSC: discharge destination not 49-52, 79, 87, 88 (and 98: not discharged), not died
-    -- in hospital, admission before discharge (Admission_Date < Discharge_Date).
-    select person_key, end_date, start_date, age_at_end
-    from care_event
-    where organisation = 'DCHS' and event_type = 'inpatient_spell'
-      and end_date is not null
-      and start_date < end_date
-      and coalesce(outcome, '') <> 'died'
-      and coalesce(discharge_destination_code, '')
-          not in ('49', '50', '51', '52', '79', '87', '88', '98')
-),
--- Admissions the records show without SUS: a DCC event ending 'Admitted to hospital' and a
--- community hospital discharge to an NHS hospital ward (49-52, 87); both at their end date.
-admission_signals as (
-    select person_key, end_date as admitted
-    from care_event
-    where end_date is not null
-      and (outcome = 'admitted_to_hospital'
-           or (organisation = 'DCHS' and event_type = 'inpatient_spell'
-               and discharge_destination_code in ('49', '50', '51', '52', '87')))
-),
--- A discharge without an admission date takes the latest admission seen in the
--- ACUTE_STAY_MAX_DAYS before it (DHSC: Admission_Date < Discharge_Date); none seen -> unknown.
-with_admission as (
-    select v.person_key, v.discharge, v.age,
-           coalesce(v.admitted, (
-               select max(s.admitted) from admission_signals s
-               where s.person_key = v.person_key
-                 and s.admitted < v.discharge
-                 and s.admitted >= v.discharge - params.acute_stay_max_days)) as admitted
-    from evidence v
-    cross join params
-),
--- One discharge per person and day (several records may show the same one).
-discharges as (
-    select person_key, discharge, max(age) as age, max(admitted) as admitted
-    from with_admission
-    group by person_key, discharge
-),
 -- The discharge into reablement: the latest hospital discharge from 7 days before to 3 days
 -- after the spell starts (DHSC ASCOF 2D's window), admitted (where known) no later than the
 -- spell's start.
@@ -110,7 +57,7 @@ linked as (
            case when c.home_start = c.cluster_start then 'home' else 'bed' end as route,
            max(d.discharge) as discharge
     from clusters c
-    join discharges d on d.person_key = c.person_key
+    join hospital_discharges d on d.person_key = c.person_key
     cross join params
     where d.discharge >= c.cluster_start - params.discharge_before_days
       and d.discharge <= c.cluster_start + params.discharge_after_days
@@ -122,7 +69,7 @@ linked as (
 cohort as (
     select k.*, d.age, k.discharge + params.still_at_home_days as day_91
     from linked k
-    join discharges d on d.person_key = k.person_key and d.discharge = k.discharge
+    join hospital_discharges d on d.person_key = k.person_key and d.discharge = k.discharge
     cross join params
     where d.age >= 65
       and not exists (
@@ -170,20 +117,6 @@ acute_stays as (
                     a.admitted + params.inferred_acute_los_days) as ended
     from acute_signals a
     cross join params
-),
--- Death: the earliest recorded - person.date_of_death, or the end of an event ending in
--- death (DCC 'NFA - Deceased', DCHS discharge method 4 or destination 79). DHSC: the CLD
--- Date_of_Death; an outcome of death is the same fact recorded on the event.
-deaths as (
-    select person_key, min(died_on) as date_of_death
-    from (
-        select person_key, date_of_death as died_on from person
-        where date_of_death is not null
-        union all
-        select person_key, end_date from care_event
-        where outcome = 'died' and end_date is not null
-    ) recorded
-    group by person_key
 ),
 flags as (
     select c.person_key, c.discharge, c.route, c.age,

@@ -284,3 +284,17 @@ def test_every_measure_file_gives_the_same_figures_on_postgresql(pg_url, scenari
             on_pg[mid].reset_index(drop=True), duck.reset_index(drop=True), check_exact=False,
             rtol=1e-9, obj=mid,
         )  # fmt: skip
+
+
+# ---------------------------------------------------------- shared rules
+def test_each_shared_rule_is_one_file_and_no_measure_redefines_it():
+    """Every sql/measures/shared file is created (and only those); a CTE of the same name in
+    any file would shadow the shared rule there alone."""
+    import re
+
+    from transforms.build.measure_sql import SHARED, SHARED_DIR, SQL_DIR
+
+    assert sorted(p.stem for p in SHARED_DIR.glob("*.sql")) == sorted(SHARED)
+    for path in sorted(SQL_DIR.glob("*.sql")) + sorted(SHARED_DIR.glob("*.sql")):
+        ctes = set(re.findall(r"^(\w+) as \($", path.read_text(encoding="utf-8"), flags=re.M))
+        assert not ctes & set(SHARED), (path.name, sorted(ctes & set(SHARED)))

@@ -6,6 +6,10 @@ Each file is one measure's logic and reads only what ``shared_care`` publishes -
 (``district_code, district_name, in_county, age_band, population``). A file returns
 ``period_start, period_end, breakdown, numerator, denominator, value, status``.
 
+A rule several measures share is defined once, in ``sql/measures/shared/<name>.sql`` (one
+``select``, its CTEs and rule comments); the runner creates each as the temporary view
+``<name>``, in :data:`SHARED` order, before it runs the measure files.
+
 * :func:`run_duckdb` registers the build's frames in an in-memory DuckDB and runs every file;
 * :func:`run_postgres` runs the same files over a warehouse's ``shared_care`` tables
   (``params`` and ``population`` as temporary tables, which shadow nothing).
@@ -32,6 +36,13 @@ ROW_COLUMNS = [
 POPULATION_COLUMNS = ["district_code", "district_name", "in_county", "age_band", "population"]
 #: Tables a measure file may read from shared_care.
 PUBLISHED = ("person", "care_event", "pathway2_stay")
+SHARED_DIR = SQL_DIR / "shared"
+#: The shared relations (``sql/measures/shared/<name>.sql``), each after those it reads.
+SHARED = (
+    "history", "deaths", "admission_signals", "hospital_discharges", "ascof_2d_cld",
+    "ascof_2d_lts", "ascof_2d_eligible", "ascof_2d_candidates", "ascof_2bc_per_person",
+    "pathway2_los_long",
+)  # fmt: skip
 
 
 def measure_file(measure_id: str) -> Path:
@@ -40,6 +51,17 @@ def measure_file(measure_id: str) -> Path:
 
 def measure_sql(measure_id: str) -> str:
     return measure_file(measure_id).read_text(encoding="utf-8")
+
+
+def shared_sql(name: str) -> str:
+    return (SHARED_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def create_shared_views(con) -> None:
+    """Create every shared relation as a temporary view on a DuckDB connection that already
+    has the published tables, ``params`` and ``population``."""
+    for name in SHARED:
+        con.execute(f'create temp view "{name}" as {shared_sql(name)}')
 
 
 def params_frame(as_of, *, has_population: bool) -> pd.DataFrame:
@@ -124,6 +146,7 @@ def run_duckdb(
             _register_dated(con, name, tables[name])
         con.register("params", params_frame(as_of, has_population=population is not None))
         con.register("population", population_frame(population))
+        create_shared_views(con)
         out = {}
         for mid in measure_ids or [m.measure_id for m in D.MEASURES]:
             out[mid] = _tidy(con.execute(measure_sql(mid)).df())
@@ -148,6 +171,8 @@ def run_postgres(
     out = {}
     with engine.connect() as conn:
         conn.execute(text(f"set search_path to {schema}"))
+        for name in reversed(SHARED):
+            conn.execute(text(f"drop view if exists pg_temp.{name}"))
         conn.execute(text("drop table if exists pg_temp.params"))
         conn.execute(text("drop table if exists pg_temp.population"))
         cols = ", ".join(f"{c} {'date' if c == 'as_of' else 'integer'}" for c in params.columns)
@@ -169,6 +194,10 @@ def run_postgres(
                     ":in_county, :age_band, :population)"
                 ),
                 pop.to_dict("records"),
+            )
+        for name in SHARED:
+            conn.execute(
+                text(f"create temporary view {name} as {shared_sql(name)}".replace(":", "\\:"))
             )
         for mid in measure_ids or [m.measure_id for m in D.MEASURES]:
             result = conn.execute(text(measure_sql(mid).replace(":", "\\:")))
