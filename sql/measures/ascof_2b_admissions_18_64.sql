@@ -5,16 +5,18 @@
 -- 1-4, the admissions 2B and 2C both count).
 -- Reads: care_event, person, population, params. One row per financial year with an admission.
 with
--- Residents of the county only: the population scopes the numerator (person.district is
--- a district name).
-in_county as (
-    select distinct district_name from population where in_county
+-- Residents of the county only: a person whose district is known to be outside the county
+-- (Derby City: population.in_county false) is not counted; one with no district recorded
+-- is a client of the council and is (person.district is a district name).
+out_of_county as (
+    select distinct district_name from population where not in_county
 ),
 counted as (
     select pp.period_start, pp.period_end,
            sum(case when pp.band = '18-64'
                      and (params.has_population = 0
-                          or pp.district in (select district_name from in_county))
+                          or pp.district is null
+                          or pp.district not in (select district_name from out_of_county))
                     then 1 else 0 end) as numerator
     from ascof_2bc_per_person pp
     cross join params

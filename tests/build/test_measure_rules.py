@@ -298,3 +298,15 @@ def test_each_shared_rule_is_one_file_and_no_measure_redefines_it():
     for path in sorted(SQL_DIR.glob("*.sql")) + sorted(SHARED_DIR.glob("*.sql")):
         ctes = set(re.findall(r"^(\w+) as \($", path.read_text(encoding="utf-8"), flags=re.M))
         assert not ctes & set(SHARED), (path.name, sorted(ctes & set(SHARED)))
+
+
+@pytest.mark.parametrize(
+    ("district", "counted"), [("Erewash", 1), ("Derby", 0), (None, 1)], ids=str
+)
+def test_2c_counts_county_residents_and_those_with_no_district_not_derby_city(district, counted):
+    """A residential admission in 2026/27 of a person in Erewash (in the county) counts;
+    one in Derby (a unitary authority outside it) does not; one with no district recorded
+    is the council's client and counts. Denominator: the county's 65+, 500."""
+    R = [record("dcc", "M1", "P1", district=district)]
+    E = [dcc_service("M1", "lt", "long_term_residential", "2026-05-01")]
+    assert figure(R, E, "ascof_2c_admissions_65_plus", FY26) == (counted, 500)
