@@ -77,34 +77,35 @@ def prepare(ctx: RunContext, key) -> dict:
     from transforms.warehouse.schema_version import ensure_current_schema
 
     engine = _engine(ctx)
-    ensure_current_schema(engine)
-    with engine.connect() as conn:
-        head = read_head(conn)
-    if head.run_id == ctx.run_id:
+    try:
+        ensure_current_schema(engine)
+        with engine.connect() as conn:
+            head = read_head(conn)
+        if head.run_id == ctx.run_id:
+            raise AlreadyPublishedError(
+                f"run {ctx.run_id} already published night {ctx.night} ({head.describe()}); "
+                "nothing to do. Trigger a new run of the night to rebuild it."
+            )
+        refuse_older_night(head, ctx.night)
+        recorded, recorded_by = recorded_fingerprint(engine, key.version)
+        check_fingerprint(key, recorded, recorded_by)
+        full_refresh = ctx.full_refresh
+        last = read_last_key_version(engine)
+        rotated = last is not None and last != key.version
+        if rotated:
+            log.warning(
+                "pseudonymisation key version changed (%s -> %s): re-tokenising every "
+                "record with a full refresh; person keys are kept by the person index",
+                last,
+                key.version,
+            )
+            full_refresh = True
+        state = read_state(engine, full_refresh=full_refresh)
+        if not full_refresh and state_contract_changed(state.tokens_path):
+            full_refresh = True
+            state = read_state(engine, full_refresh=True)
+    finally:
         engine.dispose()
-        raise AlreadyPublishedError(
-            f"run {ctx.run_id} already published night {ctx.night} ({head.describe()}); "
-            "nothing to do. Trigger a new run of the night to rebuild it."
-        )
-    refuse_older_night(head, ctx.night)
-    recorded, recorded_by = recorded_fingerprint(engine, key.version)
-    check_fingerprint(key, recorded, recorded_by)
-    full_refresh = ctx.full_refresh
-    last = read_last_key_version(engine)
-    rotated = last is not None and last != key.version
-    if rotated:
-        log.warning(
-            "pseudonymisation key version changed (%s -> %s): re-tokenising every record "
-            "with a full refresh; person keys are kept by the person index",
-            last,
-            key.version,
-        )
-        full_refresh = True
-    state = read_state(engine, full_refresh=full_refresh)
-    if not full_refresh and state_contract_changed(state.tokens_path):
-        full_refresh = True
-        state = read_state(engine, full_refresh=True)
-    engine.dispose()
     sweep_expired_landing(ctx.settings.runs_dir, ctx.settings.landing_retention_days)
     payload = {
         **state.as_dict(),
