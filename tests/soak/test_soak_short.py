@@ -68,6 +68,9 @@ def test_care_events_built_night_by_night_equal_a_full_build(tmp_path, pg_url):
         frame = frame.sort_values("event_id").reset_index(drop=True)
         for c in ("start_date", "end_date"):
             frame[c] = pd.to_datetime(frame[c]).dt.strftime("%Y-%m-%d")
+        for c in frame.columns:  # whole numbers alike, whether read as int or float
+            if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]):
+                frame[c] = pd.to_numeric(frame[c]).astype("Float64")
         frame = frame.astype(object)
         return frame.where(frame.notna(), None).astype(str)
 
