@@ -924,7 +924,7 @@ def build_step(ctx: RunContext) -> dict:
         on=["source", "source_record_id"],
         how="left",
     )
-    tables["person"], tables["person_conflict"], internal = build_person_tables(
+    tables["person"], tables["person_conflict"], _ = build_person_tables(
         linked, spans=spans, as_of=ctx.night
     )
     del spans
