@@ -1,54 +1,11 @@
 -- ASCOF 2C: new long-term residential / nursing admissions of people aged 65+, per
 -- 100,000 population aged 65+. Rules from DHSC's procedure Create_ASCOF2BC_2425_Onwards
 -- (ASC-CLD-LA-Dashboard, ASCOF_measures/Create_ASCOF_2B2C_2425_Onwards.sql).
--- Shared rules (sql/measures/shared/): history, ascof_2bc_per_person (DHSC steps
--- 1-4, the admissions 2B and 2C both count).
--- Reads: care_event, person, population, params. One row per financial year with an admission.
-with
--- Residents of the county only: a person whose district is known to be outside the county
--- (Derby City: population.in_county false) is not counted; one with no district recorded
--- is a client of the council and is (person.district is a district name).
-out_of_county as (
-    select distinct district_name from population where not in_county
-),
-counted as (
-    select pp.period_start, pp.period_end,
-           sum(case when pp.band = '65+'
-                     and (params.has_population = 0
-                          or pp.district is null
-                          or pp.district not in (select district_name from out_of_county))
-                    then 1 else 0 end) as numerator
-    from ascof_2bc_per_person pp
-    cross join params
-    group by pp.period_start, pp.period_end
-),
--- Denominator: the county's population aged 65 and over.
-denominator as (
-    select sum(population) as population
-    from population
-    where in_county and age_band = '65+'
-)
-select c.period_start,
-       c.period_end,
-       'all' as breakdown,
-       cast(c.numerator as double precision) as numerator,
-       case when params.has_population = 1 then cast(d.population as double precision) end
-           as denominator,
-       case when params.has_population = 1 and d.population > 0
-            then cast(c.numerator as double precision) * 100000 / d.population end as value,
-       case
-           when params.has_population = 0 then 'no_population'
-           -- the year, or the 365-day look-back deciding whether an admission is new, starts
-           -- before the history the sources hold
-           when h.history_start is null
-                or c.period_start - params.new_admission_lookback_days < h.history_start
-               then 'partial_history'
-           when c.period_end >= params.as_of
-                or c.period_end + params.late_recording_days >= params.as_of then 'provisional'
-           else 'final'
-       end as status
-from counted c
-cross join params
-cross join history h
-cross join denominator d
-order by c.period_start
+-- Shared rules (sql/measures/shared/): ascof_2bc_per_person (DHSC steps 1-4, the
+-- admissions 2B and 2C both count) and ascof_2bc_rates (the county scope, the
+-- denominator and the status, for both bands).
+-- Reads: ascof_2bc_rates. One row per financial year with an admission in either band.
+select period_start, period_end, breakdown, numerator, denominator, value, status
+from ascof_2bc_rates
+where band = '65+'
+order by period_start

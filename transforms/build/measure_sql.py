@@ -41,7 +41,7 @@ SHARED_DIR = SQL_DIR / "shared"
 SHARED = (
     "history", "deaths", "admission_signals", "hospital_discharges", "ascof_2d_cld",
     "ascof_2d_lts", "ascof_2d_eligible", "ascof_2d_candidates", "ascof_2bc_per_person",
-    "pathway2_los_long",
+    "ascof_2bc_rates", "pathway2_los_long",
 )  # fmt: skip
 
 
