@@ -79,3 +79,8 @@ SOURCE_EVENT = [
 #: The key of a person record, and of a source event, across both sources.
 RECORD_KEY = ["source", "source_record_id"]
 EVENT_KEY = ["source", "source_event_id"]
+
+#: The plausible age range, in whole years: an age outside it is a data error (a wrong
+#: birth or event date). The source suites, the output suites and the events state all
+#: apply this one rule.
+AGE_RANGE = (0, 115)
