@@ -18,7 +18,8 @@ the commit::
     .venv/bin/python -m tests.golden.golden_run --backend duckdb   # print, compare
 
 The key is a test-only constant: the sources are synthetic, and tokens must be the same
-on every machine for the digest to be.
+on every machine for the digest to be. Person keys are random by design; here they come
+from a seeded generator, for the same reason.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -104,8 +106,27 @@ def run_nights(root: Path, data: Path, warehouse_url: str) -> None:
         warehouse_url=warehouse_url,
     )
     key = golden_key()
-    for night in nights:
-        run_night(night_context(settings, date.fromisoformat(night)), key)
+    with seeded_person_keys():
+        for night in nights:
+            run_night(night_context(settings, date.fromisoformat(night)), key)
+
+
+@contextmanager
+def seeded_person_keys():
+    """Person keys from a seeded generator instead of the system's random source, so two
+    runs mint the same keys in the same order (keys are random by design)."""
+    import random
+    from types import SimpleNamespace
+
+    from transforms.link import person_index
+
+    rng = random.Random(SEED)
+    real = person_index.secrets
+    person_index.secrets = SimpleNamespace(token_hex=lambda n: rng.randbytes(n).hex())
+    try:
+        yield
+    finally:
+        person_index.secrets = real
 
 
 def _cell(value) -> str:
@@ -125,8 +146,9 @@ def _cell(value) -> str:
     return text
 
 
-def table_digests(warehouse_url: str) -> dict[str, dict]:
-    """``schema.table`` → rows, kept columns and the SHA-256 of its sorted rows."""
+def table_digests(warehouse_url: str, dump: Path | None = None) -> dict[str, dict]:
+    """``schema.table`` → rows, kept columns and the SHA-256 of its sorted rows (each
+    table's canonical rows also written under ``dump``, when given, to diff)."""
     from sqlalchemy import text
 
     from transforms.warehouse.db import make_engine
@@ -154,6 +176,9 @@ def table_digests(warehouse_url: str) -> dict[str, dict]:
                 ).all()
                 lines = sorted("\x1f".join(_cell(v) for v in row) for row in rows)
                 digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+                if dump is not None:
+                    dump.mkdir(parents=True, exist_ok=True)
+                    (dump / f"{qualified}.txt").write_text("\n".join(lines))
                 out[qualified] = {"rows": len(rows), "columns": columns, "sha256": digest}
     finally:
         engine.dispose()
