@@ -68,9 +68,9 @@ def _drops(data: Path, name: str, key: list[str]) -> pd.DataFrame:
 
 def tokens_zone(data: Path, *, contacts: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PERSON_RECORD (Merged included) and SOURCE_EVENT, as the pseudonymise step makes them."""
+    from transforms.build.person import age_from_birth_parts
     from transforms.contracts import PERSON_RECORD, SOURCE_EVENT
     from transforms.keys import key_from_material
-    from transforms.nightly.steps import age_from_birth_parts
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import (
         standardise_dcc_events,

@@ -256,11 +256,13 @@ def change_fraction(ctx, figs: list) -> dict:
     return out
 
 
-def replay_publish_pg(ctx, pg_url: str, people: int, keep: bool) -> dict:
-    """Night ``ctx``'s publish again, into a fresh PostgreSQL database (COPY rows/s)."""
+def replay_publish_pg(ctx, figures: list, pg_url: str, people: int, keep: bool) -> dict:
+    """Night ``ctx``'s publish again (``figures``: that night's stages), into a fresh
+    PostgreSQL database (COPY rows/s)."""
     from dataclasses import replace
 
-    from transforms.nightly import runner, steps
+    from transforms.nightly import runner
+    from transforms.nightly.stages.publish import publish
     from transforms.warehouse.db import ensure_schema, make_engine
 
     with warehouse(pg_url, ctx.settings.data_dir, people, keep) as (url, _):
@@ -268,7 +270,8 @@ def replay_publish_pg(ctx, pg_url: str, people: int, keep: bool) -> dict:
         ensure_schema(engine)
         engine.dispose()
         pg_ctx = replace(ctx, settings=replace(ctx.settings, warehouse_url=url))
-        f = runner.measure("publish_pg", lambda: steps.publish_step(pg_ctx))
+        inputs = runner.publish_inputs(figures)
+        f = runner.measure("publish_pg", lambda: publish(pg_ctx, *inputs))
     n = stage_rows("publish_pg", f.result, 0)
     return {
         "stage": "publish_pg",
@@ -331,13 +334,14 @@ def run_scale(args: dict) -> dict:
             dchs_drop_dir=sources / "dchs",
             extra={"ground_truth": str(sources / "truth.parquet")},
         )
-        contexts = []
+        contexts, first_figures = [], []
         for i, night in enumerate(volumes["nights"]):
             ctx = night_context(settings, date.fromisoformat(night), full_refresh=(i == 0))
             contexts.append(ctx)
             kind = "full" if i == 0 else "incremental"
             print(f"--- night {i} ({night}, {kind}) ---", flush=True)
             figs, failed, error = run_one_night(ctx, key, isolate=not args.get("one_process"))
+            first_figures = first_figures or figs
             rows = night_figures(figs)
             entry = {
                 "night": night,
@@ -364,7 +368,7 @@ def run_scale(args: dict) -> dict:
         if args["pg_publish_url"] and "publish" in done0 and backend == "duckdb":
             print("--- night 0 publish replayed into PostgreSQL ---", flush=True)
             result["publish_pg"] = replay_publish_pg(
-                contexts[0], args["pg_publish_url"], people, args["keep"]
+                contexts[0], first_figures, args["pg_publish_url"], people, args["keep"]
             )
             print_stage(result["publish_pg"])
     if not args["no_baseline"] and "pseudonymise" in done0:

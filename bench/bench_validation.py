@@ -74,7 +74,7 @@ def main() -> int:
 def run(landing: Path, docs_dir: Path) -> int:
     import pandas as pd
 
-    from transforms.nightly.steps import SUITE_ORDER, _validation_context
+    from transforms.validation.source_context import SUITE_ORDER, suite_context
 
     frames = {name: pd.read_parquet(landing / f"{name}.parquet") for name in SUITE_ORDER}
     total_rows = sum(len(f) for f in frames.values())
@@ -99,7 +99,7 @@ def run(landing: Path, docs_dir: Path) -> int:
             frames[name],
             run_id="bench",
             docs_dir=docs_dir,
-            context=_validation_context(name, clean, None, None),
+            context=suite_context(name, clean, None, None),
         )
         timings[name] = time.perf_counter() - t
         clean[name] = outcome.clean

@@ -7,7 +7,7 @@ A small synthetic population over two days (``transforms.synthetic``), pseudonym
 as the pipeline does. Night 1 is a full night: every active record scored
 (``predict_pairs``); night 2 an incremental one: the records new or changed since night
 1 scored against the rest and each other (``predict_new_against_existing``), the other
-pairs kept, as ``transforms.nightly.steps.probabilistic_pairs`` does. Each night then
+pairs kept, as ``transforms.link.incremental.score_pairs`` does. Each night then
 runs the rest of the link step (deterministic pairs, ``link_edges``,
 ``assign_person_keys`` with keys numbered in order). Both nights run once with
 ``backend="duckdb"`` and once with ``backend="spark"`` (``CARE_LINK_BACKEND``; a local

@@ -1,7 +1,8 @@
 """Nightly shared care record: DCC + DCHS -> pseudonymised 'tell it once' warehouse.
 
-Wiring only. Every task calls one function in ``transforms.nightly.steps``; the logic,
-its tests and its docs live there.
+Wiring only. Every task calls one stage of ``transforms.nightly.stages`` with the
+results of the tasks before it; the logic, its tests and its docs live there. The
+last lines of ``shared_care_record`` show the night's data flow.
 """
 
 from __future__ import annotations
@@ -105,26 +106,29 @@ def _key():
     return key_from_airflow()
 
 
-def _step(name: str, context, *, with_key: bool = False) -> dict:
-    """Run one step of ``transforms.nightly.steps``. Failures that no retry can mend
-    (a missing key, schema drift, a validation breach, unbalanced accounting) fail the
-    task at once; outages raise as they are, and the task's retries apply."""
+def _run(stage, context, *results: dict, with_key: bool = False) -> dict:
+    """Run one stage with the run's context (and the key, for the stages that use it)
+    and the results of the tasks it follows, as XCom carried them; return its result.
+    Failures that no retry can mend (a missing key, schema drift, a validation breach,
+    unbalanced accounting) fail the task at once; outages raise as they are, and the
+    task's retries apply."""
     from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-    from transforms.nightly import steps
     from transforms.nightly.errors import (
         describe_error,
         nothing_to_do_types,
         permanent_error_types,
     )
+    from transforms.nightly.results import Result, from_xcom
 
     try:
-        args = (_ctx(context), _key()) if with_key else (_ctx(context),)
-        return getattr(steps, name)(*args)
+        args = [_ctx(context), *([_key()] if with_key else []), *map(from_xcom, results)]
+        output = stage(*args)
     except nothing_to_do_types() as exc:
         raise AirflowSkipException(describe_error(exc)) from exc
     except permanent_error_types() as exc:
         raise AirflowFailException(describe_error(exc)) from exc
+    return output.to_xcom() if isinstance(output, Result) else output
 
 
 @dag(
@@ -152,49 +156,64 @@ def _step(name: str, context, *, with_key: bool = False) -> dict:
 def shared_care_record():
     @task
     def prepare(**context) -> dict:
-        return _step("prepare", context, with_key=True)
+        from transforms.nightly.stages.prepare import prepare
+
+        return _run(prepare, context, with_key=True)
+
+    @task(task_id="dcc", retries=OUTAGE_RETRIES)
+    def extract_dcc(plan: dict, **context) -> dict:
+        from transforms.nightly.stages.extract import extract_dcc
+
+        return _run(extract_dcc, context, plan)
+
+    @task(task_id="dchs")
+    def extract_dchs(plan: dict, **context) -> dict:
+        from transforms.nightly.stages.extract import extract_dchs
+
+        return _run(extract_dchs, context, plan)
 
     @task_group(group_id="extract")
-    def extract():
-        @task(retries=OUTAGE_RETRIES)
-        def dcc(**context) -> dict:
-            return _step("extract_dcc_step", context)
-
-        @task
-        def dchs(**context) -> dict:
-            return _step("extract_dchs_step", context)
-
-        return [dcc(), dchs()]
+    def extract(plan):
+        """The two sources, side by side."""
+        return extract_dcc(plan), extract_dchs(plan)
 
     @task(retries=0)
-    def validate_sources(**context) -> dict:
-        return _step("validate_sources_step", context)
+    def validate_sources(plan: dict, dcc: dict, dchs: dict, **context) -> dict:
+        from transforms.nightly.stages.validate import validate_sources
+
+        return _run(validate_sources, context, plan, dcc, dchs)
 
     @task
-    def pseudonymise(**context) -> dict:
-        return _step("pseudonymise_step", context, with_key=True)
+    def pseudonymise(plan: dict, checked: dict, **context) -> dict:
+        from transforms.nightly.stages.pseudonymise import pseudonymise
+
+        return _run(pseudonymise, context, plan, checked, with_key=True)
 
     @task
-    def link_people(**context) -> dict:
-        return _step("link_step", context)
+    def link_people(plan: dict, tokens: dict, **context) -> dict:
+        from transforms.nightly.stages.link import link_people
+
+        return _run(link_people, context, plan, tokens)
 
     @task(retries=0)
-    def build_tables(**context) -> dict:
-        return _step("build_step", context)
+    def build_tables(plan: dict, checked: dict, tokens: dict, links: dict, **context) -> dict:
+        from transforms.nightly.stages.build import build_tables
+
+        return _run(build_tables, context, plan, checked, tokens, links)
 
     @task(outlets=PUBLISHED, retries=OUTAGE_RETRIES)
-    def publish(**context) -> dict:
-        return _step("publish_step", context)
+    def publish(plan, dcc, dchs, checked, links, tables, **context) -> dict:
+        from transforms.nightly.stages.publish import publish
 
-    (
-        prepare()
-        >> extract()
-        >> validate_sources()
-        >> pseudonymise()
-        >> link_people()
-        >> build_tables()
-        >> publish()
-    )
+        return _run(publish, context, plan, dcc, dchs, checked, links, tables)
+
+    plan = prepare()
+    dcc, dchs = extract(plan)
+    checked = validate_sources(plan, dcc, dchs)
+    tokens = pseudonymise(plan, checked)
+    links = link_people(plan, tokens)
+    tables = build_tables(plan, checked, tokens, links)
+    publish(plan, dcc, dchs, checked, links, tables)
 
 
 shared_care_record()

@@ -38,7 +38,7 @@ def test_progress_shows_each_task_with_counts_and_keeps_the_log_whole():
 def test_splink_unobserved_level_warnings_become_one_line(caplog):
     import logging
 
-    from transforms.nightly.steps import unobserved_levels_summarised
+    from transforms.nightly.stages.link import unobserved_levels_summarised
 
     splink = logging.getLogger("splink.internals.expectation_maximisation")
     caplog.set_level(logging.INFO)

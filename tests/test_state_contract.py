@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from transforms.contracts import PERSON_RECORD, SOURCE_EVENT
-from transforms.nightly.steps import state_contract_changed
+from transforms.nightly.stages.prepare import tokens_contract_changed
 
 
 def write(folder, name, columns):
@@ -13,9 +13,9 @@ def write(folder, name, columns):
 
 
 def test_a_state_missing_a_contract_column_is_rebuilt_in_full(tmp_path):
-    assert not state_contract_changed(None)  # a first night has no state
+    assert not tokens_contract_changed(None)  # a first night has no state
     write(tmp_path, "person_record.parquet", PERSON_RECORD)
     write(tmp_path, "source_event.parquet", SOURCE_EVENT)
-    assert not state_contract_changed(str(tmp_path))
+    assert not tokens_contract_changed(str(tmp_path))
     write(tmp_path, "source_event.parquet", [c for c in SOURCE_EVENT if c != "client_type"])
-    assert state_contract_changed(str(tmp_path))
+    assert tokens_contract_changed(str(tmp_path))

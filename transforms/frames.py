@@ -48,6 +48,12 @@ def key_strings(frame: pd.DataFrame, columns: list[str], sep: str = "\x1f") -> p
     return pc.binary_join_element_wise(*parts, pa.scalar(sep, pa.large_string()))
 
 
+def compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object (Python string) columns as pandas ``str`` (Arrow): a fraction of the memory."""
+    text = [c for c in frame.columns if frame[c].dtype == object]
+    return frame.astype(dict.fromkeys(text, "str")) if text else frame
+
+
 def write_query(con, query: str, out, params=(), *, like=None) -> int:
     """DuckDB: ``query``'s rows to the Parquet file ``out``, written to a temporary file
     and renamed into place (so ``out`` may be one of the query's own inputs, as on a

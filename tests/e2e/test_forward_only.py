@@ -20,8 +20,10 @@ import pytest
 from tests.e2e.conftest import parse_dag
 from transforms.config import Settings
 from transforms.keys import KeyMismatchError, create_local_key_file, load_key
-from transforms.nightly import steps
-from transforms.nightly.runner import night_context
+from transforms.nightly.runner import night_context, publish_inputs, run_night
+from transforms.nightly.stages.extract import extract_dcc, extract_dchs
+from transforms.nightly.stages.prepare import prepare
+from transforms.nightly.stages.publish import publish
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.lineage import (
     AlreadyPublishedError,
@@ -92,18 +94,10 @@ def assert_same_content(before: dict, after: dict) -> None:
         )
 
 
-def run_steps(ctx, key, *, publish: bool = True) -> None:
-    """One night through the DAG's step functions; without ``publish`` it stops after
-    the build, as a night whose publish task failed does."""
-    steps.prepare(ctx, key)
-    steps.extract_dcc_step(ctx)
-    steps.extract_dchs_step(ctx)
-    steps.validate_sources_step(ctx)
-    steps.pseudonymise_step(ctx, key)
-    steps.link_step(ctx)
-    steps.build_step(ctx)
-    if publish:
-        steps.publish_step(ctx)
+def run_steps(ctx, key, *, publish: bool = True) -> tuple:
+    """One night through the DAG's stages; without ``publish`` it stops after the build,
+    as a night whose publish task failed does. Returns what the publish takes."""
+    return publish_inputs(run_night(ctx, key, publish_night=publish))
 
 
 @pytest.fixture
@@ -140,12 +134,12 @@ def test_a_stale_build_is_refused_and_the_next_night_publishes(
     run_steps(night_context(settings, first, run_id="night1"), key)
     # two runs of the second night share the data folder: the older one's publish fails
     stale = night_context(settings, second, run_id="night2-stale")
-    run_steps(stale, key, publish=False)
+    built = run_steps(stale, key, publish=False)
     run_steps(night_context(settings, second, run_id="night2-newer"), key)
     before = warehouse_snapshot(warehouse_url)
 
     with pytest.raises(StalePublishError, match="night2-newer"):
-        steps.publish_step(stale)  # the failed publish, re-run as the runbook advises
+        publish(stale, *built)  # the failed publish, re-run as the runbook advises
     assert_same(before, warehouse_snapshot(warehouse_url))
 
     # the next valid run publishes on top of the latest, one generation on
@@ -164,7 +158,7 @@ def test_a_stale_build_is_refused_and_the_next_night_publishes(
     # the published run cleared and run again has nothing to do (the DAG skips the rest)
     before = warehouse_snapshot(warehouse_url)
     with pytest.raises(AlreadyPublishedError, match="already published"):
-        steps.prepare(night_context(settings, second, run_id="night2-again"), key)
+        prepare(night_context(settings, second, run_id="night2-again"), key)
     assert_same(before, warehouse_snapshot(warehouse_url))
 
 
@@ -178,7 +172,7 @@ def test_an_older_night_is_refused_before_anything_is_extracted(
 
     older = night_context(settings, first, run_id="night1-backfill")
     with pytest.raises(OlderNightError, match=f"night {first} is older"):
-        steps.prepare(older, key)
+        prepare(older, key)
     assert not older.landing_dir.exists()
     assert_same(before, warehouse_snapshot(warehouse_url))
 
@@ -196,7 +190,7 @@ def test_other_key_material_under_the_same_version_is_refused(
     swapped = load_key(env={"CARE_KEY_FILE": str(other_file)})
     ctx = night_context(settings, second, run_id="night2-swapped")
     with pytest.raises(KeyMismatchError, match="same version"):
-        steps.prepare(ctx, swapped)
+        prepare(ctx, swapped)
     assert not ctx.landing_dir.exists()
     assert_same(before, warehouse_snapshot(warehouse_url))
 
@@ -213,9 +207,9 @@ def test_the_landing_zone_is_private_deleted_on_publish_and_expires_when_failed(
     try:
         first, second = map(day, nights[:2])
         failed = night_context(settings, first, run_id="night1-failed")
-        steps.prepare(failed, key)
-        steps.extract_dcc_step(failed)
-        steps.extract_dchs_step(failed)
+        plan = prepare(failed, key)
+        extract_dcc(failed, plan)
+        extract_dchs(failed, plan)
     finally:
         os.umask(old_umask)
     landing = failed.landing_dir
@@ -231,7 +225,7 @@ def test_the_landing_zone_is_private_deleted_on_publish_and_expires_when_failed(
     # ...and deletes it once it is older than the retention
     eight_days_ago = datetime.now().timestamp() - 8 * 86_400
     os.utime(landing, (eight_days_ago, eight_days_ago))
-    steps.prepare(night_context(settings, second, run_id="night2"), key)
+    prepare(night_context(settings, second, run_id="night2"), key)
     assert not landing.exists()
 
 

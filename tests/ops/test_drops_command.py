@@ -12,7 +12,7 @@ from sqlalchemy import text
 from tests.conftest import ROOT
 from tests.extract.test_dchs_drops import patient, redeliver, sha_of, write_drop
 from transforms.extract.dchs import extract_dchs
-from transforms.nightly.state import read_state
+from transforms.nightly.last_published import read_last_published
 from transforms.ops.drops import main
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.schema_version import ensure_current_schema
@@ -101,7 +101,7 @@ def test_list_and_accept_a_held_drop_which_the_next_extract_replays(
     assert main(["list"]) == 0
     assert "1 acceptance(s) waiting" in capsys.readouterr().out
 
-    state = read_state(engine, full_refresh=False)
+    state = read_last_published(engine, full_refresh=False)
     engine.dispose()
     assert state.ingested_drops == ingested and state.accepted_drops == {"2026-10-31": fixed}
     result = extract_dchs(

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from transforms.config import Settings
 from transforms.nightly.context import RunContext
-from transforms.nightly.steps import write_dashboard_page
+from transforms.nightly.stages.publish import write_dashboard_page
 from transforms.reports.dashboard import write_dashboard
 from transforms.warehouse.db import ensure_schema, make_engine
 

@@ -479,11 +479,11 @@ def test_dchs_inpatient_spell_rules(docs_dir):
 
 
 def test_the_nightly_context_follows_merges_into_earlier_nights_state(docs_dir):
-    """steps._validation_context hands the dcc_person suite last night's DCC ids and
+    """source_context.suite_context hands the dcc_person suite last night's DCC ids and
     merges from the tokens state (person_record columns): 1 -> MOS8000001 -> MOS8000000
     passes; 2 -> MOS8000002 loops back (MOS8000002 was merged into 2); a DCHS id is not a
     DCC person."""
-    from transforms.nightly.steps import _validation_context
+    from transforms.validation.source_context import suite_context
 
     prev_people = pd.DataFrame({
         "source": ["dcc", "dcc", "dcc", "dchs"],
@@ -492,11 +492,11 @@ def test_the_nightly_context_follows_merges_into_earlier_nights_state(docs_dir):
         "record_status": ["Active", "Merged", "Merged", "Active"],
         "merged_into_record_id": [None, "MOS8000000", _id(2), None],
     })  # fmt: skip
-    context = _validation_context("dcc_person", {}, prev_people, None)
+    context = suite_context("dcc_person", {}, prev_people, None)
     merges = {1: "MOS8000001", 2: "MOS8000002", 3: "S100000000"}
     found, clean = _merges(docs_dir, merges, context)
     assert found == {_id(2): {"merge_not_cyclic"}, _id(3): {"merge_target_exists"}}
     assert _id(1) in clean
-    first_night = _validation_context("dcc_person", {}, None, None)
+    first_night = suite_context("dcc_person", {}, None, None)
     found, _clean = _merges(docs_dir, merges, first_night)
     assert found == {_id(i): {"merge_target_exists"} for i in (1, 2, 3)}

@@ -1,5 +1,5 @@
 """The source suites over real landing files: synthetic sources, extracted night by night,
-validated the way the nightly step does it (steps._validation_context).
+validated the way the nightly step does it (validation.source_context.suite_context).
 
 Marked ``slow`` (about 15 s): ``make test-fast`` leaves it out.
 """
@@ -11,8 +11,8 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from transforms.nightly.steps import SUITE_ORDER, _validation_context
 from transforms.validation import build_data_docs, raise_for_breaches, validate_source_table
+from transforms.validation.source_context import SUITE_ORDER, suite_context
 
 pytestmark = pytest.mark.slow
 
@@ -90,7 +90,7 @@ def test_two_synthetic_nights_validate_without_breach(landed, tmp_path):
                 frame,
                 run_id=f"night{i}",
                 docs_dir=docs_dir,
-                context=_validation_context(name, clean, prev_people, prev_events),
+                context=suite_context(name, clean, prev_people, prev_events),
             )
             clean[name] = outcome.clean
             outcomes.append(outcome)
@@ -118,7 +118,7 @@ def test_a_night_after_an_empty_extract_is_quiet(landed, tmp_path):
             frame,
             run_id="empty",
             docs_dir=docs_dir,
-            context=_validation_context(name, clean, None, None),
+            context=suite_context(name, clean, None, None),
         )
         clean[name] = outcome.clean
         assert outcome.batch_breaches == [] and outcome.summary["rows_in"] == 0

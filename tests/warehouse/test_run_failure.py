@@ -36,7 +36,7 @@ def test_a_failed_run_gets_a_row_and_a_published_one_is_left_alone(warehouse_url
 
 
 def test_extract_findings_are_published_to_audit_source_finding(warehouse_url):
-    from transforms.nightly.steps import source_findings
+    from transforms.nightly.stages.publish import source_findings
     from transforms.warehouse.publish import PublishPlan, publish
 
     findings = [

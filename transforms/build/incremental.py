@@ -37,6 +37,32 @@ def affected_events(
     return by_record | by_event
 
 
+def care_events_to_build(
+    keyed: pd.DataFrame,
+    events_file: Path,
+    *,
+    base: Path | None,
+    index: pd.DataFrame,
+    run_id: str,
+    changed_records: Path,
+    changed_events: Path,
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """``(rebuilt, replaced_ids)``: the care event rows built tonight from the events
+    state file, and the event ids they replace in ``base``, the last published night's
+    table (``None`` without one: every row is built)."""
+    from transforms.build.care_event import build_care_event
+    from transforms.build.event_reads import events_of
+
+    if base is None:
+        return build_care_event(keyed, pd.read_parquet(events_file)), None
+    records = pd.concat(
+        [pd.read_parquet(changed_records), rekeyed_records(index, run_id)], ignore_index=True
+    )
+    # only the events to rebuild leave the file: the others stay in DuckDB
+    todo = events_of(events_file, records, pd.read_parquet(changed_events))
+    return build_care_event(keyed, todo), event_ids(todo).reset_index(drop=True)
+
+
 def event_ids(events: pd.DataFrame) -> pd.Series:
     """``source:source_event_id``, the care event id (as ``build_care_event`` makes it)."""
     return pd.Series(key_strings(events, EVENT, sep=":"), dtype="str", index=events.index)

@@ -46,6 +46,12 @@ def quarantined_mask(frame: pd.DataFrame, name: str, quarantine: pd.DataFrame) -
     return isin(key_strings(frame, PROVENANCE), key_strings(q.rename(columns=RENAME), PROVENANCE))
 
 
+def without_quarantined(frame: pd.DataFrame, name: str, quarantine: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (rows of landing table ``name``) minus the rows the quarantine names."""
+    bad = quarantined_mask(frame, name, quarantine)
+    return frame[~bad].reset_index(drop=True) if bad.any() else frame
+
+
 class AccountingError(RuntimeError):
     """Extracted rows are unaccounted for: nothing is published."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,19 +48,12 @@ class RunContext:
     def data_docs_dir(self) -> Path:
         return self.settings.reports_dir / "data_docs"
 
-    def write_json(self, name: str, payload: dict) -> Path:
-        path = self.run_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload, indent=2, default=str, sort_keys=True))
-        tmp.replace(path)
-        return path
+    def warehouse(self):
+        """A new engine on the warehouse (the caller disposes of it)."""
+        from transforms.warehouse.db import make_engine
 
-    def read_json(self, name: str) -> dict:
-        path = self.run_dir / name
-        if not path.exists():
-            raise FileNotFoundError(f"{path} missing: did the step that writes it run?")
-        return json.loads(path.read_text())
+        settings = self.settings
+        return make_engine(settings.warehouse_url, lock_wait=settings.duckdb_lock_wait_seconds)
 
 
 LONDON = "Europe/London"

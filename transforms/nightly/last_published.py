@@ -11,7 +11,7 @@ from transforms.warehouse.publish import read_frame
 
 
 @dataclass
-class PublishedState:
+class LastPublished:
     dcc_watermark: str | None = None
     ingested_drops: dict[str, str] = field(default_factory=dict)  # drop_date -> manifest
     accepted_drops: dict[str, str] = field(default_factory=dict)  # operator-accepted
@@ -26,7 +26,7 @@ class PublishedState:
         return datetime.fromisoformat(self.dcc_watermark) if self.dcc_watermark else None
 
 
-def read_state(engine: Engine, *, full_refresh: bool) -> PublishedState:
+def read_last_published(engine: Engine, *, full_refresh: bool) -> LastPublished:
     """What the latest published run left: watermark, tokens state, drops ingested and
     accepted. A full refresh starts the sources afresh, but still knows which drops
     were ingested, so a late or changed drop is held then too."""
@@ -34,7 +34,7 @@ def read_state(engine: Engine, *, full_refresh: bool) -> PublishedState:
 
     with engine.connect() as conn:
         head = read_head(conn)
-    state = PublishedState(last_run_id=head.run_id)
+    state = LastPublished(last_run_id=head.run_id)
     drops = read_frame(engine, "select drop_date, manifest_sha256 from audit.dchs_drop")
     state.ingested_drops = dict(
         zip(drops.drop_date.astype(str), drops.manifest_sha256.astype(str), strict=True)

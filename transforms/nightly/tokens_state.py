@@ -1,17 +1,18 @@
-"""The tokens state's events on an incremental night: last night's file plus tonight's.
+"""The tokens state: every person record and event seen so far, pseudonymised, folded
+night by night file to file in DuckDB.
 
-``source_event.parquet`` holds every event (about ten million at 800,000 people). An
-incremental night lands a few tens of thousands, so rewriting the file through pandas
-(read, upsert, recompute ages, write: ~20 s) is mostly moving rows that did not change.
-``refresh_events`` streams it in DuckDB instead: last night's rows minus those tonight
-re-sends, plus tonight's, with the age at event recomputed only where it can have
-changed. The result is the same rows as the pandas path (``tests/test_event_state.py``).
+``source_event.parquet`` holds every event (about ten million at 800,000 people), and
+an incremental night lands a few tens of thousands, so each night streams last night's
+file minus the rows tonight re-sends, plus tonight's, and recomputes the age at event
+only where it can have changed. A first night (or a full refresh) is the same fold over
+an empty state.
 
 An age depends on the event's start date and its record's year and month of birth. So
 it is recomputed for tonight's events and for every event of a record re-sent tonight
 (its birth may have been corrected); every other row keeps its age. The age is whole
-years at the start date, a birthday month counting as reached; an event before birth,
-or 116 or more years after it, gets no age (a wrong date somewhere, not a wrong age).
+years at the start date, a birthday month counting as reached; an age outside
+``contracts.AGE_RANGE`` (an event before birth, or a century and more after it) is no
+age: a wrong date somewhere, not a wrong age.
 """
 
 from __future__ import annotations
@@ -21,36 +22,54 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.contracts import EVENT_KEY as EVENT
-from transforms.contracts import RECORD_KEY as RECORD
-from transforms.contracts import SOURCE_EVENT
+from transforms.contracts import AGE_RANGE, EVENT_KEY, RECORD_KEY, SOURCE_EVENT
 from transforms.frames import sql_text, typed_like, write_query
 
 log = logging.getLogger(__name__)
 
-MAX_AGE = 115
-
 #: Whole years at ``e.start_date`` from ``b.birth_year`` / ``b.birth_month``, as
-#: ``steps.age_from_birth_parts`` computes them (NULL when a part is unknown).
+#: ``build.person.age_from_birth_parts`` computes them (NULL when a part is unknown).
 _YEARS = (
     "(year(e.start_date) - b.birth_year"
     " - case when month(e.start_date) < b.birth_month then 1 else 0 end)"
 )
 
 
-def refresh_records(previous: Path, tonight: pd.DataFrame, keys: list[str], out: Path) -> int:
-    """Write ``out``: the rows of ``previous`` (Parquet) whose ``keys`` tonight does not
-    re-send, in their order, then ``tonight``'s (the last row per key), typed as
-    ``previous``: what ``steps.upsert`` makes, file to file. Returns the rows written.
-    ``out`` may be ``previous``.
+def empty_state(tonight: pd.DataFrame, folder: Path, name: str) -> Path:
+    """An empty state file with ``tonight``'s columns and types, for a first night."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    The person records (~750,000 at 800,000 people, three 128-byte Bloom filters each)
-    were read into pandas, upserted and written back every night (~4 s)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f".empty_{name}"
+    schema = pa.Schema.from_pandas(tonight, preserve_index=False)
+    pq.write_table(schema.empty_table(), path)
+    return path
+
+
+def fold_records(previous: Path | None, tonight: pd.DataFrame, keys: list[str], out: Path) -> int:
+    """Write ``out``: the rows of ``previous`` (Parquet; None on a first night) whose
+    ``keys`` tonight does not re-send, in their order, then ``tonight``'s (the last row
+    per key), typed as ``previous``. Returns the rows written. ``out`` may be
+    ``previous``."""
+    if previous is None:
+        previous = empty_state(tonight, out.parent, out.name)
+        try:
+            return fold_records(previous, tonight, keys, out)
+        finally:
+            previous.unlink(missing_ok=True)
     import duckdb
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    before = pq.read_schema(previous).names
+    if set(before) != set(tonight.columns):
+        raise ValueError(
+            f"{previous} holds other columns than tonight's records (added "
+            f"{sorted(set(tonight.columns) - set(before))}, dropped "
+            f"{sorted(set(before) - set(tonight.columns))}); re-run with full_refresh=true"
+        )
     tonight = tonight.drop_duplicates(keys, keep="last")
     fresh = typed_like(tonight, previous)
     fresh = fresh.append_column("_row", pa.array(np.arange(len(fresh), dtype=np.int64)))
@@ -85,15 +104,27 @@ def refresh_records(previous: Path, tonight: pd.DataFrame, keys: list[str], out:
     return rows
 
 
-def refresh_events(
-    previous: Path, tonight: pd.DataFrame, people: pd.DataFrame, resent: pd.DataFrame, out: Path
+def fold_events(
+    previous: Path | None,
+    tonight: pd.DataFrame,
+    people: pd.DataFrame | Path,
+    resent: pd.DataFrame,
+    out: Path,
 ) -> int:
-    """Write ``out``: ``previous`` (Parquet) minus the events ``tonight`` re-sends, plus
-    ``tonight`` (its last row per event key), typed as ``previous``. Ages are recomputed
-    from ``people`` (source, source_record_id, birth_year, birth_month: the whole
-    upserted state) for tonight's events and every event of a ``resent`` record.
-    Returns the rows written. ``out`` may be ``previous``. ``people`` may be a frame or
-    a Parquet file holding those columns (only they are read)."""
+    """Write ``out``: ``previous`` (Parquet; None on a first night) minus the events
+    ``tonight`` re-sends, plus ``tonight`` (its last row per event key), typed as
+    ``previous``. Ages are recomputed from ``people`` (source, source_record_id,
+    birth_year, birth_month: the whole folded state) for tonight's events and every
+    event of a ``resent`` record. Returns the rows written. ``out`` may be
+    ``previous``. ``people`` may be a frame or a Parquet file holding those columns
+    (only they are read)."""
+    if previous is None:
+        typed = tonight.assign(age_at_event=pd.Series(dtype="float64", index=tonight.index))
+        previous = empty_state(typed, out.parent, out.name)
+        try:
+            return fold_events(previous, tonight, people, resent, out)
+        finally:
+            previous.unlink(missing_ok=True)
     import duckdb
     import pyarrow.parquet as pq
 
@@ -108,12 +139,12 @@ def refresh_events(
             "carried forward without them; re-run with full_refresh=true to rebuild the "
             "tokens state from the sources"
         )
-    tonight = tonight.drop_duplicates(EVENT, keep="last")
+    tonight = tonight.drop_duplicates(EVENT_KEY, keep="last")
     con = duckdb.connect()
     try:
         con.register("tonight", typed_like(tonight, previous))
         # people come from the upsert: one row per record, so the join adds no rows
-        births = [*RECORD, "birth_year", "birth_month"]
+        births = [*RECORD_KEY, "birth_year", "birth_month"]
         if isinstance(people, Path):
             columns = ", ".join(births)
             con.execute(
@@ -121,7 +152,7 @@ def refresh_events(
             )
         else:
             con.register("births", people[births])
-        con.register("resent", resent[RECORD].drop_duplicates())
+        con.register("resent", resent[RECORD_KEY].drop_duplicates())
         # the rows whose age is recomputed: tonight's, and last night's of a re-sent
         # record (not replaced tonight); every other row is copied as it is, with no
         # join (joining all ten million rows to the births was most of the refresh)
@@ -141,9 +172,11 @@ def refresh_events(
             from todo e left join births b using (source, source_record_id);
             """
         )
-        implausible = con.execute(f"select count(*) from redo where years > {MAX_AGE}")
-        implausible = implausible.fetchone()[0]
-        ages = f"case when years between 0 and {MAX_AGE} then years end as age_at_event"
+        low, high = AGE_RANGE
+        implausible = con.execute(
+            f"select count(*) from redo where years < {low} or years > {high}"
+        ).fetchone()[0]
+        ages = f"case when years between {low} and {high} then years end as age_at_event"
         order = ", ".join(f'"{c}"' for c in cols)
         # union all is positional: the recomputed age stands where the column stands
         redone = ", ".join(ages if c == "age_at_event" else f'"{c}"' for c in cols)
@@ -162,8 +195,9 @@ def refresh_events(
         con.close()
     if implausible:
         log.warning(
-            "%d events get no age: their date is 116+ years after the year and month of birth",
+            "%d events get no age: their date is before birth or over %d years after it",
             implausible,
+            AGE_RANGE[1],
         )
     log.info("events state %s: %d rows (%d landed tonight)", out, rows, len(tonight))
     return int(rows)

@@ -1,4 +1,6 @@
-"""The events state refreshed file to file equals the pandas upsert + ages path."""
+"""The tokens state folded file to file in DuckDB equals a plain pandas reading of the
+same rule (upsert by key, last row wins; ages recomputed where they can have changed),
+kept here only as the oracle."""
 
 from __future__ import annotations
 
@@ -7,12 +9,79 @@ import logging
 import numpy as np
 import pandas as pd
 
-from transforms.contracts import SOURCE_EVENT
-from transforms.nightly.event_state import refresh_events
-from transforms.nightly.steps import event_ages, upsert
+from transforms.build.person import age_from_birth_parts
+from transforms.contracts import AGE_RANGE, SOURCE_EVENT
+from transforms.frames import index_of, isin, key_strings
+from transforms.nightly.tokens_state import fold_events, fold_records
 
 EVENT = ["source", "source_event_id"]
 RECORD = ["source", "source_record_id"]
+
+
+def upsert(previous: pd.DataFrame | None, tonight: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The oracle: tonight's rows replace earlier ones with the same key, the last one
+    winning; earlier rows keep their order and tonight's follow."""
+    tonight = tonight.drop_duplicates(keys, keep="last")
+    if previous is None or previous.empty:
+        return tonight.reset_index(drop=True)
+    stale = isin(key_strings(previous, keys), key_strings(tonight, keys))
+    return pd.concat([previous[~stale], tonight], ignore_index=True)
+
+
+def ages_at_events(people: pd.DataFrame, events: pd.DataFrame) -> pd.Series:
+    """The oracle: each event's person's age at its start."""
+    pos = index_of(key_strings(events, RECORD), key_strings(people, RECORD))
+
+    def parts(col: str) -> pd.Series:
+        values = pd.to_numeric(people[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        values = np.append(values, np.nan)  # position -1: no such person
+        return pd.Series(pd.array(values[pos], dtype="Float64"))
+
+    return age_from_birth_parts(parts("birth_year"), parts("birth_month"), events["start_date"])
+
+
+def event_ages(people: pd.DataFrame, events: pd.DataFrame, todo: np.ndarray) -> np.ndarray:
+    """The oracle: ages with the ``todo`` rows recomputed, outside AGE_RANGE none."""
+    ages = ages_at_events(people, events[todo].reset_index(drop=True))
+    implausible = ages.notna() & ~ages.between(*AGE_RANGE)
+    out = pd.to_numeric(events["age_at_event"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan, copy=True
+    )
+    out[todo] = ages.mask(implausible).to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def test_the_oracle_takes_ages_from_each_events_own_person():
+    people = pd.DataFrame(
+        {
+            "source": ["dcc", "dchs"],
+            "source_record_id": ["P1", "P1"],
+            "birth_year": pd.array([1950, 2000], dtype="Int64"),
+            "birth_month": pd.array([6, None], dtype="Int64"),
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "source": ["dchs", "dcc", "dcc", "dcc"],
+            "source_record_id": ["P1", "P1", "P1", "P9"],
+            "start_date": pd.to_datetime(["2026-01-01", "2026-05-31", "2026-06-01", "2026-06-01"]),
+        }
+    )
+    ages = ages_at_events(people, events)
+    assert ages.isna().tolist() == [True, False, False, True]  # no month; unknown person
+    assert ages[1:3].tolist() == [75, 76]
+
+
+def test_the_oracle_upserts_by_key_and_keeps_everything_else():
+    before = pd.DataFrame({"s": ["a", "a", "b"], "k": ["1", "2", "1"], "v": [1, 2, 3]})
+    tonight = pd.DataFrame({"s": ["a", "c", "c"], "k": ["2", "9", "9"], "v": [20, 8, 9]})
+    out = upsert(before, tonight, ["s", "k"])
+    assert sorted(zip(out.s, out.k, out.v, strict=True)) == [
+        ("a", "1", 1),
+        ("a", "2", 20),
+        ("b", "1", 3),
+        ("c", "9", 9),
+    ]
 
 
 def events(rows: list[tuple]) -> pd.DataFrame:
@@ -88,7 +157,7 @@ def test_refreshed_events_equal_the_pandas_upsert_and_ages(tmp_path, caplog):
     previous.to_parquet(path, index=False)
 
     with caplog.at_level(logging.WARNING):
-        rows = refresh_events(path, tonight, state_people, resent, path)
+        rows = fold_events(path, tonight, state_people, resent, path)
     got = pd.read_parquet(path)
     expected = pandas_path(previous, tonight, state_people, resent)
 
@@ -99,7 +168,41 @@ def test_refreshed_events_equal_the_pandas_upsert_and_ages(tmp_path, caplog):
     assert (
         pd.isna(ages["C2"]) and pd.isna(ages["E3"]) and pd.isna(ages["E4"]) and pd.isna(ages["E5"])
     )
-    assert "1 events get no age" in caplog.text
+    assert "2 events get no age" in caplog.text  # E4 before birth, E5 116+ years after
+
+
+def test_a_first_night_folds_tonights_events_into_an_empty_state(tmp_path):
+    """No state yet: every event of tonight's, the last row per key, each with its age."""
+    tonight = events(
+        [
+            ("dcc", "E1", "R1", "2026-01-10", 2, None),
+            ("dcc", "E1", "R1", "2026-01-12", 2, None),  # the last of a key wins
+            ("dchs", "C1", "S1", "2026-02-01", None, None),
+            ("dcc", "E4", "R2", "1979-12-01", 1, None),  # before birth: no age
+        ]
+    )
+    births = people([("dcc", "R1", 1950, 6), ("dcc", "R2", 1980, 6), ("dchs", "S1", 1990, 3)])
+    out = tmp_path / "source_event.parquet"
+    rows = fold_events(None, tonight, births, tonight[RECORD], out)
+    got = pd.read_parquet(out)
+    expected = upsert(None, tonight, EVENT)
+    expected["age_at_event"] = event_ages(births, expected, np.ones(len(expected), dtype=bool))
+    assert rows == len(got) == 3
+    pd.testing.assert_frame_equal(norm(got)[SOURCE_EVENT], norm(expected)[SOURCE_EVENT])
+    assert not list(tmp_path.glob(".empty_*"))  # the empty state is not left behind
+
+
+def test_a_first_night_folds_tonights_records_as_the_upsert_does(tmp_path):
+    tonight = pd.DataFrame(
+        {
+            "source": ["dcc", "dcc", "dchs"],
+            "source_record_id": ["R1", "R1", "S1"],
+            "birth_year": pd.array([1950, 1951, None], dtype="Int64"),
+        }
+    ).astype({"source": "str", "source_record_id": "str"})
+    out = tmp_path / "person_record.parquet"
+    assert fold_records(None, tonight, RECORD, out) == 2
+    pd.testing.assert_frame_equal(pd.read_parquet(out), upsert(None, tonight, RECORD))
 
 
 def test_a_quiet_night_rewrites_the_same_rows(tmp_path):
@@ -108,9 +211,7 @@ def test_a_quiet_night_rewrites_the_same_rows(tmp_path):
     previous.to_parquet(path, index=False)
     out = tmp_path / "next.parquet"
     nothing = previous.iloc[:0]
-    assert (
-        refresh_events(path, nothing, people([("dcc", "R1", 1950, 6)]), nothing[RECORD], out) == 1
-    )
+    assert fold_events(path, nothing, people([("dcc", "R1", 1950, 6)]), nothing[RECORD], out) == 1
     assert norm(pd.read_parquet(out)).equals(norm(previous))
     assert np.isclose(pd.read_parquet(out)["age_at_event"].iloc[0], 75.0)
 
@@ -129,12 +230,11 @@ def test_a_file_written_without_nulls_still_takes_rows_with_them(tmp_path):
     con.close()
     assert not pq.read_schema(path).field("age_at_event").nullable  # DuckDB: required
     tonight = events([("dcc", "E2", "R9", "2026-01-11", None, None)])  # unknown record
-    rows = refresh_events(path, tonight, people([("dcc", "R1", 1950, 6)]), tonight[RECORD], path)
+    rows = fold_events(path, tonight, people([("dcc", "R1", 1950, 6)]), tonight[RECORD], path)
     assert rows == 2 and pd.read_parquet(path)["age_at_event"].isna().sum() == 1
 
 
 def test_refreshed_records_equal_the_pandas_upsert_in_order(tmp_path):
-    from transforms.nightly.event_state import refresh_records
 
     def records(rows):
         frame = pd.DataFrame(rows, columns=["source", "source_record_id", "birth_year", "clk"])
@@ -154,7 +254,7 @@ def test_refreshed_records_equal_the_pandas_upsert_in_order(tmp_path):
     )
     path = tmp_path / "person_record.parquet"
     previous.to_parquet(path, index=False)
-    rows = refresh_records(path, tonight, RECORD, path)  # in place, as a re-run does
+    rows = fold_records(path, tonight, RECORD, path)  # in place, as a re-run does
     got = pd.read_parquet(path)
     expected = upsert(previous, tonight, RECORD)
     assert rows == len(got) == 11
@@ -164,30 +264,19 @@ def test_refreshed_records_equal_the_pandas_upsert_in_order(tmp_path):
     assert got["source_record_id"].tolist()[-3:] == ["R3", "S1", "R7"]
 
 
-def test_a_changed_person_record_contract_takes_tonights_columns(tmp_path, caplog):
-    """A token column added since last night: the state gains it, older records null."""
-    from transforms.nightly.steps import upsert_people_state
+def test_records_of_another_contract_are_refused(tmp_path):
+    """A token column added since last night: the night must rebuild (prepare makes it a
+    full refresh), not carry records without it forward."""
+    import pytest
 
     previous = pd.DataFrame(
         {"source": ["dcc", "dcc"], "source_record_id": ["R1", "R2"], "tok_a": ["x1", "x2"]}
     ).astype("str")
-    tonight = pd.DataFrame(
-        {
-            "source": ["dcc"],
-            "source_record_id": ["R2"],
-            "tok_a": ["y2"],
-            "tok_new": ["n2"],
-        }
-    ).astype("str")
+    tonight = previous.assign(tok_new="n").iloc[1:]
     path = tmp_path / "person_record.parquet"
     previous.to_parquet(path, index=False)
-    with caplog.at_level(logging.WARNING):
-        rows = upsert_people_state(path, tonight, path)
-    got = pd.read_parquet(path)
-    assert rows == 2 and list(got.columns) == list(tonight.columns)
-    assert got.set_index("source_record_id")["tok_a"].to_dict() == {"R1": "x1", "R2": "y2"}
-    assert pd.isna(got.set_index("source_record_id").loc["R1", "tok_new"])
-    assert "contract changed" in caplog.text
+    with pytest.raises(ValueError, match=r"added \['tok_new'\].*full_refresh=true"):
+        fold_records(path, tonight, RECORD, path)
 
 
 def test_a_state_older_than_the_event_contract_needs_a_full_refresh(tmp_path):
@@ -201,7 +290,7 @@ def test_a_state_older_than_the_event_contract_needs_a_full_refresh(tmp_path):
     previous.drop(columns="client_type").to_parquet(prev_file, index=False)
     tonight = events([("dcc", "E2", "R1", "2026-02-10", None, None)])
     with pytest.raises(ValueError, match=r"client_type.*full_refresh=true"):
-        refresh_events(
+        fold_events(
             prev_file,
             tonight,
             people([("dcc", "R1", 1950, 6)]),
@@ -221,7 +310,7 @@ def test_a_re_sent_records_events_keep_their_client_type_and_age(tmp_path):
     tonight = events([("dcc", "E2", "R1", "2026-02-10", None, None)])
     tonight["client_type"] = "service_user"
     out = tmp_path / "out.parquet"
-    refresh_events(
+    fold_events(
         prev_file, tonight, people([("dcc", "R1", 1950, 6)]), people([("dcc", "R1", 0, 0)]), out
     )
     got = pd.read_parquet(out).set_index("source_event_id")
