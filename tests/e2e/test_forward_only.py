@@ -12,6 +12,7 @@ import json
 import os
 import stat
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -292,8 +293,8 @@ def test_a_late_drop_is_held_touching_nothing_until_accepted_then_replayed(
     # accepted as a correction: the next run lands it, then the later drops again
     assert drops_command(["accept", late, "--by", "test", "--reason", "re-sent by DCHS"]) == 0
     ctx = night_context(settings, second, run_id="night2-accepted")
-    run_steps(ctx, key)
-    landed = json.loads((ctx.run_dir / "extract_dchs.json").read_text())["drops"]
+    dchs = run_steps(ctx, key)[2]
+    landed = json.loads(Path(dchs.summary_file).read_text())["drops"]
     assert [d["drop_date"] for d in landed] == [late, first.isoformat(), second.isoformat()]
     assert [d["correction"] for d in landed] == [True, False, False]
     assert runs(warehouse_url).run_id.tolist()[-1] == "night2-accepted"

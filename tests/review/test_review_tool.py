@@ -105,11 +105,11 @@ def queue_env(warehouse_url, tmp_path, monkeypatch):
             {"t": datetime(2026, 11, 2, 9, 0)},
         )
     data = tmp_path / "data"
-    run_model = data / "runs" / "2026-11-02" / safe_name(NEW_RUN) / "build" / "linkage_model.json"
+    run_model = data / "tokens" / "2026-11-02" / safe_name(NEW_RUN) / "linkage_model.json"
     run_model.parent.mkdir(parents=True)
     run_model.write_text(json.dumps(model("canonical (nickname)")))
-    # the current model has moved on since the run: the run's own labels must be used
-    current = data / "models" / "linkage_model.json"
+    # a later run's model has moved on: the run's own labels must be used
+    current = data / "tokens" / "2026-11-03" / "later_run" / "linkage_model.json"
     current.parent.mkdir(parents=True)
     current.write_text(json.dumps(model("phonetic")))
     monkeypatch.setenv("CARE_DATA_DIR", str(data))

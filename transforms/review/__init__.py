@@ -167,17 +167,22 @@ def find_pair(engine: Engine, pair: str) -> pd.Series:
 
 # ----------------------------------------------------------------------------- labels
 def model_for_run(settings: Settings, run_id: str | None) -> tuple[dict | None, Path | None]:
-    """The linkage model that scored ``run_id`` (saved in the run's build folder), else
-    the current model; ``(None, None)`` when neither is on disk."""
+    """The linkage model that scored ``run_id`` (kept in that run's tokens folder), else
+    the latest run's; ``(None, None)`` when neither is on disk."""
     from transforms.link.splink_model import load_model
+    from transforms.nightly.artifacts import LINKAGE_MODEL
     from transforms.nightly.context import safe_name
 
     candidates = []
     if run_id:
         candidates += sorted(
-            settings.runs_dir.glob(f"*/{safe_name(run_id)}/build/linkage_model.json")
+            settings.tokens_dir.glob(f"*/{safe_name(run_id)}/{LINKAGE_MODEL.file}")
         )
-    candidates.append(settings.data_dir / "models" / "linkage_model.json")
+    candidates += sorted(
+        settings.tokens_dir.glob(f"*/*/{LINKAGE_MODEL.file}"),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
     for path in candidates:
         if path.exists():
             return load_model(path), path
