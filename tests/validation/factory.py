@@ -167,7 +167,7 @@ def no_deaths() -> pd.Series:
 # ------------------------------------------------------------------------------ outputs
 def _ddl(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """In the DDL's column order; a DDL column the fixture does not set is empty."""
-    from transforms.validation.suites import output_columns
+    from transforms.validation.rules.outputs import output_columns
 
     columns = output_columns()[name]
     for column in columns:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.validation import factory as F
 from transforms.validation import BatchValidationError, raise_for_breaches, validate_source_table
-from transforms.validation.suites import MAX_FAILING_SHARE, SMALL_BATCH_ROWS
+from transforms.validation.rules.core import MAX_FAILING_SHARE, SMALL_BATCH_ROWS, TINY_BATCH_ROWS
 
 
 def _event_context(persons: int) -> dict:
@@ -225,8 +225,6 @@ def test_quarantine_descriptions_hold_no_identifiers(docs_dir):
 
 
 def test_share_rules_do_not_judge_a_tiny_batch(docs_dir):
-    from transforms.validation.suites import TINY_BATCH_ROWS
-
     frame = F.dcc_person(TINY_BATCH_ROWS - 1)
     frame["nhs_number"] = None  # every row: 100% missing, but of a handful of rows
     outcome = validate_source_table("dcc_person", frame, run_id="tiny", docs_dir=docs_dir)

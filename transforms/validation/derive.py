@@ -19,7 +19,7 @@ import pandas as pd
 
 from transforms import codes as C
 from transforms.validation import checks as X
-from transforms.validation.suites import proportion_measures
+from transforms.validation.rules.outputs import proportion_measures
 
 log = logging.getLogger(__name__)
 

@@ -23,14 +23,8 @@ from transforms.validation.engine import (
     unexpected_mask,
 )
 from transforms.validation.outcome import QUARANTINE_COLUMNS, ValidationOutcome
-from transforms.validation.suites import (
-    OUTPUT_SUITES,
-    SMALL_BATCH_ROWS,
-    SOURCE_COLUMNS,
-    SOURCE_KEYS,
-    SOURCE_SUITES,
-    TINY_BATCH_ROWS,
-)
+from transforms.validation.rules.core import SMALL_BATCH_ROWS, TINY_BATCH_ROWS
+from transforms.validation.suites import OUTPUT_SUITES, SOURCE_COLUMNS, SOURCE_KEYS, SOURCE_SUITES
 
 log = logging.getLogger(__name__)
 
