@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.extract.test_dchs_drops import kinds, patient, run, write_drop
-from tests.validation import factory as F
+from tests.validation import factory
 from transforms.contracts import DCHS_PATIENT
 from transforms.validation import validate_source_table
 
@@ -229,7 +229,7 @@ def test_a_hostile_name_is_quarantined_nowhere_and_published_nowhere(docs_dir):
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise import standardise_dchs_patient
 
-    frame = F.dchs_patient(600)
+    frame = factory.dchs_patient(600)
     frame.loc[3, "given_name"] = "=cmd|' /C calc'!A0"
     frame.loc[4, "family_name"] = "Robert'); DROP TABLE person;--"
     outcome = validate_source_table("dchs_patient", frame, run_id="r", docs_dir=docs_dir,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from transforms import codes as C
-from transforms import contracts as K
+from transforms import codes, contracts
 
 BASE = pd.Timestamp("2023-06-01")
 
@@ -16,7 +15,7 @@ def nhs_number(i: int) -> str:
     n = 400_000_000 + i * 7
     while True:
         prefix = f"{n:09d}"
-        check = C.nhs_number_check_digit(prefix)
+        check = codes.nhs_number_check_digit(prefix)
         if check is not None and len(set(prefix + str(check))) > 1:
             return prefix + str(check)
         n += 1
@@ -25,7 +24,7 @@ def nhs_number(i: int) -> str:
 def invalid_check_digit_10() -> str:
     """Ten digits whose first nine give a check digit of 10 (no last digit is valid)."""
     n = 400_000_000
-    while C.nhs_number_check_digit(f"{n:09d}") is not None:
+    while codes.nhs_number_check_digit(f"{n:09d}") is not None:
         n += 1
     return f"{n:09d}0"
 
@@ -35,7 +34,7 @@ def _day(i: int) -> str:
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=[*columns, *K.PROVENANCE])
+    frame = pd.DataFrame(rows, columns=[*columns, *contracts.PROVENANCE])
     return frame.astype("str")
 
 
@@ -46,33 +45,33 @@ def dcc_person(n: int) -> pd.DataFrame:
         rows.append({
             "la_person_id": pid, "nhs_number": nhs_number(i), "given_name": "Alice",
             "family_name": f"Testperson{i}", "date_of_birth": f"19{40 + i % 50}-0{1 + i % 9}-1{i % 10}",
-            "gender": "Female", "ethnicity": C.CLD_ETHNICITY[i % len(C.CLD_ETHNICITY)],
+            "gender": "Female", "ethnicity": codes.CLD_ETHNICITY[i % len(codes.CLD_ETHNICITY)],
             "postcode": "DE4 3AG", "address_line_1": f"{i} Oak Street", "address_town": "Matlock",
             "gp_practice_code": "C81001", "date_of_death": None,
-            "primary_support_reason": C.CLD_PRIMARY_SUPPORT_REASON[0],
-            "accommodation_status": C.CLD_ACCOMMODATION_STATUS[0], "has_unpaid_carer": "N",
-            "client_type": "Service User", "client_funding_status": C.CLD_CLIENT_FUNDING_STATUS[0],
+            "primary_support_reason": codes.CLD_PRIMARY_SUPPORT_REASON[0],
+            "accommodation_status": codes.CLD_ACCOMMODATION_STATUS[0], "has_unpaid_carer": "N",
+            "client_type": "Service User", "client_funding_status": codes.CLD_CLIENT_FUNDING_STATUS[0],
             "communication_needs": None, "record_status": "Active", "merged_into_id": None,
             "last_updated": "2026-10-01 10:00:00", "_source_file": "dcc:person", "_source_row": pid,
         })  # fmt: skip
-    return _frame(rows, K.DCC_PERSON)
+    return _frame(rows, contracts.DCC_PERSON)
 
 
 EVENT_FIELDS = {
-    "Request": {"request_route_of_access": C.ROUTE_DISCHARGE},
+    "Request": {"request_route_of_access": codes.ROUTE_DISCHARGE},
     "Assessment": {"assessment_type": "Long Term Assessment"},
     "Service": {
-        "service_type": C.ST_MAX,
-        "service_component": C.COMPONENT_REABLEMENT,
+        "service_type": codes.ST_MAX,
+        "service_component": codes.COMPONENT_REABLEMENT,
         "delivery_mechanism": "CASSR Commissioned Support",
     },
     "Review": {"review_reason": "Planned"},
 }
 EVENT_OUTCOME = {
-    "Request": C.OUTCOME_TO_ASSESSMENT,
-    "Assessment": C.OUTCOME_TO_SERVICES,
-    "Service": C.OUTCOME_ENDED_PLANNED,
-    "Review": C.OUTCOME_CONTINUATION,
+    "Request": codes.OUTCOME_TO_ASSESSMENT,
+    "Assessment": codes.OUTCOME_TO_SERVICES,
+    "Service": codes.OUTCOME_ENDED_PLANNED,
+    "Review": codes.OUTCOME_CONTINUATION,
 }
 
 
@@ -82,7 +81,7 @@ def dcc_event(n: int, persons: int) -> pd.DataFrame:
     for i in range(n):
         etype = types[i % 4]
         ref = f"EV{i:010d}"
-        row = dict.fromkeys(K.DCC_EVENT)
+        row = dict.fromkeys(contracts.DCC_EVENT)
         row.update({
             "event_reference": ref, "la_person_id": f"MOS{i % persons:07d}", "event_type": etype,
             "event_start_date": _day(i), "event_end_date": _day(i + 5),
@@ -91,7 +90,7 @@ def dcc_event(n: int, persons: int) -> pd.DataFrame:
             "_source_file": "dcc:event", "_source_row": ref,
         })  # fmt: skip
         rows.append(row)
-    return _frame(rows, K.DCC_EVENT)
+    return _frame(rows, contracts.DCC_EVENT)
 
 
 def dchs_patient(n: int, drop: str = "2026-11-01") -> pd.DataFrame:
@@ -106,7 +105,7 @@ def dchs_patient(n: int, drop: str = "2026-11-01") -> pd.DataFrame:
             "preferred_language": "English",
             "_source_file": f"dchs/{drop}/patient.csv", "_source_row": str(i + 1),
         })  # fmt: skip
-    return _frame(rows, K.DCHS_PATIENT)
+    return _frame(rows, contracts.DCHS_PATIENT)
 
 
 def dchs_referral(n: int, patients: int, drop: str = "2026-11-01") -> pd.DataFrame:
@@ -119,7 +118,7 @@ def dchs_referral(n: int, patients: int, drop: str = "2026-11-01") -> pd.DataFra
             "service_discharge_date": _day(i + 30) if i % 3 else None,
             "_source_file": f"dchs/{drop}/referral.csv", "_source_row": str(i + 1),
         })  # fmt: skip
-    return _frame(rows, K.DCHS_REFERRAL)
+    return _frame(rows, contracts.DCHS_REFERRAL)
 
 
 def dchs_care_contact(n: int, referrals: int, patients: int, drop="2026-11-01") -> pd.DataFrame:
@@ -133,7 +132,7 @@ def dchs_care_contact(n: int, referrals: int, patients: int, drop="2026-11-01") 
             "activity_location_type_code": "A01", "attended_or_did_not_attend": "5",
             "_source_file": f"dchs/{drop}/care_contact.csv", "_source_row": str(i + 1),
         })  # fmt: skip
-    return _frame(rows, K.DCHS_CARE_CONTACT)
+    return _frame(rows, contracts.DCHS_CARE_CONTACT)
 
 
 def dchs_inpatient_spell(n: int, patients: int, drop: str = "2026-11-01") -> pd.DataFrame:
@@ -150,7 +149,7 @@ def dchs_inpatient_spell(n: int, patients: int, drop: str = "2026-11-01") -> pd.
             "discharge_pathway": None if open_spell else "1",
             "_source_file": f"dchs/{drop}/inpatient_spell.csv", "_source_row": str(i + 1),
         })  # fmt: skip
-    return _frame(rows, K.DCHS_INPATIENT_SPELL)
+    return _frame(rows, contracts.DCHS_INPATIENT_SPELL)
 
 
 def referral_dates(referrals: pd.DataFrame) -> pd.Series:
@@ -167,7 +166,7 @@ def no_deaths() -> pd.Series:
 # ------------------------------------------------------------------------------ outputs
 def _ddl(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """In the DDL's column order; a DDL column the fixture does not set is empty."""
-    from transforms.validation.suites import output_columns
+    from transforms.validation.rules.outputs import output_columns
 
     columns = output_columns()[name]
     for column in columns:

@@ -8,13 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.validation import factory as F
+from tests.validation import factory
 from transforms.validation import BatchValidationError, raise_for_breaches, validate_source_table
-from transforms.validation.suites import MAX_FAILING_SHARE, SMALL_BATCH_ROWS
+from transforms.validation.rules.core import MAX_FAILING_SHARE, SMALL_BATCH_ROWS, TINY_BATCH_ROWS
 
 
 def _event_context(persons: int) -> dict:
-    return {"person_ids": {f"MOS{i:07d}" for i in range(persons)}, "death_dates": F.no_deaths()}
+    return {
+        "person_ids": {f"MOS{i:07d}" for i in range(persons)},
+        "death_dates": factory.no_deaths(),
+    }
 
 
 def _breached(outcome) -> set[str]:
@@ -32,7 +35,7 @@ def _identifiers(frame: pd.DataFrame) -> set[str]:
 
 
 def test_dropped_column_is_a_breach_naming_suite_rule_and_docs(docs_dir):
-    frame = F.dcc_person(50).drop(columns=["nhs_number"])
+    frame = factory.dcc_person(50).drop(columns=["nhs_number"])
     outcome = validate_source_table("dcc_person", frame, run_id="drift", docs_dir=docs_dir)
     assert _breached(outcome) == {"schema_columns"}
     assert outcome.summary["success"] is False
@@ -46,12 +49,12 @@ def test_dropped_column_is_a_breach_naming_suite_rule_and_docs(docs_dir):
     assert "dcc_person.schema_columns" in first
     assert str(docs_dir / "index.html") in first
     assert "nhs_number" in message  # the column's name, not its values
-    assert not _identifiers(F.dcc_person(50)) & set(re.findall(r"[\w-]+", message))
+    assert not _identifiers(factory.dcc_person(50)) & set(re.findall(r"[\w-]+", message))
     assert err.value.breaches[0]["suite"] == "dcc_person"
 
 
 def test_renamed_and_extra_columns_are_drift(docs_dir):
-    frame = F.dchs_referral(30, patients=30).rename(columns={"team_type_code": "team_type"})
+    frame = factory.dchs_referral(30, patients=30).rename(columns={"team_type_code": "team_type"})
     outcome = validate_source_table(
         "dchs_referral",
         frame,
@@ -65,11 +68,11 @@ def test_renamed_and_extra_columns_are_drift(docs_dir):
 
 
 def test_retyped_column_is_drift(docs_dir):
-    frame = F.dchs_care_contact(40, referrals=10, patients=10)
+    frame = factory.dchs_care_contact(40, referrals=10, patients=10)
     frame["clinical_contact_duration_minutes"] = pd.to_numeric(
         frame["clinical_contact_duration_minutes"]
     ).astype("int64")
-    referrals = F.dchs_referral(10, patients=10)
+    referrals = factory.dchs_referral(10, patients=10)
     outcome = validate_source_table(
         "dchs_care_contact",
         frame,
@@ -77,7 +80,7 @@ def test_retyped_column_is_drift(docs_dir):
         docs_dir=docs_dir,
         context={
             "person_ids": set(referrals.local_patient_id),
-            "referral_dates": F.referral_dates(referrals),
+            "referral_dates": factory.referral_dates(referrals),
         },
     )
     assert _breached(outcome) == {"schema_types"}
@@ -86,14 +89,14 @@ def test_retyped_column_is_drift(docs_dir):
 
 
 def test_object_text_columns_are_not_drift(docs_dir):
-    frame = F.dcc_person(20).astype(object).where(lambda f: f.notna(), None)
+    frame = factory.dcc_person(20).astype(object).where(lambda f: f.notna(), None)
     assert all(pd.api.types.is_object_dtype(t) for t in frame.dtypes)
     outcome = validate_source_table("dcc_person", frame, run_id="obj", docs_dir=docs_dir)
     assert outcome.batch_breaches == [] and outcome.quarantine.empty
 
 
 def test_empty_batch_is_fine_unless_rows_were_expected(docs_dir):
-    name, frame, context = "dcc_event", F.dcc_event(4, 4).iloc[:0], _event_context(4)
+    name, frame, context = "dcc_event", factory.dcc_event(4, 4).iloc[:0], _event_context(4)
     quiet = validate_source_table(name, frame, run_id="quiet", docs_dir=docs_dir, context=context)
     assert quiet.batch_breaches == [] and quiet.clean.empty and quiet.quarantine.empty
     assert quiet.summary["rows_in"] == 0 and quiet.summary["success"] is True
@@ -105,7 +108,7 @@ def test_empty_batch_is_fine_unless_rows_were_expected(docs_dir):
 
 
 def test_small_batch_below_min_rows(docs_dir):
-    frame = F.dchs_patient(30)
+    frame = factory.dchs_patient(30)
     outcome = validate_source_table(
         "dchs_patient", frame, run_id="small", docs_dir=docs_dir, context={"min_rows": 1000}
     )
@@ -120,7 +123,7 @@ def _break_rows(frame: pd.DataFrame, share: float) -> int:
 
 def test_failing_share_above_threshold_stops_the_night(docs_dir):
     n = 2 * SMALL_BATCH_ROWS
-    frame = F.dchs_referral(n, patients=n)
+    frame = factory.dchs_referral(n, patients=n)
     bad = _break_rows(frame, MAX_FAILING_SHARE + 0.02)
     outcome = validate_source_table(
         "dchs_referral", frame, run_id="share", docs_dir=docs_dir, context=_patients(n)
@@ -135,7 +138,7 @@ def test_failing_share_above_threshold_stops_the_night(docs_dir):
 
 def test_failing_share_below_threshold_only_quarantines(docs_dir):
     n = 2 * SMALL_BATCH_ROWS
-    frame = F.dchs_referral(n, patients=n)
+    frame = factory.dchs_referral(n, patients=n)
     bad = _break_rows(frame, MAX_FAILING_SHARE - 0.02)
     outcome = validate_source_table(
         "dchs_referral", frame, run_id="share", docs_dir=docs_dir, context=_patients(n)
@@ -146,13 +149,13 @@ def test_failing_share_below_threshold_only_quarantines(docs_dir):
 
 def test_small_batches_use_the_loose_threshold(docs_dir):
     n = 40  # a quiet incremental night: 4 bad rows is 10%, not a broken extract
-    frame = F.dchs_referral(n, patients=n)
+    frame = factory.dchs_referral(n, patients=n)
     _break_rows(frame, 0.10)
     outcome = validate_source_table(
         "dchs_referral", frame, run_id="share", docs_dir=docs_dir, context=_patients(n)
     )
     assert outcome.batch_breaches == []
-    frame = F.dchs_referral(n, patients=n)
+    frame = factory.dchs_referral(n, patients=n)
     _break_rows(frame, 0.6)
     outcome = validate_source_table(
         "dchs_referral", frame, run_id="share", docs_dir=docs_dir, context=_patients(n)
@@ -166,7 +169,7 @@ def _patients(n: int) -> dict:
 
 def test_nhs_number_completeness_threshold(docs_dir):
     n = SMALL_BATCH_ROWS + 100
-    frame = F.dcc_person(n)
+    frame = factory.dcc_person(n)
     frame.loc[np.arange(n) % 4 == 0, "nhs_number"] = np.nan  # 25% missing; DCC allows 20%
     outcome = validate_source_table("dcc_person", frame, run_id="nhs", docs_dir=docs_dir)
     assert _breached(outcome) == {"nhs_number_populated_share"}
@@ -175,7 +178,7 @@ def test_nhs_number_completeness_threshold(docs_dir):
 
 def test_nhs_number_validity_threshold(docs_dir):
     n = SMALL_BATCH_ROWS + 100
-    frame = F.dchs_patient(n)
+    frame = factory.dchs_patient(n)
     frame.loc[np.arange(n) % 10 == 0, "nhs_number"] = "1234567890"  # 10% invalid; 5% allowed
     outcome = validate_source_table("dchs_patient", frame, run_id="nhs", docs_dir=docs_dir)
     assert _breached(outcome) == {"nhs_number_valid_share"}
@@ -183,10 +186,10 @@ def test_nhs_number_validity_threshold(docs_dir):
 
 
 def test_same_key_in_two_drops_is_a_later_version_not_a_duplicate(docs_dir):
-    first = F.dchs_care_contact(30, referrals=10, patients=10)
+    first = factory.dchs_care_contact(30, referrals=10, patients=10)
     second = first.head(5).assign(_source_file="dchs/2026-11-02/care_contact.csv")
     frame = pd.concat([first, second], ignore_index=True)
-    referrals = F.dchs_referral(10, patients=10)
+    referrals = factory.dchs_referral(10, patients=10)
     outcome = validate_source_table(
         "dchs_care_contact",
         frame,
@@ -194,14 +197,14 @@ def test_same_key_in_two_drops_is_a_later_version_not_a_duplicate(docs_dir):
         docs_dir=docs_dir,
         context={
             "person_ids": set(referrals.local_patient_id),
-            "referral_dates": F.referral_dates(referrals),
+            "referral_dates": factory.referral_dates(referrals),
         },
     )
     assert outcome.quarantine.empty and outcome.batch_breaches == []
 
 
 def test_quarantine_descriptions_hold_no_identifiers(docs_dir):
-    frame = F.dchs_patient(60)
+    frame = factory.dchs_patient(60)
     frame.loc[3, "nhs_number"] = "9434765918"
     frame.loc[4, "postcode"] = "S41"
     frame.loc[5, "person_birth_date"] = "2099-01-01"
@@ -225,13 +228,11 @@ def test_quarantine_descriptions_hold_no_identifiers(docs_dir):
 
 
 def test_share_rules_do_not_judge_a_tiny_batch(docs_dir):
-    from transforms.validation.suites import TINY_BATCH_ROWS
-
-    frame = F.dcc_person(TINY_BATCH_ROWS - 1)
+    frame = factory.dcc_person(TINY_BATCH_ROWS - 1)
     frame["nhs_number"] = None  # every row: 100% missing, but of a handful of rows
     outcome = validate_source_table("dcc_person", frame, run_id="tiny", docs_dir=docs_dir)
     assert _breached(outcome) == set()
-    frame = F.dcc_person(TINY_BATCH_ROWS)
+    frame = factory.dcc_person(TINY_BATCH_ROWS)
     frame["nhs_number"] = None
     outcome = validate_source_table("dcc_person", frame, run_id="small", docs_dir=docs_dir)
     assert _breached(outcome) == {"nhs_number_populated_share"}

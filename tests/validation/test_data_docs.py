@@ -12,43 +12,43 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT
-from tests.validation import factory as F
+from tests.validation import factory
 from transforms.validation import (
     ALL_SUITES,
     build_data_docs,
+    engine,
     validate_output_table,
     validate_source_table,
 )
-from transforms.validation import engine as E
 
 PERSONS = 30
 
 
 def _sources() -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
-    person = F.dcc_person(60)
+    person = factory.dcc_person(60)
     person.loc[1, "nhs_number"] = "9434765918"  # invalid: a finding
     person.loc[2, "postcode"] = "DE4 3"  # partial: a finding
     person.loc[3, "date_of_birth"] = "2099-04-04"  # future: quarantined
     person.loc[4, "gender"] = "Woman"  # off-list code: its value may show
-    patient = F.dchs_patient(60)
+    patient = factory.dchs_patient(60)
     patient.loc[1, "nhs_number"] = "1111111111"
     patient.loc[2, "person_birth_date"] = "1948-02-30"
-    referral = F.dchs_referral(40, patients=60)
+    referral = factory.dchs_referral(40, patients=60)
     frames = {
         "dcc_person": person,
-        "dcc_event": F.dcc_event(80, persons=60),
+        "dcc_event": factory.dcc_event(80, persons=60),
         "dchs_patient": patient,
         "dchs_referral": referral,
-        "dchs_care_contact": F.dchs_care_contact(120, referrals=40, patients=60),
-        "dchs_inpatient_spell": F.dchs_inpatient_spell(20, patients=60),
+        "dchs_care_contact": factory.dchs_care_contact(120, referrals=40, patients=60),
+        "dchs_inpatient_spell": factory.dchs_inpatient_spell(20, patients=60),
     }
     dchs = {"person_ids": set(patient.local_patient_id)}
     contexts = {
         "dcc_person": {},
-        "dcc_event": {"person_ids": set(person.la_person_id), "death_dates": F.no_deaths()},
+        "dcc_event": {"person_ids": set(person.la_person_id), "death_dates": factory.no_deaths()},
         "dchs_patient": {},
         "dchs_referral": dchs,
-        "dchs_care_contact": {**dchs, "referral_dates": F.referral_dates(referral)},
+        "dchs_care_contact": {**dchs, "referral_dates": factory.referral_dates(referral)},
         "dchs_inpatient_spell": dchs,
     }
     return frames, contexts
@@ -56,10 +56,10 @@ def _sources() -> tuple[dict[str, pd.DataFrame], dict[str, dict]]:
 
 def _outputs() -> dict[str, pd.DataFrame]:
     return {
-        "person": F.person(PERSONS),
-        "care_event": F.care_event(50, PERSONS),
-        "pathway2_stay": F.pathway2_stay(10, PERSONS),
-        "metric": F.metric(),
+        "person": factory.person(PERSONS),
+        "care_event": factory.care_event(50, PERSONS),
+        "pathway2_stay": factory.pathway2_stay(10, PERSONS),
+        "metric": factory.metric(),
     }
 
 
@@ -69,7 +69,7 @@ def _run_all(docs_dir, run_id: str):
         validate_source_table(n, frames[n], run_id=run_id, docs_dir=docs_dir, context=contexts[n])
         for n in frames
     ]
-    keys = set(F.person_keys(PERSONS))
+    keys = set(factory.person_keys(PERSONS))
     outcomes += [
         validate_output_table(n, f, run_id=run_id, docs_dir=docs_dir, context={"person_keys": keys})
         for n, f in _outputs().items()
@@ -209,7 +209,7 @@ def test_later_runs_add_results_and_old_runs_are_pruned(docs, monkeypatch):
     docs_dir = docs[0]
     validate_output_table(
         "metric",
-        F.metric(),
+        factory.metric(),
         run_id="scheduled__2026-11-02T02:00:00+00:00",
         docs_dir=docs_dir,
         context={},
@@ -217,7 +217,7 @@ def test_later_runs_add_results_and_old_runs_are_pruned(docs, monkeypatch):
     build_data_docs(docs_dir)
     html = (docs_dir / "index.html").read_text()
     assert "2026-11-01T02_00" in html and "2026-11-02T02_00" in html
-    monkeypatch.setattr(E, "KEEP_RUNS", 1)
+    monkeypatch.setattr(engine, "KEEP_RUNS", 1)
     build_data_docs(docs_dir)
     html = (docs_dir / "index.html").read_text()
     assert "2026-11-01T02_00" not in html and "2026-11-02T02_00" in html
@@ -225,4 +225,4 @@ def test_later_runs_add_results_and_old_runs_are_pruned(docs, monkeypatch):
     assert list((docs_dir / "validations" / "metric").rglob("*.html"))
     # every suite is still listed, validated in the kept run or not
     assert all(f"expectations/{name}.html" in html for name in ALL_SUITES)
-    assert not list((docs_dir / E.RESULTS_DIR).rglob("*2026-11-01T02_00*/*.json"))
+    assert not list((docs_dir / engine.RESULTS_DIR).rglob("*2026-11-01T02_00*/*.json"))

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.validation import factory as F
+from tests.validation import factory
 from transforms.validation import BatchValidationError, raise_for_breaches, validate_output_table
 from transforms.validation.engine import expectations_of, load_suite
 
 PERSONS = 40
-KEYS = set(F.person_keys(PERSONS))
+KEYS = set(factory.person_keys(PERSONS))
 
 
 def _validate(name, frame, docs_dir, **context):
@@ -31,7 +31,7 @@ def _rows_rules(name: str) -> set[str]:
 
 
 def test_person_rules(docs_dir):
-    frame = F.person(PERSONS)
+    frame = factory.person(PERSONS)
     frame.loc[1, "person_key"] = None
     frame.loc[3, "person_key"] = frame.loc[2, "person_key"]
     frame.loc[5, "district"] = "943 476 5919"  # an NHS number in a text column
@@ -55,7 +55,7 @@ def test_person_rules(docs_dir):
 
 
 def test_care_event_rules(docs_dir):
-    frame = F.care_event(60, PERSONS)
+    frame = factory.care_event(60, PERSONS)
     frame.loc[0, "event_id"] = None
     frame.loc[2, "event_id"] = frame.loc[1, "event_id"]
     frame.loc[3, "person_key"] = None
@@ -79,7 +79,7 @@ def test_care_event_rules(docs_dir):
 
 
 def test_pathway2_stay_rules(docs_dir):
-    frame = F.pathway2_stay(30, PERSONS)
+    frame = factory.pathway2_stay(30, PERSONS)
     frame.loc[0, "stay_id"] = None
     frame.loc[2, "stay_id"] = frame.loc[1, "stay_id"]
     frame.loc[3, "person_key"] = None
@@ -105,7 +105,7 @@ def test_pathway2_stay_rules(docs_dir):
 
 
 def test_metric_rules(docs_dir):
-    frame = pd.concat([F.metric()] * 4, ignore_index=True)
+    frame = pd.concat([factory.metric()] * 4, ignore_index=True)
     frame["breakdown"] = [f"b{i}" for i in range(len(frame))]
     frame.loc[1, "measure_id"] = None
     frame.loc[3, "breakdown"] = frame.loc[2, "breakdown"]
@@ -141,7 +141,7 @@ def test_metric_rules(docs_dir):
 
 
 def test_identifier_shapes(docs_dir):
-    frame = F.pathway2_stay(12, PERSONS)
+    frame = factory.pathway2_stay(12, PERSONS)
     frame["settings"] = frame["settings"].astype(object)
     frame.loc[0, "settings"] = "9434765919"  # NHS number, no spaces
     frame.loc[1, "settings"] = "nhs 943-476-5919 recorded"  # NHS number inside text
@@ -168,11 +168,11 @@ def test_identifier_shapes(docs_dir):
 
 
 def test_output_breach_message(docs_dir):
-    frame = F.care_event(20, PERSONS)
+    frame = factory.care_event(20, PERSONS)
     frame.loc[4, "person_key"] = "pk_unknown"
     outcomes = [
         _validate("care_event", frame, docs_dir),
-        _validate("person", F.person(PERSONS), docs_dir),
+        _validate("person", factory.person(PERSONS), docs_dir),
     ]
     with pytest.raises(BatchValidationError) as err:
         raise_for_breaches(outcomes, docs_dir / "index.html")
@@ -185,7 +185,7 @@ def test_output_breach_message(docs_dir):
 
 
 def test_missing_output_column_is_drift(docs_dir):
-    frame = F.metric().drop(columns=["definition_version"]).assign(extra=np.int64(1))
+    frame = factory.metric().drop(columns=["definition_version"]).assign(extra=np.int64(1))
     outcome = _validate("metric", frame, docs_dir)
     breaches = _breaches(outcome)
     assert "schema_columns" in breaches
@@ -193,6 +193,6 @@ def test_missing_output_column_is_drift(docs_dir):
 
 
 def test_empty_outputs(docs_dir):
-    frame = F.care_event(5, PERSONS).iloc[:0]
+    frame = factory.care_event(5, PERSONS).iloc[:0]
     assert _validate("care_event", frame, docs_dir).batch_breaches == []
     assert _breaches(_validate("care_event", frame, docs_dir, expect_rows=True)) == {"row_count": 0}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tests.validation import factory as F
+from tests.validation import factory
 from transforms.validation import validate_source_table
 from transforms.validation.engine import expectations_of, load_suite
 
@@ -63,7 +63,7 @@ DCC_PERSON = [
     (_set(record_status="Merged", merged_into_id="MOS8000001"), set()),  # earlier nights'
     (_merged_pair(), {"merge_not_cyclic"}, {"merge_not_cyclic"}),
     (_set(nhs_number="1234567890"), {"nhs_number_valid"}),
-    (_set(nhs_number=F.invalid_check_digit_10()), {"nhs_number_valid"}),
+    (_set(nhs_number=factory.invalid_check_digit_10()), {"nhs_number_valid"}),
     (_set(nhs_number="1111111111"), {"nhs_number_valid"}),
     (_set(nhs_number="12345"), {"nhs_number_valid"}),
     (_set(nhs_number="943 476 5919"), set()),
@@ -333,7 +333,7 @@ EARLIER_DCC = {
 
 
 def test_dcc_person_rules(docs_dir):
-    frame = F.dcc_person(N)
+    frame = factory.dcc_person(N)
     expected = _inject(frame, DCC_PERSON, lambda k: 10 + 7 * k)
     _covered("dcc_person", _rule_sets(DCC_PERSON))
     _check("dcc_person", frame, expected, EARLIER_DCC, docs_dir)
@@ -344,7 +344,7 @@ def _merges(docs_dir, merges: dict[int, str | None], context: dict, renamed=None
     """Twelve dcc_person rows ``MOS<i>`` (or as ``renamed``, row -> id) merged as given
     (row -> target id); returns record id -> the rules that quarantined it, and the
     clean ids."""
-    frame = F.dcc_person(12)
+    frame = factory.dcc_person(12)
     for row, pid in (renamed or {}).items():
         frame.loc[row, ["la_person_id", "_source_row"]] = pid
     for row, target in merges.items():
@@ -421,8 +421,8 @@ def test_a_merge_chain_ending_at_an_active_record_passes(docs_dir):
 
 
 def test_dcc_event_rules(docs_dir):
-    frame = F.dcc_event(N, persons=N)
-    deaths = F.no_deaths()
+    frame = factory.dcc_event(N, persons=N)
+    deaths = factory.no_deaths()
     expected: dict[int, set] = {}
     for k, (kind, mutate, rules, *partner) in enumerate(DCC_EVENT):
         row = 40 + 8 * k + kind  # row % 4 is the event type the defect needs
@@ -442,7 +442,7 @@ def test_dcc_event_rules(docs_dir):
 
 
 def test_dchs_patient_rules(docs_dir):
-    frame = F.dchs_patient(N)
+    frame = factory.dchs_patient(N)
     expected = _inject(frame, DCHS_PATIENT, lambda k: 10 + 7 * k)
     _covered("dchs_patient", _rule_sets(DCHS_PATIENT))
     _check("dchs_patient", frame, expected, {}, docs_dir)
@@ -451,27 +451,27 @@ def test_dchs_patient_rules(docs_dir):
 def _dchs_context(patients: int, referrals: pd.DataFrame | None = None) -> dict:
     context = {"person_ids": {f"S1{i:08d}" for i in range(patients)}}
     if referrals is not None:
-        context["referral_dates"] = F.referral_dates(referrals)
+        context["referral_dates"] = factory.referral_dates(referrals)
     return context
 
 
 def test_dchs_referral_rules(docs_dir):
-    frame = F.dchs_referral(N, patients=N)
+    frame = factory.dchs_referral(N, patients=N)
     expected = _inject(frame, DCHS_REFERRAL, lambda k: 10 + 7 * k)
     _covered("dchs_referral", _rule_sets(DCHS_REFERRAL))
     _check("dchs_referral", frame, expected, _dchs_context(N), docs_dir)
 
 
 def test_dchs_care_contact_rules(docs_dir):
-    referrals = F.dchs_referral(N, patients=N)
-    frame = F.dchs_care_contact(N, referrals=N, patients=N)
+    referrals = factory.dchs_referral(N, patients=N)
+    frame = factory.dchs_care_contact(N, referrals=N, patients=N)
     expected = _inject(frame, DCHS_CARE_CONTACT, lambda k: 10 + 7 * k)
     _covered("dchs_care_contact", _rule_sets(DCHS_CARE_CONTACT))
     _check("dchs_care_contact", frame, expected, _dchs_context(N, referrals), docs_dir)
 
 
 def test_dchs_inpatient_spell_rules(docs_dir):
-    frame = F.dchs_inpatient_spell(N, patients=N)
+    frame = factory.dchs_inpatient_spell(N, patients=N)
     # closed spells are the rows not divisible by 5; open-spell defects reopen one
     expected = _inject(frame, DCHS_INPATIENT_SPELL, lambda k: 11 + 10 * k)
     _covered("dchs_inpatient_spell", _rule_sets(DCHS_INPATIENT_SPELL))
