@@ -68,7 +68,7 @@ def nightly_tables(data: Path, work: Path, *, first: date, days: int) -> dict[st
         warehouse_url=f"duckdb:///{work / 'warehouse.duckdb'}",
         dcc_url=f"sqlite:///{data / 'dcc.sqlite'}",
         dchs_drop_dir=data / "dchs",
-        extra={"ground_truth": str(data / "truth.parquet")},
+        named_ground_truth=data / "truth.parquet",
     )
     key = key_from_material(BENCH_KEY)
     for i in range(days):

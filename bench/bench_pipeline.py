@@ -329,7 +329,7 @@ def run_scale(args: dict) -> dict:
             warehouse_url=url,
             dcc_url=f"sqlite:///{sources / 'dcc.sqlite'}",
             dchs_drop_dir=sources / "dchs",
-            extra={"ground_truth": str(sources / "truth.parquet")},
+            named_ground_truth=sources / "truth.parquet",
         )
         contexts = []
         for i, night in enumerate(volumes["nights"]):

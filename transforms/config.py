@@ -13,6 +13,8 @@
 | ``CARE_LANDING_RETENTION_DAYS`` | ``7`` | days a failed run's landing zone is kept for diagnosis |
 | ``CARE_DUCKDB_LOCK_WAIT_SECONDS`` | ``60`` | how long a DuckDB warehouse open waits for another process's lock |
 | ``CARE_POPULATION_FILE`` | ``population.csv`` beside the DCHS drops (``$CARE_SOURCES_DIR``) | population by district and age (``docs/population.md``) |
+| ``CARE_GROUND_TRUTH`` | ``truth.parquet`` beside the DCHS drops | synthetic sources' ground truth, for the linkage report's accuracy figures |
+| ``CARE_EXPECTATIONS_DIR`` | the repository's ``expectations/`` | folder of the Great Expectations suites (JSON) |
 
 The Airflow layer may override the warehouse URL and key from its connections; this
 module never imports Airflow.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,11 @@ def _number(env: dict, name: str, default: float) -> float:
     return value
 
 
+def _path(env: dict, name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a pipeline step needs to find its inputs and outputs."""
@@ -101,10 +108,13 @@ class Settings:
     warehouse_url: str
     dcc_url: str
     dchs_drop_dir: Path
-    extra: dict = field(default_factory=dict)
     #: a failed run's landing zone (clear identifiers) is deleted after this many days
     landing_retention_days: float = 7
     duckdb_lock_wait_seconds: float = 60
+    #: files and folders named by the environment; None: the defaults beside the sources
+    named_ground_truth: Path | None = None
+    named_population_file: Path | None = None
+    expectations_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -116,6 +126,9 @@ class Settings:
             "dchs_drop_dir": dchs_drop_dir(env),
             "landing_retention_days": _number(env_, "CARE_LANDING_RETENTION_DAYS", 7),
             "duckdb_lock_wait_seconds": _number(env_, "CARE_DUCKDB_LOCK_WAIT_SECONDS", 60),
+            "named_ground_truth": _path(env_, "CARE_GROUND_TRUTH"),
+            "named_population_file": _path(env_, "CARE_POPULATION_FILE"),
+            "expectations_dir": _path(env_, "CARE_EXPECTATIONS_DIR"),
         }
         values.update({k: v for k, v in overrides.items() if v})
         return cls(**values)
@@ -127,8 +140,7 @@ class Settings:
         ``CARE_GROUND_TRUTH`` names it; otherwise it is looked for beside the DCHS drops.
         Real sources have none, and the linkage report then shows no accuracy figures.
         """
-        named = self.extra.get("ground_truth") or os.environ.get("CARE_GROUND_TRUTH")
-        path = Path(named) if named else self.dchs_drop_dir.parent / "truth.parquet"
+        path = self.named_ground_truth or self.dchs_drop_dir.parent / "truth.parquet"
         return path if path.exists() else None
 
     @property
@@ -140,8 +152,8 @@ class Settings:
         DCHS drops (the sources folder, where the synthetic generator writes it). None
         when the file is not there.
         """
-        named = self.extra.get("population_file") or os.environ.get("CARE_POPULATION_FILE")
-        path = Path(named) if named else self.dchs_drop_dir.parent / "population.csv"
+        named = self.named_population_file
+        path = named or self.dchs_drop_dir.parent / "population.csv"
         if path.is_file():
             return path
         if named:
