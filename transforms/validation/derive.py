@@ -17,8 +17,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from transforms import codes as C
-from transforms.validation import checks as X
+from transforms import codes
+from transforms.validation import checks
 from transforms.validation.suites import proportion_measures
 
 log = logging.getLogger(__name__)
@@ -33,36 +33,36 @@ def _today(context: dict) -> pd.Timestamp:
 
 def _not_after(dates: pd.Series, limit: pd.Timestamp) -> pd.Series:
     ok = (dates <= limit).to_numpy(dtype=bool, na_value=True)
-    return X.flag(ok, dates.notna().to_numpy())
+    return checks.flag(ok, dates.notna().to_numpy())
 
 
 def _ordered(first: pd.Series, then: pd.Series) -> pd.Series:
     """``then`` on or after ``first``; NA unless both are known."""
     both = first.notna().to_numpy() & then.notna().to_numpy()
     ok = (then >= first).to_numpy(dtype=bool, na_value=True)
-    return X.flag(ok, both)
+    return checks.flag(ok, both)
 
 
 def _required(frame: pd.DataFrame, type_col: str, type_value: str, column: str) -> pd.Series:
     applies = (frame[type_col] == type_value).to_numpy(dtype=bool, na_value=False)
-    return X.flag(X.present(frame[column]), applies)
+    return checks.flag(checks.present(frame[column]), applies)
 
 
 def _person_exists(frame: pd.DataFrame, id_col: str, context: dict, table: str) -> pd.Series:
     ids = context.get("person_ids")
     if ids is None:
         log.warning("%s: no person_ids in context; person_exists not evaluated", table)
-        return X.flag(np.ones(len(frame), bool), np.zeros(len(frame), bool))
-    return X.flag(X.is_in(frame[id_col], ids), X.present(frame[id_col]))
+        return checks.flag(np.ones(len(frame), bool), np.zeros(len(frame), bool))
+    return checks.flag(checks.is_in(frame[id_col], ids), checks.present(frame[id_col]))
 
 
 def _demographics(frame: pd.DataFrame, dob_col: str, death_col: str, context: dict) -> Derived:
     today = _today(context)
-    dob, dob_bad = X.parse_date(frame[dob_col])
-    death, death_bad = X.parse_date(frame[death_col])
+    dob, dob_bad = checks.parse_date(frame[dob_col])
+    death, death_bad = checks.parse_date(frame[death_col])
     out: Derived = {
-        f"ok_{dob_col}_format": X.flag(~dob_bad, X.present(frame[dob_col])),
-        f"ok_{death_col}_format": X.flag(~death_bad, X.present(frame[death_col])),
+        f"ok_{dob_col}_format": checks.flag(~dob_bad, checks.present(frame[dob_col])),
+        f"ok_{death_col}_format": checks.flag(~death_bad, checks.present(frame[death_col])),
         f"ok_{dob_col}_not_future": _not_after(dob, today),
         f"ok_{death_col}_not_future": _not_after(death, today),
         "ok_death_not_before_birth": _ordered(dob, death),
@@ -73,34 +73,34 @@ def _demographics(frame: pd.DataFrame, dob_col: str, death_col: str, context: di
         dtype=bool, na_value=False
     )
     ref = death.where(use_death, today)
-    age = X.whole_years(dob, ref)
+    age = checks.whole_years(dob, ref)
     age[(dob > today).to_numpy(dtype=bool, na_value=False)] = np.nan
     out["num_age_years"] = pd.Series(age, dtype="float64")
     return out
 
 
 def _nhs(frame: pd.DataFrame) -> pd.Series:
-    return X.nhs_number_valid(frame["nhs_number"])
+    return checks.nhs_number_valid(frame["nhs_number"])
 
 
 def _address(frame: pd.DataFrame) -> Derived:
     return {
-        "ok_postcode_format": X.postcode_valid(frame["postcode"]),
-        "ok_gp_practice_code_format": X.gp_practice_valid(frame["gp_practice_code"]),
+        "ok_postcode_format": checks.postcode_valid(frame["postcode"]),
+        "ok_gp_practice_code_format": checks.gp_practice_valid(frame["gp_practice_code"]),
     }
 
 
 def _date_formats(frame: pd.DataFrame, columns: list[str]) -> tuple[Derived, dict]:
     out, parsed = {}, {}
     for c in columns:
-        parsed[c], bad = X.parse_date(frame[c])
-        out[f"ok_{c}_format"] = X.flag(~bad, X.present(frame[c]))
+        parsed[c], bad = checks.parse_date(frame[c])
+        out[f"ok_{c}_format"] = checks.flag(~bad, checks.present(frame[c]))
     return out, parsed
 
 
 def _last_updated(frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    ts, bad = X.parse_timestamp(frame["last_updated"])
-    return ts, X.flag(~bad, X.present(frame["last_updated"]))
+    ts, bad = checks.parse_timestamp(frame["last_updated"])
+    return ts, checks.flag(~bad, checks.present(frame["last_updated"]))
 
 
 # ------------------------------------------------------------------------------- DCC
@@ -123,9 +123,9 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
     nothing or into itself is ``merged_into_required``'s; one merged into such a record
     fails ``merge_target_exists``."""
     pid = frame["la_person_id"]
-    present = X.present(pid)
+    present = checks.present(pid)
     merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
-    named = X.present(frame["merged_into_id"]) & (frame["merged_into_id"] != pid).to_numpy(
+    named = checks.present(frame["merged_into_id"]) & (frame["merged_into_id"] != pid).to_numpy(
         dtype=bool, na_value=True
     )
     heads = merged & named & present
@@ -139,7 +139,7 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
         has = into.notna().to_numpy()
         steps = dict(zip(into.index[has].tolist(), _picked(into, has), strict=True))
     if steps:  # tonight's rows win: a record no longer merged
-        for key in _picked(pid, present & ~merged & X.is_in(pid, list(steps))):
+        for key in _picked(pid, present & ~merged & checks.is_in(pid, list(steps))):
             steps.pop(key, None)
     for key, into_id, ok in zip(ids, target, named[rows], strict=True):
         steps[key] = into_id if ok else _NAMES_NONE
@@ -147,10 +147,10 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
     # (the few targets are hashed and the many ids scanned, not the other way round)
     unknown = {t for t in steps.values() if t is not _NAMES_NONE}
     targets = pd.Series(list(unknown), dtype="str")
-    unknown -= set(_picked(pid, X.is_in(pid, targets)))
+    unknown -= set(_picked(pid, checks.is_in(pid, targets)))
     if earlier is not None:
         before = pd.Series(list(earlier) if isinstance(earlier, (set, frozenset)) else earlier)
-        unknown -= set(_picked(before, X.is_in(before, targets)))
+        unknown -= set(_picked(before, checks.is_in(before, targets)))
     elif heads.any():
         log.warning(
             "dcc_person: no person_ids in context; merges leaving tonight's rows not judged"
@@ -185,21 +185,21 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
             ends[i] = follow(key)
     judged = heads & (ends != _UNKNOWN)
     return {
-        "ok_merge_target_exists": X.flag(~np.isin(ends, [_MISSING, _BROKEN]), judged),
-        "ok_merge_not_cyclic": X.flag(ends != _CYCLE, judged),
+        "ok_merge_target_exists": checks.flag(~np.isin(ends, [_MISSING, _BROKEN]), judged),
+        "ok_merge_not_cyclic": checks.flag(ends != _CYCLE, judged),
     }
 
 
 def dcc_person(frame: pd.DataFrame, context: dict) -> Derived:
     merged = (frame["record_status"] == "Merged").to_numpy(dtype=bool, na_value=False)
     target = frame["merged_into_id"]
-    names_other = X.present(target) & (target != frame["la_person_id"]).to_numpy(
+    names_other = checks.present(target) & (target != frame["la_person_id"]).to_numpy(
         dtype=bool, na_value=True
     )
     _ts, lu_ok = _last_updated(frame)
     return {
-        "ok_la_person_id_unique": X.unique_within(frame, ["la_person_id"], ["_source_file"]),
-        "ok_merged_into_required": X.flag(names_other, merged),
+        "ok_la_person_id_unique": checks.unique_within(frame, ["la_person_id"], ["_source_file"]),
+        "ok_merged_into_required": checks.flag(names_other, merged),
         **_merge_chains(frame, context),
         "ok_nhs_number_valid": _nhs(frame),
         **_demographics(frame, "date_of_birth", "date_of_death", context),
@@ -219,13 +219,13 @@ def dcc_event(frame: pd.DataFrame, context: dict) -> Derived:
     out, dates = _date_formats(frame, ["event_start_date", "event_end_date"])
     start, end = dates["event_start_date"], dates["event_end_date"]
     ts, out["ok_last_updated_format"] = _last_updated(frame)
-    no_end = ~X.present(frame["event_end_date"])
-    deaths = X.lookup_dates(frame["la_person_id"], context.get("death_dates"))
+    no_end = ~checks.present(frame["event_end_date"])
+    deaths = checks.lookup_dates(frame["la_person_id"], context.get("death_dates"))
     out.update({
-        "ok_event_reference_unique": X.unique_within(frame, ["event_reference"], ["_source_file"]),
+        "ok_event_reference_unique": checks.unique_within(frame, ["event_reference"], ["_source_file"]),
         "ok_person_exists": _person_exists(frame, "la_person_id", context, "dcc_event"),
         "ok_end_not_before_start": _ordered(start, end),
-        "ok_end_date_missing_only_when_open": X.flag(~X.present(frame["event_outcome"]), no_end),
+        "ok_end_date_missing_only_when_open": checks.flag(~checks.present(frame["event_outcome"]), no_end),
         "ok_start_not_after_death": _ordered(start, deaths),
         "ok_request_route_of_access_required": _required(
             frame, "event_type", "Request", "request_route_of_access"
@@ -239,8 +239,8 @@ def dcc_event(frame: pd.DataFrame, context: dict) -> Derived:
         ),
         "ok_review_reason_required": _required(frame, "event_type", "Review", "review_reason"),
         "ok_duplicate_event": _cld_duplicates(frame, start, ts),
-        "ok_team_convention": X.flag(
-            X.matches(frame["team"], TEAM_CONVENTION), X.present(frame["team"])
+        "ok_team_convention": checks.flag(
+            checks.matches(frame["team"], TEAM_CONVENTION), checks.present(frame["team"])
         ),
     })  # fmt: skip
     return out
@@ -249,11 +249,13 @@ def dcc_event(frame: pd.DataFrame, context: dict) -> Derived:
 def _cld_duplicates(frame: pd.DataFrame, start: pd.Series, updated: pd.Series) -> pd.Series:
     """False for every copy of a CLD unique event but the most recently updated one."""
     eligible = (
-        X.present(frame["la_person_id"]) & X.present(frame["event_type"]) & start.notna().to_numpy()
+        checks.present(frame["la_person_id"])
+        & checks.present(frame["event_type"])
+        & start.notna().to_numpy()
     )
     n = len(frame)
     if not eligible.any():
-        return X.flag(np.ones(n, bool), eligible)
+        return checks.flag(np.ones(n, bool), eligible)
     keyed = frame.loc[eligible, [c for c in CLD_EVENT_KEY if c != "_start"] + ["event_reference"]]
     keyed = keyed.assign(_start=start[eligible], _updated=updated[eligible])
     keyed = keyed.sort_values(
@@ -262,7 +264,7 @@ def _cld_duplicates(frame: pd.DataFrame, start: pd.Series, updated: pd.Series) -
     later_copy = keyed.duplicated(CLD_EVENT_KEY, keep="first")
     dup = np.zeros(n, dtype=bool)
     dup[later_copy.index[later_copy.to_numpy()]] = True
-    return X.flag(~dup, eligible)
+    return checks.flag(~dup, eligible)
 
 
 # ------------------------------------------------------------------------------ DCHS
@@ -270,11 +272,11 @@ def dchs_patient(frame: pd.DataFrame, context: dict) -> Derived:
     valid = _nhs(frame)
     verified = (frame["nhs_number_status"] == "01").to_numpy(dtype=bool, na_value=False)
     return {
-        "ok_local_patient_id_unique": X.unique_within(
+        "ok_local_patient_id_unique": checks.unique_within(
             frame, ["local_patient_id"], ["_source_file"]
         ),
         "ok_nhs_number_valid": valid,
-        "ok_nhs_number_status_consistent": X.flag(
+        "ok_nhs_number_status_consistent": checks.flag(
             valid.to_numpy(dtype=bool, na_value=False), verified
         ),
         **_demographics(frame, "person_birth_date", "person_death_date", context),
@@ -285,7 +287,7 @@ def dchs_patient(frame: pd.DataFrame, context: dict) -> Derived:
 def dchs_referral(frame: pd.DataFrame, context: dict) -> Derived:
     out, dates = _date_formats(frame, ["referral_received_date", "service_discharge_date"])
     out.update({
-        "ok_service_request_id_unique": X.unique_within(
+        "ok_service_request_id_unique": checks.unique_within(
             frame, ["service_request_id"], ["_source_file"]
         ),
         "ok_person_exists": _person_exists(frame, "local_patient_id", context, "dchs_referral"),
@@ -308,25 +310,25 @@ def dchs_care_contact(frame: pd.DataFrame, context: dict) -> Derived:
         known = np.ones(len(frame), bool)
         applies = np.zeros(len(frame), bool)
     else:
-        known = X.is_in(sid, referral_dates.index)
-        applies = X.present(sid)
-    received = X.lookup_dates(sid, referral_dates)
+        known = checks.is_in(sid, referral_dates.index)
+        applies = checks.present(sid)
+    received = checks.lookup_dates(sid, referral_dates)
     raw = frame["clinical_contact_duration_minutes"]
-    numeric = X.matches(raw.str.strip(), r"-?[0-9]+")
+    numeric = checks.matches(raw.str.strip(), r"-?[0-9]+")
     minutes = pd.to_numeric(raw.where(numeric), errors="coerce").astype("float64")
-    attended = X.is_in(frame["attended_or_did_not_attend"], ATTENDED)
+    attended = checks.is_in(frame["attended_or_did_not_attend"], ATTENDED)
     out.update({
-        "ok_contact_key_unique": X.unique_within(
+        "ok_contact_key_unique": checks.unique_within(
             frame, ["service_request_id", "care_contact_id"], ["_source_file"]
         ),
         "ok_person_exists": _person_exists(
             frame, "local_patient_id", context, "dchs_care_contact"
         ),
         "ok_contact_not_before_referral": _ordered(received, dates["care_contact_date"]),
-        "ok_referral_exists": X.flag(known, applies),
-        "ok_duration_numeric": X.flag(numeric, X.present(raw)),
+        "ok_referral_exists": checks.flag(known, applies),
+        "ok_duration_numeric": checks.flag(numeric, checks.present(raw)),
         "num_clinical_contact_duration_minutes": minutes.reset_index(drop=True),
-        "ok_duration_recorded_when_attended": X.flag(X.present(raw), attended),
+        "ok_duration_recorded_when_attended": checks.flag(checks.present(raw), attended),
     })  # fmt: skip
     return out
 
@@ -335,14 +337,14 @@ def dchs_inpatient_spell(frame: pd.DataFrame, context: dict) -> Derived:
     out, dates = _date_formats(frame, ["admission_date", "discharge_date"])
     method = frame["discharge_method_code"]
     dest = frame["discharge_destination_code"]
-    died_method = (method == C.DISCHARGE_METHOD_DIED).to_numpy(dtype=bool, na_value=False)
-    died_dest = (dest == C.DISCHARGE_DESTINATION_DIED).to_numpy(dtype=bool, na_value=False)
-    not_finished = (dest == C.DISCHARGE_DESTINATION_NOT_FINISHED).to_numpy(
+    died_method = (method == codes.DISCHARGE_METHOD_DIED).to_numpy(dtype=bool, na_value=False)
+    died_dest = (dest == codes.DISCHARGE_DESTINATION_DIED).to_numpy(dtype=bool, na_value=False)
+    not_finished = (dest == codes.DISCHARGE_DESTINATION_NOT_FINISHED).to_numpy(
         dtype=bool, na_value=False
     )
-    discharged = X.present(frame["discharge_date"])
+    discharged = checks.present(frame["discharge_date"])
     out.update({
-        "ok_spell_number_unique": X.unique_within(
+        "ok_spell_number_unique": checks.unique_within(
             frame, ["hospital_provider_spell_number"], ["_source_file"]
         ),
         "ok_person_exists": _person_exists(
@@ -351,12 +353,12 @@ def dchs_inpatient_spell(frame: pd.DataFrame, context: dict) -> Derived:
         "ok_discharge_not_before_admission": _ordered(
             dates["admission_date"], dates["discharge_date"]
         ),
-        "ok_died_method_destination": X.flag(died_method & died_dest, died_method | died_dest),
-        "ok_closed_spell_discharge_fields": X.flag(
-            X.present(method) & X.present(dest) & ~not_finished, discharged
+        "ok_died_method_destination": checks.flag(died_method & died_dest, died_method | died_dest),
+        "ok_closed_spell_discharge_fields": checks.flag(
+            checks.present(method) & checks.present(dest) & ~not_finished, discharged
         ),
-        "ok_open_spell_discharge_fields": X.flag(
-            ~X.present(method) & (~X.present(dest) | not_finished), ~discharged
+        "ok_open_spell_discharge_fields": checks.flag(
+            ~checks.present(method) & (~checks.present(dest) | not_finished), ~discharged
         ),
     })  # fmt: skip
     return out
@@ -393,26 +395,28 @@ def _key_known(frame: pd.DataFrame, context: dict, table: str) -> pd.Series:
     col = _col(frame, "person_key")
     if keys is None:
         log.warning("%s: no person_keys in context; person_key_known not evaluated", table)
-        return X.flag(np.ones(len(frame), bool), np.zeros(len(frame), bool))
-    return X.flag(X.is_in(col, keys), X.present(col))
+        return checks.flag(np.ones(len(frame), bool), np.zeros(len(frame), bool))
+    return checks.flag(checks.is_in(col, keys), checks.present(col))
 
 
 def _output_unique(frame: pd.DataFrame, keys: list[str]) -> pd.Series:
     cols = pd.DataFrame({k: _col(frame, k) for k in keys})
     if len(keys) == 1:
-        return X.unique_within(cols, keys)
+        return checks.unique_within(cols, keys)
     dup = cols.astype(object).duplicated(keep=False).to_numpy() if len(cols) else np.zeros(0, bool)
-    return X.flag(~dup)
+    return checks.flag(~dup)
 
 
 def _no_identifiers(frame: pd.DataFrame, dates: list[str], found: dict) -> pd.Series:
-    hits, per_column = X.identifier_hits(frame.reset_index(drop=True), dates)
+    hits, per_column = checks.identifier_hits(frame.reset_index(drop=True), dates)
     found.update(per_column)
-    return X.flag(~hits)
+    return checks.flag(~hits)
 
 
 def _dates_ordered(frame: pd.DataFrame, first: str, then: str) -> pd.Series:
-    return _ordered(X.any_datetimes(_col(frame, first)), X.any_datetimes(_col(frame, then)))
+    return _ordered(
+        checks.any_datetimes(_col(frame, first)), checks.any_datetimes(_col(frame, then))
+    )
 
 
 def person(frame: pd.DataFrame, context: dict, found: dict, dates: list[str]) -> Derived:
@@ -464,12 +468,12 @@ def metric(frame: pd.DataFrame, context: dict, found: dict, dates: list[str]) ->
         ),
         "ok_no_clear_identifiers": _no_identifiers(frame, dates, found),
         "num_value": val,
-        "ok_proportion_in_unit_interval": X.flag(in_unit, shaped),
+        "ok_proportion_in_unit_interval": checks.flag(in_unit, shaped),
         "num_numerator": num,
-        "ok_denominator_positive": X.flag(
+        "ok_denominator_positive": checks.flag(
             (den > 0).to_numpy(dtype=bool, na_value=False), has_value
         ),
-        "ok_proportion_measure_range": X.flag(
+        "ok_proportion_measure_range": checks.flag(
             ((val >= 0) & (val <= 1)).to_numpy(dtype=bool, na_value=False), proportion
         ),
         "ok_period_ordered": _dates_ordered(frame, "period_start", "period_end"),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from transforms.contracts import PROVENANCE
-from transforms.validation import checks as X
+from transforms.validation import checks
 from transforms.validation.derive import derive_output, derive_source
 from transforms.validation.engine import (
     Expectation,
@@ -91,7 +91,7 @@ def _work_frame(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     n = len(df)
     return pd.DataFrame(
         {
-            c: X.text(df[c])
+            c: checks.text(df[c])
             if c in df.columns
             else pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
             for c in columns
@@ -272,7 +272,7 @@ def validate_source_table(
             masks[e.position] = mask
             if e.severity == "error" and mask is not None:
                 error_any |= mask
-    row_frame["ok_row"] = X.flag(~error_any).array
+    row_frame["ok_row"] = checks.flag(~error_any).array
     for e in active:
         if e.position not in masks and e.meta.get("batch") == "rows":
             masks[e.position] = unexpected_mask(row_frame, e)
