@@ -33,8 +33,9 @@ KEEP_RUNS = 30
 #: BASIC gives each rule's counts and up to 20 sample values (codes, booleans or numbers:
 #: identifier columns reach GX only as recorded-or-not). The rows to quarantine come from
 #: the same vectorised masks GX's columns were built from, and must match GX's counts
-#: (:func:`check_against_masks`); SUMMARY would add sample row positions at ~40% more
-#: GX time per expectation, COMPLETE full lists that are slow and bloat Data Docs.
+#: (:func:`check_against_masks`); SUMMARY would add sample row positions at a clear cost
+#: in GX time per expectation (``bench/README.md``), COMPLETE full lists that are slow
+#: and bloat Data Docs.
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 20}
 #: A suite runs as two GX validations: ``schema`` rules over a zero-row copy of the batch
 #: (columns and dtypes), ``rows`` rules over the row batch (derived check columns and the
