@@ -332,7 +332,7 @@ def run_scale(args: dict) -> dict:
             warehouse_url=url,
             dcc_url=f"sqlite:///{sources / 'dcc.sqlite'}",
             dchs_drop_dir=sources / "dchs",
-            extra={"ground_truth": str(sources / "truth.parquet")},
+            named_ground_truth=sources / "truth.parquet",
         )
         contexts, first_figures = [], []
         for i, night in enumerate(volumes["nights"]):

@@ -80,9 +80,9 @@ def generate(dataset: str, people: int | None, seed: int):
 
 
 def score(links: pd.DataFrame, truth: pd.DataFrame) -> dict:
-    from two_file_benchmark import score as s
+    import two_file_benchmark
 
-    return s(links, truth)
+    return two_file_benchmark.score(links, truth)
 
 
 # ------------------------------------------------------------------- clear-text Splink

@@ -7,7 +7,6 @@ last lines of ``shared_care_record`` show the night's data flow.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,8 @@ from airflow.sdk import (
     task,
     task_group,
 )
+
+from transforms.config import ScheduleSettings
 
 # the Airflow glue beside this file (not itself a DAG: .airflowignore) holds the callbacks
 if str(Path(__file__).parent) not in sys.path:
@@ -61,13 +62,14 @@ PUBLISHED = [
 
 # Retries: sources and the warehouse get one more try than the default, since their
 # outages are the ones that pass. Operators may tune both through the environment.
-RETRIES = int(os.environ.get("CARE_TASK_RETRIES", "2"))
-RETRY_DELAY = timedelta(seconds=float(os.environ.get("CARE_RETRY_DELAY_SECONDS", "300")))
+SCHEDULE = ScheduleSettings.from_env()
+RETRIES = SCHEDULE.task_retries
+RETRY_DELAY = timedelta(seconds=SCHEDULE.retry_delay_seconds)
 OUTAGE_RETRIES = RETRIES + 1
 #: The night should have published this long after its 02:00 start; past it, on call hears.
 #: Off unless set (compose sets 5): Airflow 3.3's ``dag.test()`` fails on a DAG with a
 #: deadline alert, and the local run and the end-to-end tests use it.
-PUBLISH_DEADLINE_HOURS = float(os.environ.get("CARE_PUBLISH_DEADLINE_HOURS") or 0)
+PUBLISH_DEADLINE_HOURS = SCHEDULE.publish_deadline_hours
 DEADLINE = (
     DeadlineAlert(
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
-    config = TopologyConfig(
+    config = TopologyConfig.from_env(
         people=args.people,
         nights=args.nights,
         seed=args.seed,

@@ -1,10 +1,10 @@
 """`make ui`: the Airflow UI on the embedded defaults, ready for a first trigger.
 
-It makes what a first trigger needs and the README's manual recipe used to miss: the
-demo key (mode 0600) and synthetic sources under CARE_DATA_DIR, the Airflow home, a
-free port with the execution API URL to match, and an admin password of its own. Then
-it runs ``airflow standalone`` until Ctrl-C. The DAG starts paused: "Trigger" with
-"Unpause on trigger" creates one run for the latest 02:00 as well, and both succeed.
+It makes everything a first trigger needs: the demo key (mode 0600) and synthetic
+sources under CARE_DATA_DIR, the Airflow home, a free port with the execution API URL
+to match, and an admin password of its own. Then it runs ``airflow standalone`` until
+Ctrl-C. The DAG starts paused: "Trigger" with "Unpause on trigger" creates one run for
+the latest 02:00 as well, and both succeed.
 
 Environment: CARE_DATA_DIR (./data), CARE_UI_PORT (first free from 8080),
 CARE_SYNTHETIC_PEOPLE (20000), CARE_NIGHTS (3), CARE_SEED (42).

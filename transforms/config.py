@@ -1,5 +1,10 @@
 """Runtime configuration, read from the environment with safe defaults.
 
+Modules take these values as arguments; the environment is read here, by the edges
+that build the settings (the Airflow glue, the DAG file, scripts and command lines).
+
+:class:`Settings` (:meth:`Settings.from_env`):
+
 | variable | default | meaning |
 |---|---|---|
 | ``CARE_DATA_DIR`` | ``./data`` | root for sources, landing, tokens, runs and reports |
@@ -8,11 +13,44 @@
 | ``CARE_SOURCES_DIR`` | ``$CARE_DATA_DIR/sources`` | synthetic (or real) source root |
 | ``CARE_DCC_URL`` | SQLite ``$CARE_SOURCES_DIR/dcc.sqlite`` | SQLAlchemy URL of the DCC case system |
 | ``CARE_DCHS_DROP_DIR`` | ``$CARE_SOURCES_DIR/dchs`` | where DCHS nightly drops arrive |
-| ``CARE_KEY_FILE`` | none | pseudonymisation key file (JSON, mode 0600) |
-| ``CARE_PSEUDONYMISATION_KEY`` | none | key material (hex/base64) instead of a file |
 | ``CARE_LANDING_RETENTION_DAYS`` | ``7`` | days a failed run's landing zone is kept for diagnosis |
 | ``CARE_DUCKDB_LOCK_WAIT_SECONDS`` | ``60`` | how long a DuckDB warehouse open waits for another process's lock |
 | ``CARE_POPULATION_FILE`` | ``population.csv`` beside the DCHS drops (``$CARE_SOURCES_DIR``) | population by district and age (``docs/population.md``) |
+| ``CARE_GROUND_TRUTH`` | ``truth.parquet`` beside the DCHS drops | synthetic sources' ground truth, for the linkage report's accuracy figures |
+| ``CARE_EXPECTATIONS_DIR`` | the repository's ``expectations/`` | folder of the Great Expectations suites (JSON) |
+
+:class:`NotifySettings` (failure notifications, :mod:`transforms.notify`; nothing set
+means nothing is sent):
+
+| variable | default | meaning |
+|---|---|---|
+| ``CARE_NOTIFY_SMTP_HOST`` | — | SMTP server; unset means no e-mail |
+| ``CARE_NOTIFY_SMTP_PORT`` | 25 (465 with ``ssl``, 587 with ``starttls``) | port |
+| ``CARE_NOTIFY_SMTP_FROM`` | — | sender address (required with a host) |
+| ``CARE_NOTIFY_SMTP_TO`` | — | recipients, comma-separated (required with a host) |
+| ``CARE_NOTIFY_SMTP_SECURITY`` | ``none`` | ``none``, ``starttls`` or ``ssl`` |
+| ``CARE_NOTIFY_SMTP_USER`` | — | login, if the server needs one |
+| ``CARE_NOTIFY_SMTP_PASSWORD`` | — | its password (or ``CARE_NOTIFY_SMTP_PASSWORD_FILE``) |
+| ``CARE_NOTIFY_WEBHOOK_URL`` | — | POST JSON here (``text`` field: Teams/Slack style) |
+| ``CARE_NOTIFY_TIMEOUT`` | 10 | seconds per attempt |
+| ``CARE_NOTIFY_ENVIRONMENT`` | — | a label for the subject, e.g. ``production`` |
+
+:class:`ScheduleSettings` (read by the DAG file when Airflow parses it):
+
+| variable | default | meaning |
+|---|---|---|
+| ``CARE_TASK_RETRIES`` | ``2`` | task retries (source and warehouse tasks get one more) |
+| ``CARE_RETRY_DELAY_SECONDS`` | ``300`` | first retry delay (exponential backoff) |
+| ``CARE_PUBLISH_DEADLINE_HOURS`` | ``0`` (no alert) | hours after the 02:00 start by which the night should have published |
+
+The pseudonymisation key is never stored in these settings: :func:`transforms.keys.load_key`
+reads ``CARE_PSEUDONYMISATION_KEY``, ``CARE_KEY_FILE`` (a JSON key file, mode 0600) and
+``CARE_KEY_VERSION`` itself, and only the edges call it, so the key material stays in
+one object handed to the steps that need it.
+
+Read by command lines, not by these settings: ``CARE_WAREHOUSE_ADMIN_URL`` (the admin
+URL of ``python -m transforms.warehouse.roles``), ``CARE_TEST_PG_URL`` and
+``CARE_REDIS_URL`` (:meth:`transforms.ops.topology.TopologyConfig.from_env`).
 
 The Airflow layer may override the warehouse URL and key from its connections; this
 module never imports Airflow.
@@ -93,6 +131,11 @@ def _number(env: dict, name: str, default: float) -> float:
     return value
 
 
+def _path(env: dict, name: str) -> Path | None:
+    raw = env.get(name)
+    return Path(raw) if raw else None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a pipeline step needs to find its inputs and outputs."""
@@ -101,10 +144,13 @@ class Settings:
     warehouse_url: str
     dcc_url: str
     dchs_drop_dir: Path
-    extra: dict = field(default_factory=dict)
     #: a failed run's landing zone (clear identifiers) is deleted after this many days
     landing_retention_days: float = 7
     duckdb_lock_wait_seconds: float = 60
+    #: files and folders named by the environment; None: the defaults beside the sources
+    named_ground_truth: Path | None = None
+    named_population_file: Path | None = None
+    expectations_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -116,6 +162,9 @@ class Settings:
             "dchs_drop_dir": dchs_drop_dir(env),
             "landing_retention_days": _number(env_, "CARE_LANDING_RETENTION_DAYS", 7),
             "duckdb_lock_wait_seconds": _number(env_, "CARE_DUCKDB_LOCK_WAIT_SECONDS", 60),
+            "named_ground_truth": _path(env_, "CARE_GROUND_TRUTH"),
+            "named_population_file": _path(env_, "CARE_POPULATION_FILE"),
+            "expectations_dir": _path(env_, "CARE_EXPECTATIONS_DIR"),
         }
         values.update({k: v for k, v in overrides.items() if v})
         return cls(**values)
@@ -127,8 +176,7 @@ class Settings:
         ``CARE_GROUND_TRUTH`` names it; otherwise it is looked for beside the DCHS drops.
         Real sources have none, and the linkage report then shows no accuracy figures.
         """
-        named = self.extra.get("ground_truth") or os.environ.get("CARE_GROUND_TRUTH")
-        path = Path(named) if named else self.dchs_drop_dir.parent / "truth.parquet"
+        path = self.named_ground_truth or self.dchs_drop_dir.parent / "truth.parquet"
         return path if path.exists() else None
 
     @property
@@ -140,8 +188,8 @@ class Settings:
         DCHS drops (the sources folder, where the synthetic generator writes it). None
         when the file is not there.
         """
-        named = self.extra.get("population_file") or os.environ.get("CARE_POPULATION_FILE")
-        path = Path(named) if named else self.dchs_drop_dir.parent / "population.csv"
+        named = self.named_population_file
+        path = named or self.dchs_drop_dir.parent / "population.csv"
         if path.is_file():
             return path
         if named:
@@ -172,3 +220,73 @@ class Settings:
             return None
         path = Path(url.database)
         return path.with_name(f"{path.stem}_dashboard{path.suffix or '.duckdb'}")
+
+
+# ------------------------------------------------------------------- notifications
+@dataclass(frozen=True)
+class NotifySettings:
+    """The ``CARE_NOTIFY_*`` variables, read once; :mod:`transforms.notify` builds its
+    notifier from them (and checks them). Nothing set means nothing is sent.
+
+    The SMTP password is never shown by ``repr``; a password file is only named here and
+    read by the notifier, when there is an SMTP host to log in to."""
+
+    smtp_host: str | None = None
+    #: None: the security's usual port (25, 587 with ``starttls``, 465 with ``ssl``)
+    smtp_port: int | None = None
+    smtp_security: str = "none"
+    smtp_from: str | None = None
+    smtp_to: tuple[str, ...] = ()
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_password_file: Path | None = None
+    webhook_url: str | None = None
+    timeout: float = 10.0
+    environment: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> NotifySettings:
+        """Raises ``ValueError`` on a timeout, or (with a host) a port, that is no number."""
+        env = os.environ if env is None else env
+
+        def text(name: str) -> str | None:
+            return (env.get(name) or "").strip() or None
+
+        host = text("CARE_NOTIFY_SMTP_HOST")
+        port = env.get("CARE_NOTIFY_SMTP_PORT")
+        recipients = (env.get("CARE_NOTIFY_SMTP_TO") or "").split(",")
+        password_file = env.get("CARE_NOTIFY_SMTP_PASSWORD_FILE")
+        return cls(
+            smtp_host=host,
+            smtp_port=int(port) if host and port else None,
+            smtp_security=(env.get("CARE_NOTIFY_SMTP_SECURITY") or "none").strip().lower(),
+            smtp_from=text("CARE_NOTIFY_SMTP_FROM"),
+            smtp_to=tuple(r.strip() for r in recipients if r.strip()),
+            smtp_user=env.get("CARE_NOTIFY_SMTP_USER") or None,
+            smtp_password=env.get("CARE_NOTIFY_SMTP_PASSWORD") or None,
+            smtp_password_file=Path(password_file) if password_file else None,
+            webhook_url=text("CARE_NOTIFY_WEBHOOK_URL"),
+            timeout=float(env.get("CARE_NOTIFY_TIMEOUT") or 10),
+            environment=text("CARE_NOTIFY_ENVIRONMENT"),
+        )
+
+
+# ------------------------------------------------------------------------ schedule
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """How the DAG retries its tasks and when on call hears that a night is late; read
+    by the DAG file when Airflow parses it."""
+
+    task_retries: int = 2
+    retry_delay_seconds: float = 300
+    #: 0: no deadline alert
+    publish_deadline_hours: float = 0
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> ScheduleSettings:
+        env = os.environ if env is None else env
+        return cls(
+            task_retries=int(env.get("CARE_TASK_RETRIES", "2")),
+            retry_delay_seconds=float(env.get("CARE_RETRY_DELAY_SECONDS", "300")),
+            publish_deadline_hours=float(env.get("CARE_PUBLISH_DEADLINE_HOURS") or 0),
+        )

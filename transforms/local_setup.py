@@ -45,7 +45,7 @@ def ensure_sources(
         if (out / "population.csv").exists():
             log.info("synthetic sources already in %s", out)
             return meta
-        # the same arguments give the same sources, now with their population
+        # the same arguments give the same sources, this time with their population file
         log.info("synthetic sources in %s lack population.csv: generating them again", out)
     log.info("generating synthetic sources: %d people, %d nights, seed %d", people, nights, seed)
     subprocess.run(

@@ -1,20 +1,9 @@
-"""Failure notifications by e-mail (SMTP) and/or a webhook, configured by environment.
+"""Failure notifications by e-mail (SMTP) and/or a webhook.
 
 ``transforms.nightly.failures.record_failure`` calls :func:`notify_failure` after writing
-``audit.task_failure``. Nothing is configured by default, and then nothing is sent.
-
-| variable | default | meaning |
-|---|---|---|
-| ``CARE_NOTIFY_SMTP_HOST`` | — | SMTP server; unset means no e-mail |
-| ``CARE_NOTIFY_SMTP_PORT`` | 25 (465 with ``ssl``, 587 with ``starttls``) | port |
-| ``CARE_NOTIFY_SMTP_FROM`` | — | sender address (required with a host) |
-| ``CARE_NOTIFY_SMTP_TO`` | — | recipients, comma-separated (required with a host) |
-| ``CARE_NOTIFY_SMTP_SECURITY`` | ``none`` | ``none``, ``starttls`` or ``ssl`` |
-| ``CARE_NOTIFY_SMTP_USER`` | — | login, if the server needs one |
-| ``CARE_NOTIFY_SMTP_PASSWORD`` | — | its password (or ``CARE_NOTIFY_SMTP_PASSWORD_FILE``) |
-| ``CARE_NOTIFY_WEBHOOK_URL`` | — | POST JSON here (``text`` field: Teams/Slack style) |
-| ``CARE_NOTIFY_TIMEOUT`` | 10 | seconds per attempt |
-| ``CARE_NOTIFY_ENVIRONMENT`` | — | a label for the subject, e.g. ``production`` |
+``audit.task_failure``. The channels are configured by the ``CARE_NOTIFY_*`` variables
+(:class:`transforms.config.NotifySettings`, listed in :mod:`transforms.config`). Nothing
+is configured by default, and then nothing is sent.
 
 A message says which DAG, run and task failed, the error's type and first line (with
 anything that looks like a data value masked), and where the log and the runbook are.
@@ -26,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import smtplib
 import ssl
@@ -34,12 +22,12 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 from urllib.parse import urlsplit
+
+from transforms.config import NotifySettings
 
 log = logging.getLogger(__name__)
 
-PREFIX = "CARE_NOTIFY_"
 MAX_SUMMARY_CHARS = 300
 RUNBOOK = "docs/runbook.md (Re-run one night)"
 
@@ -92,51 +80,51 @@ class NotifyConfigError(ValueError):
     """The notifier is half-configured (e.g. a host without recipients)."""
 
 
-def _password(env: dict) -> str | None:
-    if env.get(f"{PREFIX}SMTP_PASSWORD"):
-        return env[f"{PREFIX}SMTP_PASSWORD"]
-    path = env.get(f"{PREFIX}SMTP_PASSWORD_FILE")
-    return Path(path).read_text().strip() if path else None
+def _password(settings: NotifySettings) -> str | None:
+    """The SMTP password, from the settings or the file they name; never logged."""
+    if settings.smtp_password:
+        return settings.smtp_password
+    path = settings.smtp_password_file
+    return path.read_text().strip() if path else None
 
 
-def load_config(env: dict | None = None) -> NotifyConfig:
-    """The notifier configuration from the environment; raises on a half-configuration."""
-    env = os.environ if env is None else env
-    timeout = float(env.get(f"{PREFIX}TIMEOUT") or 10)
+def build_config(settings: NotifySettings) -> NotifyConfig:
+    """The notifier configuration from the settings; raises on a half-configuration."""
     smtp = None
-    host = (env.get(f"{PREFIX}SMTP_HOST") or "").strip()
-    if host:
-        security = (env.get(f"{PREFIX}SMTP_SECURITY") or "none").strip().lower()
+    if settings.smtp_host:
+        security = settings.smtp_security
         if security not in ("none", "starttls", "ssl"):
-            raise NotifyConfigError(f"{PREFIX}SMTP_SECURITY must be none, starttls or ssl")
+            raise NotifyConfigError("CARE_NOTIFY_SMTP_SECURITY must be none, starttls or ssl")
         default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
-        sender = (env.get(f"{PREFIX}SMTP_FROM") or "").strip()
-        recipients = tuple(
-            r.strip() for r in (env.get(f"{PREFIX}SMTP_TO") or "").split(",") if r.strip()
-        )
-        if not sender or not recipients:
+        if not settings.smtp_from or not settings.smtp_to:
             raise NotifyConfigError(
-                f"{PREFIX}SMTP_HOST is set: {PREFIX}SMTP_FROM and {PREFIX}SMTP_TO are required too"
+                "CARE_NOTIFY_SMTP_HOST is set: CARE_NOTIFY_SMTP_FROM and CARE_NOTIFY_SMTP_TO are required too"
             )
         smtp = SmtpConfig(
-            host=host,
-            port=int(env.get(f"{PREFIX}SMTP_PORT") or default_port),
-            sender=sender,
-            recipients=recipients,
+            host=settings.smtp_host,
+            port=settings.smtp_port or default_port,
+            sender=settings.smtp_from,
+            recipients=settings.smtp_to,
             security=security,
-            user=env.get(f"{PREFIX}SMTP_USER") or None,
-            password=_password(env),
-            timeout=timeout,
+            user=settings.smtp_user,
+            password=_password(settings),
+            timeout=settings.timeout,
         )
-    webhook = (env.get(f"{PREFIX}WEBHOOK_URL") or "").strip() or None
+    webhook = settings.webhook_url
     if webhook and urlsplit(webhook).scheme not in ("http", "https"):
-        raise NotifyConfigError(f"{PREFIX}WEBHOOK_URL must be an http(s) URL")
+        raise NotifyConfigError("CARE_NOTIFY_WEBHOOK_URL must be an http(s) URL")
     return NotifyConfig(
         smtp=smtp,
         webhook_url=webhook,
-        environment=(env.get(f"{PREFIX}ENVIRONMENT") or "").strip() or None,
-        timeout=timeout,
+        environment=settings.environment,
+        timeout=settings.timeout,
     )
+
+
+def _config(settings: NotifySettings | None) -> NotifyConfig:
+    """The notifier built from ``settings``; without them, from the environment, read
+    here so that a misconfiguration is reported by the caller's guard, never raised."""
+    return build_config(NotifySettings.from_env() if settings is None else settings)
 
 
 @dataclass(frozen=True)
@@ -213,7 +201,7 @@ def send_email(cfg: SmtpConfig, message: Message) -> None:
 
 def post_webhook(url: str, message: Message, timeout: float) -> int:
     payload = {"text": f"{message.subject}\n{message.body}", **message.fields}
-    request = urllib.request.Request(  # noqa: S310  (scheme checked in load_config)
+    request = urllib.request.Request(  # noqa: S310  (scheme checked in build_config)
         url,
         data=json.dumps(payload).encode("utf-8"),
         headers={"Content-Type": "application/json", "User-Agent": "shared-care-record"},
@@ -229,14 +217,8 @@ def _where(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}"
 
 
-def notify(message: Message, config: NotifyConfig | None = None) -> dict[str, str]:
+def notify(message: Message, config: NotifyConfig) -> dict[str, str]:
     """Send ``message`` on every configured channel; returns channel -> outcome."""
-    if config is None:
-        try:
-            config = load_config()
-        except (NotifyConfigError, OSError, ValueError) as exc:
-            log.error("notifications misconfigured, nothing sent: %s", exc)
-            return {"config": f"error: {exc}"}
     outcome: dict[str, str] = {}
     if config.smtp is not None:
         try:
@@ -272,15 +254,17 @@ def notify_failure(
     task_id: str | None,
     summary: str | None,
     log_url: str | None = None,
+    settings: NotifySettings | None = None,
 ) -> dict[str, str]:
-    """Tell the on-call people that a task failed. No-op when nothing is configured."""
+    """Tell the on-call people that a task failed. No-op when nothing is configured.
+    ``settings``: :class:`transforms.config.NotifySettings`, default from the environment."""
     try:
-        config = load_config()
+        config = _config(settings)
     except (NotifyConfigError, OSError, ValueError) as exc:
         log.error("notifications misconfigured, nothing sent: %s", exc)
         return {"config": f"error: {exc}"}
     if not config.configured:
-        log.debug("no notifier configured (%sSMTP_HOST / %sWEBHOOK_URL)", PREFIX, PREFIX)
+        log.debug("no notifier configured (CARE_NOTIFY_SMTP_HOST / CARE_NOTIFY_WEBHOOK_URL)")
         return {}
     message = failure_message(dag_id, run_id, task_id, summary, log_url, config.environment)
     try:
@@ -324,13 +308,15 @@ def held_drops_message(
     return Message(subject=subject, body="\n".join(lines), fields=fields)
 
 
-def notify_held_drops(run_id: str | None, rejections: list[dict]) -> dict[str, str]:
+def notify_held_drops(
+    run_id: str | None, rejections: list[dict], settings: NotifySettings | None = None
+) -> dict[str, str]:
     """Tell the on-call people which drops were held. No-op when nothing is configured
-    or nothing was held; never raises."""
+    or nothing was held; never raises. ``settings`` as for :func:`notify_failure`."""
     if not rejections:
         return {}
     try:
-        config = load_config()
+        config = _config(settings)
         if not config.configured:
             return {}
         return notify(held_drops_message(run_id, rejections, config.environment), config)

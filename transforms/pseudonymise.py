@@ -80,8 +80,9 @@ REFERENCE = Path(__file__).parent / "reference"
 TOKEN_HEX = 32  # 128 bits
 SEP = b"\x1f"
 _NOT_AZ = re.compile(r"[^A-Z]")
-#: Large column buffers come from the system allocator: with many live 10-100 MB
-#: buffers, pyarrow's default mimalloc pool slowed ``take`` ~5x here (page-fault churn).
+#: Large column buffers come from the system allocator: with many live large buffers,
+#: pyarrow's default mimalloc pool makes ``take`` several times slower (page-fault
+#: churn; ``bench/README.md``).
 _POOL = pa.system_memory_pool()
 POSTCODE_COLUMNS = ("postcode", "postcode_sector", "postcode_district")
 #: source columns copied as they are (none identifies a person)
@@ -205,7 +206,7 @@ def _take(values, codes: np.ndarray) -> pa.Array:
     None); ``values`` a list or an Arrow string array."""
     if not isinstance(values, pa.Array):
         values = pa.array(values, pa.large_string(), memory_pool=_POOL)
-    table = values.cast(pa.large_string())  # take is ~4x faster on large_string here
+    table = values.cast(pa.large_string())  # Arrow's take is much faster on large_string
     if not len(codes):
         return table[:0]
     return pc.take(table, pa.array(codes, mask=codes < 0), memory_pool=_POOL)

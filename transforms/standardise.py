@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from transforms import vocabulary as V
+from transforms import vocabulary
 from transforms.codes import is_valid_nhs_numbers
 from transforms.contracts import SOURCE_EVENT
 
@@ -239,8 +239,8 @@ def parse_address_line(value: str | None) -> tuple[str | None, str | None]:
     m = _HOUSE.match(text)
     number, street = (m.group(1), m.group(2)) if m else (None, text)
     words = street.split(" ")
-    if len(words) > 1 and words[-1] in V.STREET_TYPES:
-        words[-1] = V.STREET_TYPES[words[-1]]
+    if len(words) > 1 and words[-1] in vocabulary.STREET_TYPES:
+        words[-1] = vocabulary.STREET_TYPES[words[-1]]
     return number, " ".join(words) or None
 
 
@@ -260,8 +260,8 @@ def normalise_address(value: str | None) -> str | None:
 # ------------------------------------------------------------------ communication needs
 @cache
 def _language_lookup() -> dict[str, str]:
-    table = {lang.upper(): lang for lang in V.LANGUAGES}
-    table.update(V.LANGUAGE_ALIASES)
+    table = {lang.upper(): lang for lang in vocabulary.LANGUAGES}
+    table.update(vocabulary.LANGUAGE_ALIASES)
     return table
 
 
@@ -280,15 +280,15 @@ def dcc_communication(text: str | None) -> tuple[str | None, str | None]:
         return None, None
     up = fold(str(text))
     if re.search(r"\bBSL\b|SIGN LANGUAGE", up):
-        return "BSL", V.BSL
+        return "BSL", vocabulary.BSL
     if "INTERPRET" in up:
         before, _, after = up.partition("INTERPRET")
         after = re.sub(r"^\w*", "", after)  # ...ER / ...ERS / ...ING
         words = [w for w in (after, before) if w.strip(" :;,.()-/")]
         langs = [normalise_language(w.strip(" :;,.()-/")) for w in words]
         lang = next((x for x in langs if x not in (None, "Other")), langs[0] if langs else None)
-        if lang == V.BSL:
-            return "BSL", V.BSL
+        if lang == vocabulary.BSL:
+            return "BSL", vocabulary.BSL
         return "Interpreter", lang
     return "Other", None
 
@@ -296,8 +296,8 @@ def dcc_communication(text: str | None) -> tuple[str | None, str | None]:
 def dchs_communication(required: str | None, language: str | None):
     """(communication_need, interpreter_language) from interpreter_required + language."""
     lang = normalise_language(language)
-    if lang == V.BSL and required != "N":
-        return "BSL", V.BSL
+    if lang == vocabulary.BSL and required != "N":
+        return "BSL", vocabulary.BSL
     if required == "Y":
         return "Interpreter", (None if lang in (None, "English") else lang)
     return None, None
@@ -377,7 +377,7 @@ def _finish(out: pd.DataFrame) -> pd.DataFrame:
 
 
 def _sex(series: pd.Series) -> pd.Series:
-    return map_unique(_str(series), lambda v: V.SEX.get(v.upper(), "U")).fillna("U")
+    return map_unique(_str(series), lambda v: vocabulary.SEX.get(v.upper(), "U")).fillna("U")
 
 
 def standardise_dcc_person(df: pd.DataFrame) -> pd.DataFrame:
@@ -391,15 +391,19 @@ def standardise_dcc_person(df: pd.DataFrame) -> pd.DataFrame:
     ]
     out["merged_into_record_id"] = _str(_col(df, "merged_into_id"))
     out["sex"] = _sex(df["gender"])
-    out["ethnicity_group"] = map_unique(_str(df["ethnicity"]), _dcc_ethnicity).fillna(V.NOT_STATED)
+    out["ethnicity_group"] = map_unique(_str(df["ethnicity"]), _dcc_ethnicity).fillna(
+        vocabulary.NOT_STATED
+    )
     comm = map_unique(_str(_col(df, "communication_needs")), dcc_communication)
     comm = [t if t is not None else (None, None) for t in comm]
     out["communication_need"] = [c[0] for c in comm]
     out["interpreter_language"] = [c[1] for c in comm]
-    carer = _apply(_str(_col(df, "has_unpaid_carer")), lambda v: V.UNPAID_CARER.get(v.upper()))
+    carer = _apply(
+        _str(_col(df, "has_unpaid_carer")), lambda v: vocabulary.UNPAID_CARER.get(v.upper())
+    )
     out["unpaid_carer"] = pd.array(carer.tolist(), dtype="boolean")
     out["client_type"] = _apply(
-        _str(_col(df, "client_type")), lambda v: V.CLIENT_TYPE.get(v.upper())
+        _str(_col(df, "client_type")), lambda v: vocabulary.CLIENT_TYPE.get(v.upper())
     )
     log.info("standardised %d DCC person rows", len(out))
     return _finish(out)
@@ -407,10 +411,10 @@ def standardise_dcc_person(df: pd.DataFrame) -> pd.DataFrame:
 
 def _dcc_ethnicity(label: str) -> str:
     up = _SPACES.sub(" ", label.upper()).strip()
-    if up in V.ETHNICITY_NOT_STATED_TEXT:
-        return V.NOT_STATED
+    if up in vocabulary.ETHNICITY_NOT_STATED_TEXT:
+        return vocabulary.NOT_STATED
     prefix = up.split(":", 1)[0].strip()
-    return V.ETHNICITY_PREFIX.get(prefix, V.NOT_STATED)
+    return vocabulary.ETHNICITY_PREFIX.get(prefix, vocabulary.NOT_STATED)
 
 
 def standardise_dchs_patient(df: pd.DataFrame, *, other_postcodes: bool = False) -> pd.DataFrame:
@@ -428,8 +432,9 @@ def standardise_dchs_patient(df: pd.DataFrame, *, other_postcodes: bool = False)
     out["merged_into_record_id"] = None
     out["sex"] = _sex(df["person_stated_gender_code"])
     out["ethnicity_group"] = map_unique(
-        _str(df["ethnic_category"]), lambda v: V.ETHNIC_CATEGORY.get(v.upper(), V.NOT_STATED)
-    ).fillna(V.NOT_STATED)
+        _str(df["ethnic_category"]),
+        lambda v: vocabulary.ETHNIC_CATEGORY.get(v.upper(), vocabulary.NOT_STATED),
+    ).fillna(vocabulary.NOT_STATED)
     required = _apply(_str(_col(df, "interpreter_required")), lambda v: v.upper()[:1])
     comm = [
         dchs_communication(r, lang)
@@ -493,8 +498,8 @@ def _finish_events(out: pd.DataFrame) -> pd.DataFrame:
 def _dcc_service_category(stype: str | None, component: str | None) -> str | None:
     if stype is None:
         return "other"
-    return V.DCC_SERVICE_CATEGORY.get(
-        (stype, component), V.DCC_SERVICE_CATEGORY.get((stype, None), "other")
+    return vocabulary.DCC_SERVICE_CATEGORY.get(
+        (stype, component), vocabulary.DCC_SERVICE_CATEGORY.get((stype, None), "other")
     )
 
 
@@ -507,7 +512,7 @@ def standardise_dcc_events(event_df: pd.DataFrame, std_person_df: pd.DataFrame) 
     out["source_record_id"] = _str(df["la_person_id"]).to_numpy()
     out["organisation"] = "DCC"
     etype = _str(df["event_type"])
-    out["event_type"] = _apply(etype, lambda v: V.EVENT_TYPE.get(v, v.lower()))
+    out["event_type"] = _apply(etype, lambda v: vocabulary.EVENT_TYPE.get(v, v.lower()))
     team = pd.Series([v or "" for v in _objects(_str(_col(df, "team")))], dtype=object)
     stype, comp = _str(_col(df, "service_type")), _str(_col(df, "service_component"))
     is_service = out["event_type"] == "service"
@@ -518,18 +523,18 @@ def standardise_dcc_events(event_df: pd.DataFrame, std_person_df: pd.DataFrame) 
         is_service & team.str.startswith("CSB-") & (category == "other"), "st_max_bed"
     )
     out["service_category"] = category.where(is_service, None)
-    setting = _lookup(category, V.DCC_SERVICE_SETTING, "community")
+    setting = _lookup(category, vocabulary.DCC_SERVICE_SETTING, "community")
     setting = setting.mask(
-        (category == "long_term_community") & comp.isin(V.HOME_COMPONENTS), "home"
+        (category == "long_term_community") & comp.isin(vocabulary.HOME_COMPONENTS), "home"
     )
     non_service = np.where(team == "HOSPITAL-SW", "hospital", "community")
     out["setting"] = np.where(is_service, setting, non_service)
     out["pathway"] = None
     out["start_date"] = parse_dates(df["event_start_date"]).to_numpy()
     out["end_date"] = parse_dates(_col(df, "event_end_date")).to_numpy()
-    out["outcome"] = _lookup(_str(_col(df, "event_outcome")), V.DCC_OUTCOME, "other")
+    out["outcome"] = _lookup(_str(_col(df, "event_outcome")), vocabulary.DCC_OUTCOME, "other")
     out["route_of_access"] = _lookup(
-        _str(_col(df, "request_route_of_access")), V.ROUTE_OF_ACCESS, "other"
+        _str(_col(df, "request_route_of_access")), vocabulary.ROUTE_OF_ACCESS, "other"
     )
     out["discharge_destination_code"] = None
     out["age_at_event"] = _ages("dcc", out["source_record_id"], out["start_date"], std_person_df)
@@ -589,17 +594,17 @@ def _dchs_referrals(df: pd.DataFrame) -> pd.DataFrame:
     out["source_event_id"] = ("ref:" + _str(df["service_request_id"]).astype(str)).to_numpy()
     out["source_record_id"] = _str(df["local_patient_id"]).to_numpy()
     out["event_type"] = "referral"
-    out["setting"] = _lookup(team, V.TEAM_SETTING, "other").fillna("other").to_numpy()
+    out["setting"] = _lookup(team, vocabulary.TEAM_SETTING, "other").fillna("other").to_numpy()
     out["pathway"] = None
     out["service_category"] = (
-        _lookup(team, V.TEAM_SERVICE_CATEGORY, "other").fillna("other").to_numpy()
+        _lookup(team, vocabulary.TEAM_SERVICE_CATEGORY, "other").fillna("other").to_numpy()
     )
     out["start_date"] = parse_dates(df["referral_received_date"]).to_numpy()
     out["end_date"] = parse_dates(_col(df, "service_discharge_date")).to_numpy()
     out["outcome"] = np.where(pd.notna(out["end_date"]), "discharged", None)
     out["route_of_access"] = _apply(
         _str(_col(df, "source_of_referral")),
-        lambda v: V.SOURCE_OF_REFERRAL_ROUTE.get(v.upper(), "other"),
+        lambda v: vocabulary.SOURCE_OF_REFERRAL_ROUTE.get(v.upper(), "other"),
     ).to_numpy()
     out["discharge_destination_code"] = None
     return out
@@ -628,10 +633,10 @@ def dchs_referral_table(referral_df: pd.DataFrame, previous_events: pd.DataFrame
         pd.DataFrame(
             {
                 "sid": _objects(_str(referral_df["service_request_id"])),
-                "service_category": _lookup(team, V.TEAM_SERVICE_CATEGORY, "other")
+                "service_category": _lookup(team, vocabulary.TEAM_SERVICE_CATEGORY, "other")
                 .fillna("other")
                 .to_numpy(dtype=object),
-                "setting": _lookup(team, V.TEAM_SETTING, "other")
+                "setting": _lookup(team, vocabulary.TEAM_SETTING, "other")
                 .fillna("other")
                 .to_numpy(dtype=object),
             }
@@ -657,7 +662,7 @@ def _dchs_contacts(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
 
     location = _apply(
         _str(_col(df, "activity_location_type_code")),
-        lambda v: V.ACTIVITY_LOCATION_SETTING.get(v.upper(), "other"),
+        lambda v: vocabulary.ACTIVITY_LOCATION_SETTING.get(v.upper(), "other"),
     ).to_numpy(dtype=object)
     out["setting"] = np.where(pd.notna(location), location, from_referral("setting"))
     out["pathway"] = None
@@ -666,7 +671,7 @@ def _dchs_contacts(df: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     out["start_date"] = date
     out["end_date"] = date
     out["outcome"] = _lookup(
-        _str(_col(df, "attended_or_did_not_attend")), V.ATTENDANCE_OUTCOME, "other"
+        _str(_col(df, "attended_or_did_not_attend")), vocabulary.ATTENDANCE_OUTCOME, "other"
     ).to_numpy()
     out["route_of_access"] = None
     out["discharge_destination_code"] = None
@@ -690,11 +695,11 @@ def _dchs_spells(df: pd.DataFrame) -> pd.DataFrame:
     out["end_date"] = parse_dates(_col(df, "discharge_date")).to_numpy()
     dest = _str(_col(df, "discharge_destination_code"))
     method = _str(_col(df, "discharge_method_code"))
-    outcome = _lookup(dest, V.DISCHARGE_DESTINATION_OUTCOME, "other")
+    outcome = _lookup(dest, vocabulary.DISCHARGE_DESTINATION_OUTCOME, "other")
     outcome = outcome.mask((method == "4").to_numpy(), "died")
     out["outcome"] = outcome.to_numpy()
     out["route_of_access"] = _lookup(
-        _str(_col(df, "admission_source_code")), V.ADMISSION_SOURCE_ROUTE, "other"
+        _str(_col(df, "admission_source_code")), vocabulary.ADMISSION_SOURCE_ROUTE, "other"
     ).to_numpy()
     out["discharge_destination_code"] = dest.to_numpy()
     return out

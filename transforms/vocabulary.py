@@ -6,7 +6,7 @@ Used by :mod:`transforms.standardise`. The common values are the ones listed in
 
 from __future__ import annotations
 
-from transforms import codes as C
+from transforms import codes
 
 # ------------------------------------------------------------------------ person fields
 #: CLD Gender text and CSDS person stated gender code -> M / F / X / U.
@@ -107,7 +107,7 @@ LANGUAGE_ALIASES = {
 BSL = "British Sign Language"
 
 # ------------------------------------------------------------------------ DCC events
-EVENT_TYPE = {t: t.lower() for t in C.CLD_EVENT_TYPE}
+EVENT_TYPE = {t: t.lower() for t in codes.CLD_EVENT_TYPE}
 
 ROUTE_OF_ACCESS = {
     "Planned Entry (Transition)": "planned_entry_transition",
@@ -138,12 +138,12 @@ DCC_OUTCOME = {
 
 #: (service_type, service_component) -> service_category; component None = any.
 DCC_SERVICE_CATEGORY = {
-    (C.ST_MAX, C.COMPONENT_REABLEMENT): "reablement",
-    (C.ST_MAX, C.COMPONENT_ST_RESIDENTIAL): "st_max_bed",
-    (C.ST_MAX, "Short term nursing care"): "st_max_bed",
-    (C.LTS_RESIDENTIAL, None): "long_term_residential",
-    (C.LTS_NURSING, None): "long_term_nursing",
-    (C.LTS_COMMUNITY, None): "long_term_community",
+    (codes.ST_MAX, codes.COMPONENT_REABLEMENT): "reablement",
+    (codes.ST_MAX, codes.COMPONENT_ST_RESIDENTIAL): "st_max_bed",
+    (codes.ST_MAX, "Short term nursing care"): "st_max_bed",
+    (codes.LTS_RESIDENTIAL, None): "long_term_residential",
+    (codes.LTS_NURSING, None): "long_term_nursing",
+    (codes.LTS_COMMUNITY, None): "long_term_community",
 }
 #: service_category -> setting (DCC services).
 DCC_SERVICE_SETTING = {

@@ -119,16 +119,15 @@ def test_a_missing_or_empty_file(tmp_path):
     assert "no rows" in _error(tmp_path, [HEADER])
 
 
-def test_settings_look_for_the_file_beside_the_sources(tmp_path, monkeypatch, good):
-    monkeypatch.delenv("CARE_POPULATION_FILE", raising=False)
+def test_settings_look_for_the_file_beside_the_sources(tmp_path, good):
     sources = tmp_path / "sources"
     (sources / "dchs").mkdir(parents=True)
-    settings = Settings.from_env({"CARE_DATA_DIR": str(tmp_path)})
+    env = {"CARE_DATA_DIR": str(tmp_path)}
+    settings = Settings.from_env(env)
     assert settings.population_file is None
     write(sources / "population.csv", good)
     assert settings.population_file == sources / "population.csv"
     named = write(tmp_path / "ons.csv", good)
-    monkeypatch.setenv("CARE_POPULATION_FILE", str(named))
-    assert settings.population_file == named
-    monkeypatch.setenv("CARE_POPULATION_FILE", str(tmp_path / "missing.csv"))
-    assert settings.population_file is None
+    assert Settings.from_env({**env, "CARE_POPULATION_FILE": str(named)}).population_file == named
+    missing = {**env, "CARE_POPULATION_FILE": str(tmp_path / "missing.csv")}
+    assert Settings.from_env(missing).population_file is None

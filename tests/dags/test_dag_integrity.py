@@ -111,7 +111,12 @@ print(json.dumps({{"elapsed": elapsed, "new": new}}))
     result = json.loads(out.stdout.strip().splitlines()[-1])
     heavy = [m for m in result["new"] if m.split(".")[0] in HEAVY]
     assert heavy == [], f"DAG file imports heavy modules at parse time: {heavy[:10]}"
-    assert not any(m.startswith("transforms") for m in result["new"])
+    # the schedule settings (retries, deadline) are read at parse time from the light
+    # transforms.config; the pipeline's logic is imported inside the tasks only
+    assert {m for m in result["new"] if m.startswith("transforms")} <= {
+        "transforms",
+        "transforms.config",
+    }
     assert result["elapsed"] < 2.0, f"DAG file took {result['elapsed']:.2f}s to import"
 
 

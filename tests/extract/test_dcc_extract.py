@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine
 
-from tests.validation import factory as F
+from tests.validation import factory
 from transforms.contracts import DCC_EVENT, DCC_PERSON
 from transforms.extract.dcc import SourceUnavailableError, extract_dcc
 
@@ -145,7 +145,7 @@ def test_an_impossible_date_lands_as_text_and_is_quarantined_naming_record_and_c
     quarantine just that row, naming the table, the record, the column and the rule."""
     from transforms.validation import validate_source_table
 
-    url = production_db(tmp_path, F.dcc_person(3), F.dcc_event(2, persons=3))
+    url = production_db(tmp_path, factory.dcc_person(3), factory.dcc_event(2, persons=3))
     source_sql(
         url, "update person set date_of_birth = '1950-02-31' where la_person_id = 'MOS0000001'"
     )
@@ -167,7 +167,7 @@ def test_an_impossible_date_lands_as_text_and_is_quarantined_naming_record_and_c
     person_q = validate_source_table("dcc_person", people, run_id="r", docs_dir=docs).quarantine
     event_q = validate_source_table(
         "dcc_event", events, run_id="r", docs_dir=docs,
-        context={"person_ids": pd.Index(people.la_person_id), "death_dates": F.no_deaths()},
+        context={"person_ids": pd.Index(people.la_person_id), "death_dates": factory.no_deaths()},
     ).quarantine  # fmt: skip
     got = [
         (q.table_name, q.source_record_id, q.rule, q.severity)
@@ -193,10 +193,10 @@ def test_valid_values_land_byte_identical_to_the_typed_read(tmp_path):
 
     from transforms.extract.dcc import _text
 
-    people = F.dcc_person(3)
+    people = factory.dcc_person(3)
     people.loc[2, "date_of_death"] = "2025-12-31"
     people.loc[2, "last_updated"] = "2026-10-01 10:00:00.123456"
-    url = production_db(tmp_path, people, F.dcc_event(2, persons=3))
+    url = production_db(tmp_path, people, factory.dcc_event(2, persons=3))
     source_sql(
         url, "update person set date_of_death = '2023-02-29' where la_person_id = 'MOS0000000'"
     )
@@ -226,9 +226,9 @@ def test_valid_values_land_byte_identical_to_the_typed_read(tmp_path):
 
 
 def test_an_impossible_last_updated_lands_as_text_and_leaves_the_watermark(tmp_path):
-    people = F.dcc_person(2)
+    people = factory.dcc_person(2)
     people.loc[0, "last_updated"] = "2026-10-02 08:00:00"
-    url = production_db(tmp_path, people, F.dcc_event(0, persons=2))
+    url = production_db(tmp_path, people, factory.dcc_event(0, persons=2))
     source_sql(
         url,
         "update person set last_updated = '2026-10-02 25:00:00' where la_person_id = 'MOS0000001'",
@@ -242,14 +242,14 @@ def test_an_impossible_last_updated_lands_as_text_and_leaves_the_watermark(tmp_p
 def _null_and_future_db(tmp_path, url=None) -> str:
     """Four people: MOS0 and MOS1 inside the window, MOS2 without a last_updated, MOS3
     stamped after the cut-off; one event without a last_updated."""
-    people = F.dcc_person(4)
+    people = factory.dcc_person(4)
     people["last_updated"] = [
         "2026-10-02 09:00:00",
         "2026-10-02 10:00:00",
         None,
         "2026-11-05 08:00:00",
     ]
-    events = F.dcc_event(2, persons=2)
+    events = factory.dcc_event(2, persons=2)
     events.loc[1, "last_updated"] = None
     return production_db(tmp_path, people, events, url)
 

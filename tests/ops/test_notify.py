@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 
 import pytest
 
 from tests.ops.helpers import SmtpSink, WebhookSink
-from transforms import notify
+from transforms.config import NotifySettings
 from transforms.notify import failure_message, notify_failure, redact
 
 RUN_ID = "scheduled__2026-11-02T02:00:00+00:00"
@@ -23,8 +24,8 @@ SECRETS = ["Smith", "9434765919", "1948-03-02", "DE22 3NE", "jo.smith@example.or
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in list(notify.os.environ):
-        if name.startswith(notify.PREFIX):
+    for name in list(os.environ):
+        if name.startswith("CARE_NOTIFY_"):
             monkeypatch.delenv(name)
 
 
@@ -85,6 +86,34 @@ def test_smtp_login_when_configured(monkeypatch, caplog):
         envelope = sink.wait()
     assert envelope.auth == ("airflow", "pa55-word")
     assert "pa55-word" not in caplog.text
+
+
+def test_smtp_password_from_a_file(monkeypatch, caplog, tmp_path):
+    caplog.set_level(logging.DEBUG)
+    secret = tmp_path / "smtp_password"
+    secret.write_text("fi1e-pa55\n")
+    with SmtpSink() as sink:
+        smtp_env(monkeypatch, sink.port, SMTP_USER="airflow", SMTP_PASSWORD_FILE=str(secret))
+        assert notify_failure("d", "r", "t", "e") == {"smtp": "sent"}
+        envelope = sink.wait()
+    assert envelope.auth == ("airflow", "fi1e-pa55")
+    assert "fi1e-pa55" not in caplog.text
+
+
+def test_settings_given_by_the_caller_are_used_as_they_are(monkeypatch):
+    monkeypatch.setenv("CARE_NOTIFY_SMTP_HOST", "mail.invalid")  # not read: settings given
+    with SmtpSink() as sink:
+        settings = NotifySettings(
+            smtp_host="127.0.0.1",
+            smtp_port=sink.port,
+            smtp_from="airflow@care.example",
+            smtp_to=("oncall@care.example",),
+            environment="staging",
+        )
+        assert notify_failure("d", "r", "t", "e", settings=settings) == {"smtp": "sent"}
+        envelope = sink.wait()
+    assert envelope.rcpt_to == ["oncall@care.example"]
+    assert "[staging]" in envelope.message["Subject"]
 
 
 def test_webhook_gets_json_without_data(monkeypatch, caplog):

@@ -52,7 +52,9 @@ def _require_browser() -> None:
 def topology(tmp_path_factory):
     _require_browser()
     require_postgres_and_redis()
-    config = TopologyConfig(people=1000, nights=1, work_dir=tmp_path_factory.mktemp("ui") / "work")
+    config = TopologyConfig.from_env(
+        people=1000, nights=1, work_dir=tmp_path_factory.mktemp("ui") / "work"
+    )
     topo = Topology(config)
     try:
         with topo:

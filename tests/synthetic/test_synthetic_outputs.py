@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy import Date, DateTime, create_engine, inspect
 
 from tests.synthetic.synth_helpers import SMALL, latest, read_dcc, read_drops
-from transforms import codes as C
+from transforms import codes
 from transforms.contracts import DCC_TABLES, DCHS_FILES, TRUTH
 from transforms.extract.dchs import verify_drop
 
@@ -82,25 +82,25 @@ def _in(series: pd.Series, allowed, *, nullable: bool = True) -> None:
 
 def test_dcc_coded_values_in_their_lists(small):
     p = read_dcc(small, "person")
-    _in(p.gender, C.CLD_GENDER, nullable=False)
-    _in(p.ethnicity, C.CLD_ETHNICITY, nullable=False)
-    _in(p.primary_support_reason, C.CLD_PRIMARY_SUPPORT_REASON)
-    _in(p.accommodation_status, C.CLD_ACCOMMODATION_STATUS)
-    _in(p.has_unpaid_carer, C.HAS_UNPAID_CARER, nullable=False)
-    _in(p.client_type, C.CLD_CLIENT_TYPE, nullable=False)
-    _in(p.client_funding_status, C.CLD_CLIENT_FUNDING_STATUS)
-    _in(p.record_status, C.RECORD_STATUS, nullable=False)
+    _in(p.gender, codes.CLD_GENDER, nullable=False)
+    _in(p.ethnicity, codes.CLD_ETHNICITY, nullable=False)
+    _in(p.primary_support_reason, codes.CLD_PRIMARY_SUPPORT_REASON)
+    _in(p.accommodation_status, codes.CLD_ACCOMMODATION_STATUS)
+    _in(p.has_unpaid_carer, codes.HAS_UNPAID_CARER, nullable=False)
+    _in(p.client_type, codes.CLD_CLIENT_TYPE, nullable=False)
+    _in(p.client_funding_status, codes.CLD_CLIENT_FUNDING_STATUS)
+    _in(p.record_status, codes.RECORD_STATUS, nullable=False)
     assert p.la_person_id.str.fullmatch(r"MOS\d{7}").all()
     assert (p.merged_into_id.notna() == (p.record_status == "Merged")).all()
     e = read_dcc(small, "event")
-    _in(e.event_type, C.CLD_EVENT_TYPE, nullable=False)
-    _in(e.event_outcome, C.CLD_EVENT_OUTCOME)
-    _in(e.request_route_of_access, C.CLD_REQUEST_ROUTE_OF_ACCESS)
-    _in(e.assessment_type, C.CLD_ASSESSMENT_TYPE)
-    _in(e.service_type, C.CLD_SERVICE_TYPE)
-    _in(e.service_component, C.CLD_SERVICE_COMPONENT)
-    _in(e.delivery_mechanism, C.CLD_DELIVERY_MECHANISM)
-    _in(e.review_reason, C.CLD_REVIEW_REASON)
+    _in(e.event_type, codes.CLD_EVENT_TYPE, nullable=False)
+    _in(e.event_outcome, codes.CLD_EVENT_OUTCOME)
+    _in(e.request_route_of_access, codes.CLD_REQUEST_ROUTE_OF_ACCESS)
+    _in(e.assessment_type, codes.CLD_ASSESSMENT_TYPE)
+    _in(e.service_type, codes.CLD_SERVICE_TYPE)
+    _in(e.service_component, codes.CLD_SERVICE_COMPONENT)
+    _in(e.delivery_mechanism, codes.CLD_DELIVERY_MECHANISM)
+    _in(e.review_reason, codes.CLD_REVIEW_REASON)
     assert e.team.str.fullmatch(r"START|HOSPITAL-SW|CSB-[A-Z-]+|ASC-[A-Z-]+").all()
     assert e.event_reference.str.fullmatch(r"EV\d{10}").all()
     # fields belong to their event type
@@ -108,36 +108,36 @@ def test_dcc_coded_values_in_their_lists(small):
     assert e.loc[e.event_type != "Service", "service_type"].isna().all()
     assert e.loc[e.event_type == "Request", "request_route_of_access"].notna().all()
     csb = e[e.team.str.startswith("CSB-")]
-    assert len(csb) and (csb.service_type == C.ST_MAX).all()
-    assert (csb.service_component == C.COMPONENT_ST_RESIDENTIAL).all()
+    assert len(csb) and (csb.service_type == codes.ST_MAX).all()
+    assert (csb.service_component == codes.COMPONENT_ST_RESIDENTIAL).all()
     start = e[e.team == "START"]
-    assert len(start) and (start.service_component == C.COMPONENT_REABLEMENT).all()
+    assert len(start) and (start.service_component == codes.COMPONENT_REABLEMENT).all()
 
 
 def test_dchs_coded_values_in_their_lists(small):
     pt = read_drops(small, "patient.csv")
-    _in(pt.nhs_number_status, C.NHS_NUMBER_STATUS, nullable=False)
-    _in(pt.person_stated_gender_code, C.PERSON_STATED_GENDER, nullable=False)
-    _in(pt.ethnic_category, C.CSDS_ETHNIC_CATEGORY, nullable=False)
+    _in(pt.nhs_number_status, codes.NHS_NUMBER_STATUS, nullable=False)
+    _in(pt.person_stated_gender_code, codes.PERSON_STATED_GENDER, nullable=False)
+    _in(pt.ethnic_category, codes.CSDS_ETHNIC_CATEGORY, nullable=False)
     _in(pt.interpreter_required, ["Y", "N"], nullable=False)
     assert pt.local_patient_id.str.fullmatch(r"S1\d{8}").all()
     rf = read_drops(small, "referral.csv")
-    _in(rf.source_of_referral, C.SOURCE_OF_REFERRAL, nullable=False)
-    _in(rf.priority_type_code, C.PRIORITY_TYPE, nullable=False)
-    _in(rf.team_type_code, C.TEAM_TYPE, nullable=False)
+    _in(rf.source_of_referral, codes.SOURCE_OF_REFERRAL, nullable=False)
+    _in(rf.priority_type_code, codes.PRIORITY_TYPE, nullable=False)
+    _in(rf.team_type_code, codes.TEAM_TYPE, nullable=False)
     cc = read_drops(small, "care_contact.csv")
-    _in(cc.consultation_mechanism, C.CONSULTATION_MECHANISM, nullable=False)
-    _in(cc.activity_location_type_code, C.ACTIVITY_LOCATION_TYPE, nullable=False)
-    _in(cc.attended_or_did_not_attend, C.ATTENDED_OR_DNA, nullable=False)
+    _in(cc.consultation_mechanism, codes.CONSULTATION_MECHANISM, nullable=False)
+    _in(cc.activity_location_type_code, codes.ACTIVITY_LOCATION_TYPE, nullable=False)
+    _in(cc.attended_or_did_not_attend, codes.ATTENDED_OR_DNA, nullable=False)
     seen = cc.attended_or_did_not_attend.isin(["5", "6"])
     assert (cc.loc[seen, "clinical_contact_duration_minutes"] != "").all()
     assert (cc.loc[~seen, "clinical_contact_duration_minutes"] == "").all()
     sp = read_drops(small, "inpatient_spell.csv")
-    _in(sp.admission_method_code, C.ADMISSION_METHOD, nullable=False)
-    _in(sp.admission_source_code, C.ADMISSION_SOURCE, nullable=False)
-    _in(sp.discharge_method_code, C.DISCHARGE_METHOD)
-    _in(sp.discharge_destination_code, C.DISCHARGE_DESTINATION, nullable=False)
-    _in(sp.discharge_pathway, C.DISCHARGE_PATHWAY)
+    _in(sp.admission_method_code, codes.ADMISSION_METHOD, nullable=False)
+    _in(sp.admission_source_code, codes.ADMISSION_SOURCE, nullable=False)
+    _in(sp.discharge_method_code, codes.DISCHARGE_METHOD)
+    _in(sp.discharge_destination_code, codes.DISCHARGE_DESTINATION, nullable=False)
+    _in(sp.discharge_pathway, codes.DISCHARGE_PATHWAY)
     for frame, cols in ((pt, ["person_birth_date", "person_death_date"]), (cc, ["care_contact_date"]),
                         (sp, ["admission_date", "discharge_date"]), (rf, ["referral_received_date", "service_discharge_date"])):  # fmt: skip
         for col in cols:
@@ -158,12 +158,12 @@ def test_identifiers_valid_unless_deliberately_corrupted(small, errors):
             if "nhs_missing" in e:
                 assert pd.isna(value), rid
             elif e & {"nhs_mistyped", "nhs_dummy"}:
-                assert not C.is_valid_nhs_number(value), (rid, value)
+                assert not codes.is_valid_nhs_number(value), (rid, value)
             elif "nhs_formatted" in e:
-                assert C.is_valid_nhs_number(value) and re.search(r"[ -]", value), (rid, value)
+                assert codes.is_valid_nhs_number(value) and re.search(r"[ -]", value), (rid, value)
             else:
                 assert isinstance(value, str) and re.fullmatch(r"\d{10}", value), (rid, value)
-                assert C.is_valid_nhs_number(value), (rid, value)
+                assert codes.is_valid_nhs_number(value), (rid, value)
         pc_bad = set(
             errs.loc[
                 errs.error_type.isin(["postcode_partial", "postcode_missing"]), "source_record_id"

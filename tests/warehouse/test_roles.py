@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import PublishPlan, publish, read_frame
-from transforms.warehouse.roles import GROUP_ROLES, apply_roles, ensure_login, split_sql
+from transforms.warehouse.roles import GROUP_ROLES, apply_roles, ensure_login, main, split_sql
 
 pytestmark = pytest.mark.postgres
 
@@ -461,3 +461,15 @@ def test_grants_are_not_applied_on_duckdb(duckdb_url):
         assert apply_grants(engine) is None
     finally:
         engine.dispose()
+
+
+def test_the_command_line_reads_its_url_and_passwords_from_the_environment_it_is_given(capsys):
+    with pytest.raises(SystemExit):
+        main([], env={})
+    assert "give --url or set CARE_WAREHOUSE_ADMIN_URL" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(
+            ["--login", "someone:dashboard_reader:SOME_PASSWORD"],
+            env={"CARE_WAREHOUSE_ADMIN_URL": "x"},
+        )
+    assert "environment variable SOME_PASSWORD is empty" in capsys.readouterr().err

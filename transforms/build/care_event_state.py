@@ -2,7 +2,8 @@
 
 ``shared_care.care_event`` has about ten million rows at 800,000 people, and an
 incremental night rebuilds about 1% of them. Rewriting the whole table into every
-night's tokens folder was ~4 s of the build. So the state is three files:
+night's tokens folder would cost every night the price of all of it, so the state is
+three files:
 
 * ``care_event.parquet``, the **base**: every row, as of the last full night or the
   last compaction. Nights after it hard-link the same file into their own folder (no
@@ -16,8 +17,8 @@ replaced ids and swaps its rebuilt rows into the delta. When the delta holds mor
 :data:`COMPACT_FRACTION` of the base's rows, the night compacts: it writes the whole
 table as a new base and starts an empty delta. A full night writes a new base.
 
-A folder with only ``care_event.parquet`` (the layout before this module) is a base
-with nothing replaced. ``tests/build/test_care_event_state.py`` checks that every night
+A folder with only ``care_event.parquet`` (such as one written by an earlier release)
+is a base with nothing replaced. ``tests/build/test_care_event_state.py`` checks that every night
 of a chain reads as the whole table a full rewrite gives.
 """
 

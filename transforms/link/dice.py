@@ -14,11 +14,11 @@ Per pair the Dice coefficient is then plain integer SQL::
 
     2 * (bit_count(w00_l & w00_r) + … + bit_count(w15_l & w15_r)) / (pc_l + pc_r)
 
-Measured on 2.0 M candidate pairs (DuckDB 1.x, 2 cores): 16 ``BIGINT`` words ~0.08 s
-per evaluation, a ``BIT`` column made once per record ~0.30 s, Jaro-Winkler on a
-32-character token ~0.16 s, token equality ~0.03 s. Words win, so words it is. A
-Splink comparison re-evaluates the expression for each band of its ``CASE``; with two
-or three bands per CLK that is still cheaper than one string-similarity call.
+Integer words are the cheapest encoding to compare in the engine: a ``BIT`` column made
+once per record, or a string similarity on a token, costs several times more per pair
+(``bench/README.md``). A Splink comparison re-evaluates the expression for each band
+of its ``CASE``; with two or three bands per CLK that is still cheaper than one
+string-similarity call.
 """
 
 from __future__ import annotations

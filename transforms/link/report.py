@@ -98,7 +98,7 @@ def _pairs_in_groups(frame: pd.DataFrame, keys: list[str]) -> tuple[int, int]:
 
 
 def _coded(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``columns`` as integer codes: grouping 750,000 string keys took ~1 s a time."""
+    """``columns`` as integer codes, so each grouping runs on integers, not strings."""
 
     def codes(values: pd.Series) -> pd.Series:
         found = pd.factorize(values)[0]  # missing: -1, kept missing so groupby drops it

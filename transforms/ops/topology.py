@@ -137,12 +137,8 @@ class TopologyConfig:
     people: int = 1000
     nights: int = 1
     seed: int = 11
-    pg_admin_url: str = field(
-        default_factory=lambda: os.environ.get("CARE_TEST_PG_URL", DEFAULT_PG_ADMIN_URL)
-    )
-    redis_url: str = field(
-        default_factory=lambda: os.environ.get("CARE_REDIS_URL", DEFAULT_REDIS_URL)
-    )
+    pg_admin_url: str = DEFAULT_PG_ADMIN_URL
+    redis_url: str = DEFAULT_REDIS_URL
     work_dir: Path | None = None
     dags_folder: Path = ROOT / "dags"
     dag_id: str = DAG_ID  # the DAG to wait for at start
@@ -151,6 +147,17 @@ class TopologyConfig:
     keep: bool = False  # keep databases and the work folder afterwards
     extra_env: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_env(cls, env: dict | None = None, **values) -> TopologyConfig:
+        """The configuration with the PostgreSQL admin URL (``CARE_TEST_PG_URL``) and the
+        Redis URL (``CARE_REDIS_URL``) from the environment; ``values`` set the rest."""
+        env = os.environ if env is None else env
+        return cls(
+            pg_admin_url=env.get("CARE_TEST_PG_URL", DEFAULT_PG_ADMIN_URL),
+            redis_url=env.get("CARE_REDIS_URL", DEFAULT_REDIS_URL),
+            **values,
+        )
+
 
 class Topology:
     """Start, drive and stop the distributed topology. Use as a context manager."""
@@ -158,7 +165,7 @@ class Topology:
     COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer", "celery-worker")
 
     def __init__(self, config: TopologyConfig | None = None) -> None:
-        self.config = config or TopologyConfig()
+        self.config = config or TopologyConfig.from_env()
         self.id = secrets.token_hex(4)
         self.meta_db = f"care_dist_meta_{self.id}"
         self.warehouse_db = f"care_dist_wh_{self.id}"

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import codes as C
+from transforms import codes
 from transforms.contracts import (
     DCC_EVENT,
     DCC_PERSON,
@@ -23,7 +23,7 @@ from transforms.contracts import (
     DCHS_REFERRAL,
     TRUTH,
 )
-from transforms.synthetic import errors as E
+from transforms.synthetic import errors
 from transforms.synthetic.config import GenConfig
 from transforms.synthetic.journeys import Journeys, contacts
 from transforms.synthetic.population import (
@@ -99,10 +99,10 @@ def build_records(
         return rates.for_source(name, source)
 
     errs: list[tuple[np.ndarray, str]] = [(np.arange(base.size, person.size), "duplicate")]
-    errs += E.names(rng, f, rate_of)
-    errs += E.dates_of_birth(rng, f, rate_of)
-    errs += E.nhs_numbers(rng, f, rate_of)
-    errs += E.addresses(rng, f, rate_of)
+    errs += errors.names(rng, f, rate_of)
+    errs += errors.dates_of_birth(rng, f, rate_of)
+    errs += errors.nhs_numbers(rng, f, rate_of)
+    errs += errors.addresses(rng, f, rate_of)
     la = p.lookalike[person]
     for code, name in (
         (LOOKALIKE_TWIN, "lookalike_twin"),
@@ -184,14 +184,14 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
     sp_person = dchs.person[sp["rec"]]
     forced_dchs = np.zeros(n, bool)
     covers = (sp["adm"] <= death[sp_person]) & (death[sp_person] <= sp["dis"])
-    forced_dchs[sp_person[covers | (sp["dest"] == C.DISCHARGE_DESTINATION_DIED)]] = True
+    forced_dchs[sp_person[covers | (sp["dest"] == codes.DISCHARGE_DESTINATION_DIED)]] = True
     forced_dcc = np.zeros(n, bool)
     bed = (
-        (ev["comp"] == C.COMPONENT_ST_RESIDENTIAL)
+        (ev["comp"] == codes.COMPONENT_ST_RESIDENTIAL)
         & (ev["start"] <= death[ev_person])
         & (death[ev_person] <= ev["end"])
     )
-    forced_dcc[ev_person[bed | (ev["outcome"] == C.OUTCOME_DECEASED)]] = True
+    forced_dcc[ev_person[bed | (ev["outcome"] == codes.OUTCOME_DECEASED)]] = True
     both = p.in_dcc & p.in_dchs & died
     one = both & (rng.random(n) < rates.death_one_system)
     missing_dcc = one & (rng.random(n) < 0.5)
@@ -212,7 +212,7 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
     ev["end"] = np.where(cut, d_p, ev["end"])
     ev["outcome"] = np.where(
         cut,
-        np.where(dcc_knows[ev_person], C.OUTCOME_DECEASED, C.OUTCOME_ENDED_OTHER),
+        np.where(dcc_knows[ev_person], codes.OUTCOME_DECEASED, codes.OUTCOME_ENDED_OTHER),
         ev["outcome"],
     ).astype(object)
     ne = ev["start"].shape[0]
@@ -274,26 +274,26 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
     gender[rng.random(nd) < 0.005] = "Unknown"
     eth = np.array(ETHNICITY_LABELS, dtype=object)[p.eth[pr]]
     u = rng.random(nd)
-    eth[u < 0.04] = C.ETHNICITY_NOT_KNOWN
-    eth[(u >= 0.04) & (u < 0.05)] = C.ETHNICITY_REFUSED
+    eth[u < 0.04] = codes.ETHNICITY_NOT_KNOWN
+    eth[(u >= 0.04) & (u < 0.05)] = codes.ETHNICITY_REFUSED
     old = band >= 3
     psr = np.where(
         old,
-        pick(rng, C.CLD_PRIMARY_SUPPORT_REASON, [55, 12, 1, 5, 2, 3, 1, 1, 0.1, 3, 17], nd),
-        pick(rng, C.CLD_PRIMARY_SUPPORT_REASON, [25, 10, 22, 25, 2, 2, 1, 6, 1, 4, 2], nd),
+        pick(rng, codes.CLD_PRIMARY_SUPPORT_REASON, [55, 12, 1, 5, 2, 3, 1, 1, 0.1, 3, 17], nd),
+        pick(rng, codes.CLD_PRIMARY_SUPPORT_REASON, [25, 10, 22, 25, 2, 2, 1, 6, 1, 4, 2], nd),
     ).astype(object)
     psr[rng.random(nd) < 0.08] = None
     accom = np.where(
         old,
         pick(
             rng,
-            C.CLD_ACCOMMODATION_STATUS,
+            codes.CLD_ACCOMMODATION_STATUS,
             [45, 18, 6, 6, 1, 0.2, 9, 0.1, 0.1, 0.1, 0.1, 0.2, 0.5, 0.5, 6, 3, 0.01, 0.5, 3],
             nd,
         ),
         pick(
             rng,
-            C.CLD_ACCOMMODATION_STATUS,
+            codes.CLD_ACCOMMODATION_STATUS,
             [15, 22, 12, 25, 12, 2, 2, 0.5, 1, 1, 0.5, 1, 1, 0.5, 1, 0.5, 0.5, 1, 2],
             nd,
         ),
@@ -323,9 +323,9 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
             "primary_support_reason": _str(psr),
             "accommodation_status": _str(accom),
             "has_unpaid_carer": _str(pick(rng, ["Y", "N", "U"], [0.35, 0.5, 0.15], nd)),
-            "client_type": _str(pick(rng, C.CLD_CLIENT_TYPE, [0.92, 0.06, 0.02], nd)),
+            "client_type": _str(pick(rng, codes.CLD_CLIENT_TYPE, [0.92, 0.06, 0.02], nd)),
             "client_funding_status": _str(
-                pick(rng, [*C.CLD_CLIENT_FUNDING_STATUS, None], [0.55, 0.3, 0.1, 0.05], nd)
+                pick(rng, [*codes.CLD_CLIENT_FUNDING_STATUS, None], [0.55, 0.3, 0.1, 0.05], nd)
             ),
             "communication_needs": _str(comm_text),
             "record_status": _str(status),
@@ -436,8 +436,10 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
     s_person = s_person[keep]
     dies_in = death[s_person] <= sp["dis"]
     sp["dis"] = np.where(dies_in, death[s_person], sp["dis"])
-    sp["dis_method"] = np.where(dies_in, C.DISCHARGE_METHOD_DIED, sp["dis_method"]).astype(object)
-    sp["dest"] = np.where(dies_in, C.DISCHARGE_DESTINATION_DIED, sp["dest"]).astype(object)
+    sp["dis_method"] = np.where(dies_in, codes.DISCHARGE_METHOD_DIED, sp["dis_method"]).astype(
+        object
+    )
+    sp["dest"] = np.where(dies_in, codes.DISCHARGE_DESTINATION_DIED, sp["dest"]).astype(object)
     sp["pathway"] = np.where(dies_in, None, sp["pathway"]).astype(object)
     ns = s_person.shape[0]
     s_open_day = sp["adm"] + (rng.random(ns) < 0.2)
@@ -470,7 +472,7 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
             "discharge_date": _date_array(np.where(is_closed, sp["dis"][si], NEVER)),
             "discharge_method_code": _str(np.where(is_closed, sp["dis_method"][si], None)),
             "discharge_destination_code": _str(
-                np.where(is_closed, sp["dest"][si], C.DISCHARGE_DESTINATION_NOT_FINISHED)
+                np.where(is_closed, sp["dest"][si], codes.DISCHARGE_DESTINATION_NOT_FINISHED)
             ),
             "discharge_pathway": _str(np.where(is_closed, sp["pathway"][si], None)),
             "_night": pa.array(s_night, pa.int32()),
@@ -499,9 +501,9 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
     by_dob = rng.random(fixed.size) < 0.5
     for j, d in zip(fixed.tolist(), by_dob.tolist(), strict=True):
         if d:
-            wrong_dob[j] = E.dob_typo_one(rng, int(wrong_dob[j]))
+            wrong_dob[j] = errors.dob_typo_one(rng, int(wrong_dob[j]))
         else:
-            wrong_family[j] = E.typo(rng, wrong_family[j])
+            wrong_family[j] = errors.typo(rng, wrong_family[j])
     err_rows.append(("dchs", dchs.ids[fixed], "corrected"))
     n_reg = tl.night(reg)
     n_death = np.where(death_rec < tl.end, tl.night(death_rec), -1)
@@ -516,7 +518,7 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
     )
     gender_code = np.array(["1", "2", "9"], dtype=object)[p.sex[hp]]
     gender_code[rng.random(nh) < 0.005] = "X"
-    letter = np.array([C.CENSUS_2021_ETHNICITY[e] for e in ETHNICITY_LABELS], dtype=object)[
+    letter = np.array([codes.CENSUS_2021_ETHNICITY[e] for e in ETHNICITY_LABELS], dtype=object)[
         p.eth[hp]
     ]
     u = rng.random(nh)
@@ -526,7 +528,7 @@ def generate_chunk(cfg: GenConfig, c: int) -> dict[str, pa.Table]:
         np.equal(dchs.f["nhs"], None), pick(rng, ["03", "07", "04"], [0.5, 0.3, 0.2], nh),
         pick(rng, ["01", "02"], [0.93, 0.07], nh),
     ).astype(object)  # fmt: skip
-    bad_nhs = ~np.equal(dchs.f["nhs"], None) & ~C.is_valid_nhs_numbers(dchs.f["nhs"])
+    bad_nhs = ~np.equal(dchs.f["nhs"], None) & ~codes.is_valid_nhs_numbers(dchs.f["nhs"])
     nhs_status[bad_nhs] = pick(rng, ["02", "04", "05"], [0.5, 0.3, 0.2], int(bad_nhs.sum()))
     patient_tbl = pa.table(
         {

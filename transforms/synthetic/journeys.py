@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from transforms import codes as C
+from transforms import codes
 from transforms.synthetic.population import People
 from transforms.synthetic.tables import Cols, pick, uniform_days
 from transforms.synthetic.timeline import NEVER, Timeline
@@ -112,7 +112,7 @@ class Journeys:
     def service(self, person, start, end, stype, comp, outcome, team, deliv=None) -> None:
         n = person.shape[0]
         if deliv is None:
-            deliv = pick(self.rng, C.CLD_DELIVERY_MECHANISM[1:], [0.25, 0.75], n)
+            deliv = pick(self.rng, codes.CLD_DELIVERY_MECHANISM[1:], [0.25, 0.75], n)
             if isinstance(comp, np.ndarray):
                 deliv = np.where(comp == "Direct payment", "Direct Payment", deliv)
         self.dcc.add(n, rec=self.dcc_rec_of[person], etype="Service", start=start, end=end,
@@ -122,7 +122,7 @@ class Journeys:
         rng = self.rng
         n = person.shape[0]
         nursing = rng.random(n) < 0.4
-        stype = np.where(nursing, C.LTS_NURSING, C.LTS_RESIDENTIAL).astype(object)
+        stype = np.where(nursing, codes.LTS_NURSING, codes.LTS_RESIDENTIAL).astype(object)
         comp = np.where(nursing, "Long term nursing care", "Long term residential care").astype(
             object
         )
@@ -135,8 +135,8 @@ class Journeys:
         start = day + self.rng.integers(1, 21, n)
         ends = self.rng.random(n) < 0.2
         end = np.where(ends, start + _los(self.rng, n, 200, 1.5, 14, 2000), NEVER)
-        outcome = np.where(ends, C.OUTCOME_ENDED_PLANNED, None).astype(object)
-        self.service(person, start, end, C.LTS_COMMUNITY, comp, outcome, self.asc_team[person])
+        outcome = np.where(ends, codes.OUTCOME_ENDED_PLANNED, None).astype(object)
+        self.service(person, start, end, codes.LTS_COMMUNITY, comp, outcome, self.asc_team[person])
 
     # ---------------------------------------------------------------- DCHS building blocks
     def referral(self, person, received, end, team, source, priority, rec=None) -> None:
@@ -174,32 +174,32 @@ class Journeys:
             outcome = np.select(
                 [us < 0.6, us < 0.8, us < 0.9, us < 0.94],
                 [
-                    C.OUTCOME_ENDED_PLANNED,
-                    C.OUTCOME_TO_SERVICES,
-                    C.OUTCOME_ADMITTED,
-                    C.OUTCOME_DECEASED,
+                    codes.OUTCOME_ENDED_PLANNED,
+                    codes.OUTCOME_TO_SERVICES,
+                    codes.OUTCOME_ADMITTED,
+                    codes.OUTCOME_DECEASED,
                 ],
-                C.OUTCOME_ENDED_OTHER,
+                codes.OUTCOME_ENDED_OTHER,
             ).astype(object)
-            shorten = (outcome == C.OUTCOME_ADMITTED) | (outcome == C.OUTCOME_DECEASED)
+            shorten = (outcome == codes.OUTCOME_ADMITTED) | (outcome == codes.OUTCOME_DECEASED)
             los = np.where(shorten, np.maximum(1, (los * rng.random(s.size)).astype(np.int64)), los)
             end = st + los
-            self.service(ps, st, end, C.ST_MAX, C.COMPONENT_REABLEMENT, outcome, C.TEAM_START,
+            self.service(ps, st, end, codes.ST_MAX, codes.COMPONENT_REABLEMENT, outcome, codes.TEAM_START,
                          deliv="CASSR Commissioned Support")  # fmt: skip
-            died = outcome == C.OUTCOME_DECEASED
+            died = outcome == codes.OUTCOME_DECEASED
             p.death[ps[died]] = np.minimum(p.death[ps[died]], end[died])
-            lt = outcome == C.OUTCOME_TO_SERVICES
+            lt = outcome == codes.OUTCOME_TO_SERVICES
             if lt.any():
                 self.assessment(
                     ps[lt],
                     end[lt] - 3,
                     end[lt],
                     "Long Term Assessment",
-                    C.OUTCOME_TO_SERVICES,
+                    codes.OUTCOME_TO_SERVICES,
                     self.asc_team[ps[lt]],
                 )
                 self.long_term_community(ps[lt], end[lt])
-            adm = (outcome == C.OUTCOME_ADMITTED) & p.in_dchs[ps] & (rng.random(s.size) < 0.4)
+            adm = (outcome == codes.OUTCOME_ADMITTED) & p.in_dchs[ps] & (rng.random(s.size) < 0.4)
             if adm.any():
                 self.step_up(ps[adm], end[adm] + rng.integers(0, 3, int(adm.sum())))
         # --- DCHS crisis response / reablement / home-based intermediate care
@@ -232,10 +232,10 @@ class Journeys:
         u = rng.random(n)
         died = u < 0.06
         carehome = (u >= 0.06) & (u < 0.14)
-        dest = np.where(died, C.DISCHARGE_DESTINATION_DIED,
-                        np.where(carehome, pick(rng, C.CARE_HOME_DESTINATIONS, [1, 2, 2, 1, 4], n), "19")).astype(object)  # fmt: skip
+        dest = np.where(died, codes.DISCHARGE_DESTINATION_DIED,
+                        np.where(carehome, pick(rng, codes.CARE_HOME_DESTINATIONS, [1, 2, 2, 1, 4], n), "19")).astype(object)  # fmt: skip
         self.ch_spell(person, adm, dis, pick(rng, ["21", "22", "2D"], [0.5, 0.4, 0.1], n), "19",
-                      np.where(died, C.DISCHARGE_METHOD_DIED, "1").astype(object), dest,
+                      np.where(died, codes.DISCHARGE_METHOD_DIED, "1").astype(object), dest,
                       np.where(died, None, np.where(carehome, "3", "0")).astype(object))  # fmt: skip
         self.p.death[person[died]] = np.minimum(self.p.death[person[died]], dis[died])
 
@@ -264,8 +264,12 @@ class Journeys:
 
         # DCC request at the discharge
         req = use_start | csb | p3
-        outcome = np.where(p3, C.OUTCOME_TO_SERVICES, C.OUTCOME_TO_REABLEMENT).astype(object)
-        self.request(person[req], d[req], C.ROUTE_DISCHARGE, outcome[req], C.TEAM_HOSPITAL_SW)
+        outcome = np.where(p3, codes.OUTCOME_TO_SERVICES, codes.OUTCOME_TO_REABLEMENT).astype(
+            object
+        )
+        self.request(
+            person[req], d[req], codes.ROUTE_DISCHARGE, outcome[req], codes.TEAM_HOSPITAL_SW
+        )
 
         # Pathway 1 straight home
         dchs_team = np.where(
@@ -277,7 +281,7 @@ class Journeys:
         # Pathway 3 straight to a placement
         if p3.any():
             self.assessment(person[p3], d[p3], d[p3] + rng.integers(0, 8, int(p3.sum())), "Long Term Assessment",
-                            C.OUTCOME_TO_SERVICES, C.TEAM_HOSPITAL_SW)  # fmt: skip
+                            codes.OUTCOME_TO_SERVICES, codes.TEAM_HOSPITAL_SW)  # fmt: skip
             self.long_term_placement(person[p3], d[p3] + 1)
 
         # Pathway 2 bed-based stays
@@ -306,11 +310,11 @@ class Journeys:
         # CSB leg
         s = np.flatnonzero(csb)
         if s.size:
-            out = np.where(transfer[s], C.OUTCOME_ADMITTED,
+            out = np.where(transfer[s], codes.OUTCOME_ADMITTED,
                            np.select([exit_[s] == "home", exit_[s] == "care_home", exit_[s] == "readmit"],
-                                     [C.OUTCOME_ENDED_PLANNED, C.OUTCOME_TO_SERVICES, C.OUTCOME_ADMITTED],
-                                     C.OUTCOME_DECEASED)).astype(object)  # fmt: skip
-            self.service(person[s], d[s], end1[s], C.ST_MAX, C.COMPONENT_ST_RESIDENTIAL, out,
+                                     [codes.OUTCOME_ENDED_PLANNED, codes.OUTCOME_TO_SERVICES, codes.OUTCOME_ADMITTED],
+                                     codes.OUTCOME_DECEASED)).astype(object)  # fmt: skip
+            self.service(person[s], d[s], end1[s], codes.ST_MAX, codes.COMPONENT_ST_RESIDENTIAL, out,
                          pick(rng, CSB_UNITS, [1] * len(CSB_UNITS), s.size), deliv="CASSR Commissioned Support")  # fmt: skip
         c = np.flatnonzero(~csb | transfer)
         follow = (exit_ == "home") & (rng.random(n) < 0.45)
@@ -321,10 +325,10 @@ class Journeys:
                 [ex == "home", ex == "care_home", ex == "readmit"],
                 [
                     pick(rng, ["19", "29"], [0.93, 0.07], c.size),
-                    pick(rng, C.CARE_HOME_DESTINATIONS, [1, 2, 2, 1, 4], c.size),
+                    pick(rng, codes.CARE_HOME_DESTINATIONS, [1, 2, 2, 1, 4], c.size),
                     "51",
                 ],
-                C.DISCHARGE_DESTINATION_DIED,
+                codes.DISCHARGE_DESTINATION_DIED,
             ).astype(object)
             pathway = np.select(
                 [ex == "home", ex == "care_home"], [np.where(follow[c], "1", "0"), "3"], None
@@ -334,7 +338,7 @@ class Journeys:
             ).astype(object)
             source = np.where(transfer[c], "65", "51").astype(object)
             dis_method = np.where(
-                died, C.DISCHARGE_METHOD_DIED, pick(rng, ["1", "2"], [0.97, 0.03], c.size)
+                died, codes.DISCHARGE_METHOD_DIED, pick(rng, ["1", "2"], [0.97, 0.03], c.size)
             ).astype(object)
             self.ch_spell(
                 person[c], ch_adm[c], final_end[c], method, source, dis_method, dest, pathway
@@ -373,12 +377,12 @@ class Journeys:
         young = p.band[person] <= 2
         route = np.where(
             young & (rng.random(R) < 0.05), "Planned Entry (Transition)",
-            pick(rng, C.CLD_REQUEST_ROUTE_OF_ACCESS[1:], [0.12, 0.04, 0.03, 0.81], R),
+            pick(rng, codes.CLD_REQUEST_ROUTE_OF_ACCESS[1:], [0.12, 0.04, 0.03, 0.81], R),
         ).astype(object)  # fmt: skip
         outcome = pick(
             rng,
-            [C.OUTCOME_TO_ASSESSMENT, "NFA - Information and advice / signposting only", "NFA - Support declined",
-             C.OUTCOME_TO_REABLEMENT, "NFA - No services offered for other reason", "Other",
+            [codes.OUTCOME_TO_ASSESSMENT, "NFA - Information and advice / signposting only", "NFA - Support declined",
+             codes.OUTCOME_TO_REABLEMENT, "NFA - No services offered for other reason", "Other",
              "NFA - Moved to another LA", "NFA - 100% NHS funded care", "NFA - Self-funded client (inc. 12wk disregard)"],
             [0.36, 0.39, 0.05, 0.02, 0.05, 0.04, 0.03, 0.02, 0.04], R,
         )  # fmt: skip
@@ -387,55 +391,59 @@ class Journeys:
             R, rec=rec, etype="Request", start=day, end=day, outcome=outcome, team=team, route=route
         )
         # reablement from the community
-        r = np.flatnonzero(outcome == C.OUTCOME_TO_REABLEMENT)
+        r = np.flatnonzero(outcome == codes.OUTCOME_TO_REABLEMENT)
         if r.size:
             st = day[r] + rng.integers(1, 10, r.size)
             los = np.clip(rng.normal(24, 9, r.size), 5, 56).astype(np.int64)
             self.dcc.add(r.size, rec=rec[r], etype="Service", start=st, end=st + los,
-                         outcome=pick(rng, [C.OUTCOME_ENDED_PLANNED, C.OUTCOME_TO_SERVICES], [0.75, 0.25], r.size),
-                         team=C.TEAM_START, stype=C.ST_MAX, comp=C.COMPONENT_REABLEMENT,
+                         outcome=pick(rng, [codes.OUTCOME_ENDED_PLANNED, codes.OUTCOME_TO_SERVICES], [0.75, 0.25], r.size),
+                         team=codes.TEAM_START, stype=codes.ST_MAX, comp=codes.COMPONENT_REABLEMENT,
                          deliv="CASSR Commissioned Support")  # fmt: skip
         # assessments and long-term services
-        a = np.flatnonzero(outcome == C.OUTCOME_TO_ASSESSMENT)
+        a = np.flatnonzero(outcome == codes.OUTCOME_TO_ASSESSMENT)
         if not a.size:
             return
         a_start = day[a] + rng.integers(3, 31, a.size)
         a_end = a_start + rng.integers(0, 29, a.size)
-        a_out = pick(rng, [C.OUTCOME_TO_SERVICES, "NFA - Information and advice / signposting only",
+        a_out = pick(rng, [codes.OUTCOME_TO_SERVICES, "NFA - Information and advice / signposting only",
                            "NFA - Self-funded client (inc. 12wk disregard)", "NFA - Support declined", "Other"],
                      [0.42, 0.25, 0.12, 0.12, 0.09], a.size)  # fmt: skip
         atype = pick(rng, ["Long Term Assessment", "Short Term Assessment"], [0.8, 0.2], a.size)
         self.dcc.add(a.size, rec=rec[a], etype="Assessment", start=a_start, end=a_end, outcome=a_out,
                      team=team[a], atype=atype)  # fmt: skip
-        s = np.flatnonzero(a_out == C.OUTCOME_TO_SERVICES)
+        s = np.flatnonzero(a_out == codes.OUTCOME_TO_SERVICES)
         if not s.size:
             return
         ps = person[a[s]]
         old = p.band[ps] >= 3
         u = rng.random(s.size)
-        stype = np.where(old & (u < 0.12), C.LTS_RESIDENTIAL,
-                         np.where(old & (u < 0.2), C.LTS_NURSING,
-                                  np.where(~old & (u < 0.06), C.LTS_RESIDENTIAL, C.LTS_COMMUNITY))).astype(object)  # fmt: skip
+        stype = np.where(old & (u < 0.12), codes.LTS_RESIDENTIAL,
+                         np.where(old & (u < 0.2), codes.LTS_NURSING,
+                                  np.where(~old & (u < 0.06), codes.LTS_RESIDENTIAL, codes.LTS_COMMUNITY))).astype(object)  # fmt: skip
         comp = np.select(
-            [stype == C.LTS_RESIDENTIAL, stype == C.LTS_NURSING],
+            [stype == codes.LTS_RESIDENTIAL, stype == codes.LTS_NURSING],
             ["Long term residential care", "Long term nursing care"],
             pick(rng, LT_COMMUNITY_COMPONENTS, LT_COMMUNITY_WEIGHTS, s.size),
         ).astype(object)
         st = a_end[s] + rng.integers(1, 22, s.size)
-        ends = (stype == C.LTS_COMMUNITY) & (rng.random(s.size) < 0.25)
+        ends = (stype == codes.LTS_COMMUNITY) & (rng.random(s.size) < 0.25)
         end = np.where(ends, st + _los(rng, s.size, 200, 1.5, 14, 2000), NEVER)
         out = np.where(
             ends,
             pick(
                 rng,
-                [C.OUTCOME_ENDED_PLANNED, C.OUTCOME_ENDED_OTHER, "NFA - Moved to another LA"],
+                [
+                    codes.OUTCOME_ENDED_PLANNED,
+                    codes.OUTCOME_ENDED_OTHER,
+                    "NFA - Moved to another LA",
+                ],
                 [0.6, 0.3, 0.1],
                 s.size,
             ),
             None,
         ).astype(object)
         deliv = np.where(comp == "Direct payment", "Direct Payment",
-                         pick(rng, C.CLD_DELIVERY_MECHANISM[1:], [0.3, 0.7], s.size)).astype(object)  # fmt: skip
+                         pick(rng, codes.CLD_DELIVERY_MECHANISM[1:], [0.3, 0.7], s.size)).astype(object)  # fmt: skip
         recs = rec[a[s]]
         self.dcc.add(s.size, rec=recs, etype="Service", start=st, end=end, outcome=out, team=team[a[s]],
                      stype=stype, comp=comp, deliv=deliv)  # fmt: skip
@@ -443,7 +451,7 @@ class Journeys:
         if fin.any():
             fs = st[fin] - rng.integers(0, 15, int(fin.sum()))
             self.dcc.add(int(fin.sum()), rec=recs[fin], etype="Assessment", start=fs, end=fs + rng.integers(0, 20, int(fin.sum())),
-                         outcome=C.OUTCOME_TO_SERVICES, team="ASC-FINANCE", atype="Financial Assessment")  # fmt: skip
+                         outcome=codes.OUTCOME_TO_SERVICES, team="ASC-FINANCE", atype="Financial Assessment")  # fmt: skip
 
     def reviews(self, table: dict[str, np.ndarray]) -> None:
         """Planned reviews of long-term services: 6-12 weeks in, then yearly."""
@@ -464,7 +472,7 @@ class Journeys:
         n = idx.size
         unplanned = rng.random(n) < 0.08
         self.dcc.add(n, rec=table["rec"][lt][idx], etype="Review", start=day, end=day,
-                     outcome=pick(rng, [C.OUTCOME_CONTINUATION, C.OUTCOME_TO_SERVICES, C.OUTCOME_TO_ASSESSMENT], [0.84, 0.1, 0.06], n),
+                     outcome=pick(rng, [codes.OUTCOME_CONTINUATION, codes.OUTCOME_TO_SERVICES, codes.OUTCOME_TO_ASSESSMENT], [0.84, 0.1, 0.06], n),
                      team=table["team"][lt][idx], rreason=np.where(unplanned, "Unplanned", "Planned").astype(object))  # fmt: skip
 
     def dchs_background(self, dchs_person: np.ndarray, is_dup: np.ndarray) -> None:

@@ -14,8 +14,25 @@ import numpy as np
 import pyarrow as pa
 
 from transforms import codes
-from transforms.synthetic import names as N
 from transforms.synthetic.config import Rates
+from transforms.synthetic.names import (
+    ASIAN_GIVEN_FEMALE,
+    ASIAN_GIVEN_MALE,
+    ASIAN_SURNAMES,
+    DISTRICT_WEIGHTS,
+    GIVEN_FEMALE,
+    GIVEN_MALE,
+    POLISH_GIVEN_FEMALE,
+    POLISH_GIVEN_MALE,
+    POLISH_SURNAMES,
+    STREET_STEMS,
+    STREET_TYPES,
+    SURNAMES,
+    TOWNS,
+    la_districts,
+    postcode_districts,
+    zipf_weights,
+)
 from transforms.synthetic.timeline import NEVER, Timeline
 
 #: Age bands (lower bound, upper bound, share of population).
@@ -96,9 +113,9 @@ def _choice(rng: np.random.Generator, values: list, n: int, p=None) -> np.ndarra
 
 def addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Derbyshire addresses: postcode, first line, town, postcode district and LA district."""
-    pcds = N.postcode_districts()
-    las = list(N.DISTRICT_WEIGHTS)
-    w = np.array([N.DISTRICT_WEIGHTS[a] for a in las], dtype=float)
+    pcds = postcode_districts()
+    las = list(DISTRICT_WEIGHTS)
+    w = np.array([DISTRICT_WEIGHTS[a] for a in las], dtype=float)
     la_idx = rng.choice(len(las), size=n, p=w / w.sum())
     by_la = {a: [i for i, (_, la) in enumerate(pcds) if la == a] for a in las}
     pcd_idx = np.empty(n, dtype=np.int64)
@@ -120,8 +137,8 @@ def addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     ).astype(object)
     # the street follows from the postcode, so neighbours share a street
     code = (pcd_idx * 10 + sector) * 400 + u1 * 20 + u2
-    stems = np.array(N.STREET_STEMS, dtype=object)
-    types = np.array(N.STREET_TYPES, dtype=object)
+    stems = np.array(STREET_STEMS, dtype=object)
+    types = np.array(STREET_TYPES, dtype=object)
     street = stems[(code * 2654435761) % len(stems)] + " " + types[(code * 40503) % len(types)]
     number = 1 + np.minimum(rng.geometric(0.03, size=n), 250)
     line1 = number.astype(str).astype(object) + " " + street
@@ -129,7 +146,7 @@ def addresses(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     for i, d in enumerate(pcd_names):
         m = pcd_idx == i
         if m.any():
-            towns[m] = _choice(rng, N.TOWNS[d], int(m.sum()))
+            towns[m] = _choice(rng, TOWNS[d], int(m.sum()))
     return {
         "postcode": postcode,
         "line1": line1,
@@ -158,19 +175,19 @@ def nhs_numbers(pid: np.ndarray, seed: int) -> np.ndarray:
 def _given_names(rng, sex, birth_year, eth, language) -> np.ndarray:
     n = sex.shape[0]
     out = np.empty(n, dtype=object)
-    for tables, s in ((N.GIVEN_MALE, 0), (N.GIVEN_FEMALE, 1)):
+    for tables, s in ((GIVEN_MALE, 0), (GIVEN_FEMALE, 1)):
         starts = np.array([y for y, _ in tables])
         era = np.clip(np.searchsorted(starts, birth_year, side="right") - 1, 0, len(tables) - 1)
         sex_mask = (sex == s) | ((sex == 2) & (s == 1))
         for e, (_, names) in enumerate(tables):
             m = sex_mask & (era == e)
             if m.any():
-                out[m] = _choice(rng, names, int(m.sum()), N.zipf_weights(len(names)))
+                out[m] = _choice(rng, names, int(m.sum()), zipf_weights(len(names)))
     asian = np.isin(eth, list(ASIAN))
     polish = language == "Polish"
     for mask, male, female in (
-        (asian, N.ASIAN_GIVEN_MALE, N.ASIAN_GIVEN_FEMALE),
-        (polish, N.POLISH_GIVEN_MALE, N.POLISH_GIVEN_FEMALE),
+        (asian, ASIAN_GIVEN_MALE, ASIAN_GIVEN_FEMALE),
+        (polish, POLISH_GIVEN_MALE, POLISH_GIVEN_FEMALE),
     ):
         for s, names in ((0, male), (1, female)):
             m = mask & (sex == s)
@@ -180,13 +197,13 @@ def _given_names(rng, sex, birth_year, eth, language) -> np.ndarray:
 
 
 def _surnames(rng, eth, language, n) -> np.ndarray:
-    out = _choice(rng, N.SURNAMES, n, N.zipf_weights(len(N.SURNAMES)))
+    out = _choice(rng, SURNAMES, n, zipf_weights(len(SURNAMES)))
     asian = np.isin(eth, list(ASIAN))
     if asian.any():
-        out[asian] = _choice(rng, N.ASIAN_SURNAMES, int(asian.sum()))
+        out[asian] = _choice(rng, ASIAN_SURNAMES, int(asian.sum()))
     polish = language == "Polish"
     if polish.any():
-        out[polish] = _choice(rng, N.POLISH_SURNAMES, int(polish.sum()))
+        out[polish] = _choice(rng, POLISH_SURNAMES, int(polish.sum()))
     return out
 
 
@@ -231,7 +248,7 @@ def make_people(
     family = _surnames(rng, eth, language, n)
     prev_family = _surnames(rng, eth, language, n)
     same = prev_family == family
-    prev_family[same] = _choice(rng, N.SURNAMES[:50], int(same.sum()))
+    prev_family[same] = _choice(rng, SURNAMES[:50], int(same.sum()))
 
     addr = addresses(rng, n)
     prev_addr = addresses(rng, n)
@@ -336,7 +353,7 @@ def census(people: pa.Table, on: date) -> np.ndarray:
 
     ``people``: ``date_of_birth``, ``date_of_death`` (null if alive) and ``la_district``
     (a district name of ``la_districts.csv``), one row per person."""
-    districts = [name for _, name, _ in N.la_districts()]
+    districts = [name for _, name, _ in la_districts()]
     out = np.zeros((len(districts), OLDEST_AGE + 1), dtype=np.int64)
     if people.num_rows == 0:
         return out

@@ -17,11 +17,12 @@ from transforms.validation.suites import ALL_SUITES, OUTPUT_SUITES, SOURCE_SUITE
 from transforms.validation.validate import validate_output_table, validate_source_table
 
 
-def build_data_docs(docs_dir):
-    """Build GX Data Docs under ``docs_dir`` listing every suite; returns index.html."""
+def build_data_docs(docs_dir, suites_dir=None):
+    """Build GX Data Docs under ``docs_dir`` listing every suite (of ``suites_dir``,
+    default the repository's ``expectations/``); returns index.html."""
     from transforms.validation.engine import build_data_docs as build
 
-    return build(docs_dir)
+    return build(docs_dir, suites_dir)
 
 
 __all__ = [

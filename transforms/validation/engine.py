@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,9 @@ KEEP_RUNS = 30
 #: BASIC gives each rule's counts and up to 20 sample values (codes, booleans or numbers:
 #: identifier columns reach GX only as recorded-or-not). The rows to quarantine come from
 #: the same vectorised masks GX's columns were built from, and must match GX's counts
-#: (:func:`check_against_masks`); SUMMARY would add sample row positions at ~40% more
-#: GX time per expectation, COMPLETE full lists that are slow and bloat Data Docs.
+#: (:func:`check_against_masks`); SUMMARY would add sample row positions at a clear cost
+#: in GX time per expectation (``bench/README.md``), COMPLETE full lists that are slow
+#: and bloat Data Docs.
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 20}
 #: A suite runs as two GX validations: ``schema`` rules over a zero-row copy of the batch
 #: (columns and dtypes), ``rows`` rules over the row batch (derived check columns and the
@@ -48,14 +48,14 @@ COLUMN_TYPES = {
 }
 
 
-def expectations_dir() -> Path:
-    """``CARE_EXPECTATIONS_DIR``, else the repository's ``expectations/``."""
-    named = os.environ.get("CARE_EXPECTATIONS_DIR")
-    return Path(named).resolve() if named else ROOT / "expectations"
+def expectations_dir(suites_dir: Path | str | None = None) -> Path:
+    """The folder of the suites: ``suites_dir`` when given (``Settings.expectations_dir``,
+    from ``CARE_EXPECTATIONS_DIR``), else the repository's ``expectations/``."""
+    return Path(suites_dir).resolve() if suites_dir else ROOT / "expectations"
 
 
-def load_suite(name: str) -> dict:
-    path = expectations_dir() / f"{name}.json"
+def load_suite(name: str, suites_dir: Path | str | None = None) -> dict:
+    path = expectations_dir(suites_dir) / f"{name}.json"
     if not path.exists():
         raise FileNotFoundError(f"expectation suite {path} missing")
     return json.loads(path.read_text(encoding="utf-8"))
@@ -322,8 +322,9 @@ def check_against_masks(name: str, runs: list[RuleRun]) -> None:
 
 
 # -------------------------------------------------------------------------- Data Docs
-def build_data_docs(docs_dir: Path | str) -> Path:
-    """Render Data Docs under ``docs_dir`` (every suite, every kept result); the index.
+def build_data_docs(docs_dir: Path | str, suites_dir: Path | str | None = None) -> Path:
+    """Render Data Docs under ``docs_dir`` (every suite in ``suites_dir``, every kept
+    result); the index.
 
     The site renders offline and each validation section explains its rules in words
     (:func:`transforms.validation.offline_docs.make_offline`)."""
@@ -335,7 +336,7 @@ def build_data_docs(docs_dir: Path | str) -> Path:
         ExpectationSuiteIdentifier,
     )
 
-    for path in sorted(expectations_dir().glob("*.json")):
+    for path in sorted(expectations_dir(suites_dir).glob("*.json")):
         spec = json.loads(path.read_text(encoding="utf-8"))
         specs[spec["name"]] = expectations_of(spec)
         _replace_suite(context, gx_suite(spec["name"], expectations_of(spec), spec.get("meta", {})))

@@ -229,6 +229,7 @@ def validate_source_table(
     run_id: str,
     docs_dir: Path | str,
     context: dict | None = None,
+    suites_dir: Path | str | None = None,
 ) -> ValidationOutcome:
     """Run the ``name`` source suite over a landing frame (every column text, plus
     ``_source_file``/``_source_row``).
@@ -239,13 +240,14 @@ def validate_source_table(
     ``la_person_id``) for ``dcc_event``; ``referral_dates`` (Series by
     ``service_request_id``) for ``dchs_care_contact``; optionally ``as_of`` (the date
     "in the future" is judged against; default today), ``expect_rows`` / ``min_rows``
-    (an empty or small batch is then a breach).
+    (an empty or small batch is then a breach). ``suites_dir``: the suites' folder
+    (``Settings.expectations_dir``), default the repository's ``expectations/``.
     """
     if name not in SOURCE_SUITES:
         raise KeyError(f"no source suite {name!r}; source suites are {SOURCE_SUITES}")
     started = time.monotonic()
     context = context or {}
-    suite = load_suite(name)
+    suite = load_suite(name, suites_dir)
     expectations = expectations_of(suite)
     columns = [*SOURCE_COLUMNS[name], *PROVENANCE]
     rows = len(df)
@@ -338,15 +340,16 @@ def validate_output_table(
     run_id: str,
     docs_dir: Path | str,
     context: dict | None = None,
+    suites_dir: Path | str | None = None,
 ) -> ValidationOutcome:
     """Run the ``name`` output suite over a built table. Every failed rule is a batch
     breach (nothing is published); ``context``: ``person_keys`` (a set, or an Index of strings), optionally
-    ``min_rows`` / ``expect_rows``."""
+    ``min_rows`` / ``expect_rows``; ``suites_dir`` as for :func:`validate_source_table`."""
     if name not in OUTPUT_SUITES:
         raise KeyError(f"no output suite {name!r}; output suites are {OUTPUT_SUITES}")
     started = time.monotonic()
     context = context or {}
-    suite = load_suite(name)
+    suite = load_suite(name, suites_dir)
     expectations = expectations_of(suite)
     rows = len(df)
     frame = df.reset_index(drop=True)

@@ -126,10 +126,9 @@ def settle_after_full_publish(engine: Engine) -> None:
     """DuckDB, after a publish that replaced the large tables: re-write the catalogue
     (the data dictionary's comments on every table) and checkpoint, in this process.
 
-    Measured at 800,000 people: the first write to the file after a full publish costs
-    10-15 s more than the same write a night later, whichever step makes it (the
-    nightly DDL, when it ran every night; else the next publish). Paid here, the full
-    night absorbs it and the next incremental night starts from a settled file."""
+    The first write to the file after a full publish costs much more than the same
+    write a night later, whichever step makes it (``bench/README.md``). Paid here, the
+    full night absorbs it and the next incremental night starts from a settled file."""
     if engine.dialect.name != "duckdb":
         return
     from transforms.build.dictionary import apply_comments
@@ -223,9 +222,9 @@ def empty_table(conn, table: str) -> None:
     PostgreSQL: ``delete`` (MVCC: readers keep last night's rows until commit). DuckDB:
     the table is dropped and re-created from its own catalogue entry, with its indexes
     and comments. A ``delete`` there keeps every deleted key in the primary-key index
-    until commit, so delete-all + re-insert of 2.7 M events took 32.9 s against 2.6 s
-    (``bench/README.md``). DuckDB's DDL is transactional: a failed publish rolls back
-    to the old table, rows and all."""
+    until commit, which makes delete-all + re-insert of a large table many times slower
+    than drop + create + insert (``bench/README.md``). DuckDB's DDL is transactional: a
+    failed publish rolls back to the old table, rows and all."""
     if conn.dialect.name != "duckdb":
         conn.execute(text(f"delete from {table}"))
         return
@@ -271,8 +270,8 @@ def read_frame(engine: Engine, sql: str, **params) -> pd.DataFrame:
     """A query's result as a DataFrame (state reads: watermark, index, decisions)."""
     with engine.connect() as conn:
         if conn.dialect.name == "duckdb" and not params:
-            # Arrow straight from DuckDB: fetching Python rows took ~1 s per 50,000
-            # person-index rows, Arrow 0.15 s
+            # Arrow straight from DuckDB: no Python object per value (state reads are
+            # large; bench/README.md)
             return conn.connection.driver_connection.sql(sql).to_arrow_table().to_pandas()
         result = conn.execute(text(sql), params)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -37,6 +37,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, text
@@ -252,14 +253,14 @@ def ensure_login(engine: Engine, name: str, *, member_of: str, password: str | N
     log.info("login %s holds %s", name, member_of)
 
 
-def _parse_login(spec: str) -> tuple[str, str, str | None]:
+def _parse_login(spec: str, env: Mapping[str, str]) -> tuple[str, str, str | None]:
     parts = spec.split(":")
     if len(parts) not in (2, 3):
         raise argparse.ArgumentTypeError(f"--login {spec!r}: expected NAME:ROLE[:PASSWORD_ENV]")
     name, role = parts[0], parts[1]
     password = None
     if len(parts) == 3:
-        password = os.environ.get(parts[2])
+        password = env.get(parts[2])
         if not password:
             raise argparse.ArgumentTypeError(
                 f"--login {name}: environment variable {parts[2]} is empty"
@@ -267,10 +268,15 @@ def _parse_login(spec: str) -> tuple[str, str, str | None]:
     return name, role, password
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """The command line; ``env`` (default the process environment) gives the admin URL
+    and the logins' passwords, read here only."""
+    env = os.environ if env is None else env
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--url", default=os.environ.get("CARE_WAREHOUSE_ADMIN_URL"))
-    ap.add_argument("--login", action="append", default=[], type=_parse_login)
+    ap.add_argument("--url", default=env.get("CARE_WAREHOUSE_ADMIN_URL"))
+    ap.add_argument(
+        "--login", action="append", default=[], type=lambda spec: _parse_login(spec, env)
+    )
     ap.add_argument("--no-schema", action="store_true", help="do not create the schema first")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
