@@ -162,9 +162,11 @@ def render(name: str) -> str:
 
 
 def default_dir() -> Path:
+    """The suites' folder: ``CARE_EXPECTATIONS_DIR`` when set, else ``expectations/``."""
+    from transforms.config import Settings
     from transforms.validation.engine import expectations_dir
 
-    return expectations_dir()
+    return expectations_dir(Settings.from_env().expectations_dir)
 
 
 def write_suites(folder: Path | None = None) -> list[Path]:

@@ -147,11 +147,12 @@ def build_tables(
             checked_tables[name],
             run_id=ctx.run_id,
             docs_dir=ctx.data_docs_dir,
+            suites_dir=ctx.settings.expectations_dir,
             context={"person_keys": keys},
         )
         for name in OUTPUT_SUITES
     ]
-    docs_index = build_data_docs(ctx.data_docs_dir)
+    docs_index = build_data_docs(ctx.data_docs_dir, ctx.settings.expectations_dir)
     landing = {
         name: pd.read_parquet(path, columns=COLUMNS[name]) for name, path in checked.landing.items()
     }

@@ -54,6 +54,7 @@ def validate_sources(ctx: RunContext, plan: NightPlan, dcc: Landed, dchs: Landed
             pd.read_parquet(landing[name]),
             run_id=ctx.run_id,
             docs_dir=ctx.data_docs_dir,
+            suites_dir=ctx.settings.expectations_dir,
             context={
                 **suite_context(name, clean, prev_people, prev_referrals),
                 **batch_expectations(
@@ -66,7 +67,7 @@ def validate_sources(ctx: RunContext, plan: NightPlan, dcc: Landed, dchs: Landed
     # Data Docs are rendered here only when the night stops here (the error points to
     # them); otherwise the build renders tonight's source and output results in one pass
     if any(o.batch_breaches for o in outcomes):
-        docs_index = build_data_docs(ctx.data_docs_dir)
+        docs_index = build_data_docs(ctx.data_docs_dir, ctx.settings.expectations_dir)
     else:
         docs_index = Path(ctx.data_docs_dir).resolve() / "index.html"
     quarantine = pd.concat([o.quarantine for o in outcomes], ignore_index=True)
