@@ -13,6 +13,12 @@
 | ``CARE_LANDING_RETENTION_DAYS`` | ``7`` | days a failed run's landing zone is kept for diagnosis |
 | ``CARE_DUCKDB_LOCK_WAIT_SECONDS`` | ``60`` | how long a DuckDB warehouse open waits for another process's lock |
 | ``CARE_POPULATION_FILE`` | ``population.csv`` beside the DCHS drops (``$CARE_SOURCES_DIR``) | population by district and age (``docs/population.md``) |
+| ``CARE_LINK_BACKEND`` | ``duckdb`` | where the nightly link step scores pairs: ``duckdb`` in the process or ``spark`` (``docs/scaling.md``) |
+| ``CARE_LINK_MEMORY_LIMIT`` | ``6GB`` | DuckDB memory ceiling for linkage (it spills to disk beyond it); a local Spark session's driver memory |
+| ``CARE_LINK_TEMP_DIR`` | ``$CARE_DATA_DIR/tmp/duckdb`` | where linkage spills beyond its memory limit; a local Spark session's scratch goes beside it |
+| ``CARE_SPARK_MASTER`` | ``local[*]`` | the Spark master for ``CARE_LINK_BACKEND=spark`` (``spark://host:7077``, ``yarn``, ``k8s://...``) |
+| ``CARE_SPARK_CONF`` | none | further Spark settings, ``key=value`` pairs separated by ``;`` |
+| ``CARE_SPARK_CHECKPOINT_DIR`` | ``spark/checkpoints`` beside ``CARE_LINK_TEMP_DIR`` | Splink's Spark checkpoints (a path every executor reaches, for a cluster) |
 
 The Airflow layer may override the warehouse URL and key from its connections; this
 module never imports Airflow.
@@ -94,6 +100,45 @@ def _number(env: dict, name: str, default: float) -> float:
 
 
 @dataclass(frozen=True)
+class LinkSettings:
+    """Where probabilistic linkage runs and what it may use (``CARE_LINK_*``,
+    ``CARE_SPARK_*``). The link code is given these; it never reads the environment."""
+
+    #: DuckDB's spill folder beyond ``memory_limit`` (DuckDB's own default is ``.tmp`` in
+    #: whatever the working directory is); a local Spark session's scratch goes beside it
+    temp_dir: Path
+    #: where the nightly link step scores pairs, normalised; the link step checks it
+    #: (:func:`transforms.link.backend.link_backend`). Training and the two-file command
+    #: run on DuckDB either way.
+    backend: str = "duckdb"
+    #: DuckDB's memory ceiling for linkage, so the night stays under its 8 GB budget
+    #: beside pandas; also a local Spark session's driver memory
+    memory_limit: str = "6GB"
+    spark_master: str = "local[*]"
+    #: further Spark settings, ``(key, value)`` in the order given
+    spark_conf: tuple[tuple[str, str], ...] = ()
+    #: None: ``spark/checkpoints`` beside ``temp_dir``
+    spark_checkpoint_dir: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> LinkSettings:
+        env = os.environ if env is None else env
+        conf = []
+        for item in (env.get("CARE_SPARK_CONF") or "").split(";"):
+            if "=" in item:
+                k, v = item.split("=", 1)
+                conf.append((k.strip(), v.strip()))
+        return cls(
+            temp_dir=Path(env.get("CARE_LINK_TEMP_DIR") or data_dir(env) / "tmp" / "duckdb"),
+            backend=(env.get("CARE_LINK_BACKEND") or "duckdb").strip().lower(),
+            memory_limit=env.get("CARE_LINK_MEMORY_LIMIT", "6GB"),
+            spark_master=env.get("CARE_SPARK_MASTER") or "local[*]",
+            spark_conf=tuple(conf),
+            spark_checkpoint_dir=env.get("CARE_SPARK_CHECKPOINT_DIR") or None,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a pipeline step needs to find its inputs and outputs."""
 
@@ -105,6 +150,7 @@ class Settings:
     #: a failed run's landing zone (clear identifiers) is deleted after this many days
     landing_retention_days: float = 7
     duckdb_lock_wait_seconds: float = 60
+    link: LinkSettings = field(default_factory=LinkSettings.from_env)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -116,6 +162,7 @@ class Settings:
             "dchs_drop_dir": dchs_drop_dir(env),
             "landing_retention_days": _number(env_, "CARE_LANDING_RETENTION_DAYS", 7),
             "duckdb_lock_wait_seconds": _number(env_, "CARE_DUCKDB_LOCK_WAIT_SECONDS", 60),
+            "link": LinkSettings.from_env(env),
         }
         values.update({k: v for k, v in overrides.items() if v})
         return cls(**values)
