@@ -682,7 +682,7 @@ def unobserved_levels_summarised():
 
 def _train_or_load(ctx: RunContext, active: pd.DataFrame) -> tuple[dict, bool]:
     """The linkage model: trained on a full refresh (or when none exists), else reused."""
-    from transforms.link.splink_model import load_model, save_model, train_model
+    from transforms.link.training import load_model, save_model, train_model
 
     model_path = ctx.settings.data_dir / "models" / "linkage_model.json"
     reused = model_path.exists() and not _state(ctx)["full_refresh"]
@@ -691,7 +691,7 @@ def _train_or_load(ctx: RunContext, active: pd.DataFrame) -> tuple[dict, bool]:
     else:
         model_path.parent.mkdir(parents=True, exist_ok=True)
         with unobserved_levels_summarised():
-            model = train_model(active, model_out=model_path)
+            model = train_model(active, link_settings=ctx.settings.link, model_out=model_path)
     save_model(model, ctx.build_dir / "linkage_model.json")  # per run, for audit
     return model, reused
 
@@ -712,20 +712,23 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
     against each other (``predict_within``).
     """
     from transforms.frames import isin
+    from transforms.link.backend import link_backend
+    from transforms.link.comparisons import REVIEW_BAND
     from transforms.link.edges import ordered, pair_uid
-    from transforms.link.splink_model import (
-        REVIEW_BAND,
-        link_backend,
-        predict_new_against_existing,
-        predict_pairs,
-    )
+    from transforms.link.predict import predict_new_against_existing, predict_pairs
 
     ctx.build_dir.mkdir(parents=True, exist_ok=True)
-    backend = link_backend()  # CARE_LINK_BACKEND: duckdb (default) or spark
+    backend = link_backend(ctx.settings.link)  # CARE_LINK_BACKEND: duckdb (default) or spark
     model, reused = _train_or_load(ctx, active)
     previous = previous_scored_pairs(ctx) if reused else None
     if previous is None:
-        pairs = predict_pairs(active, model=model, threshold=REVIEW_BAND[0], backend=backend)
+        pairs = predict_pairs(
+            active,
+            model=model,
+            link_settings=ctx.settings.link,
+            threshold=REVIEW_BAND[0],
+            backend=backend,
+        )
         mode = "full"
     else:
         changed = pd.read_parquet(ctx.tokens_dir / "changed.parquet")
@@ -739,7 +742,12 @@ def probabilistic_pairs(ctx: RunContext, active: pd.DataFrame) -> tuple[pd.DataF
         ].drop(columns=["uid_l", "uid_r"])
         is_new = isin(uid, changed_uid)
         scored = predict_new_against_existing(
-            active[is_new], active[~is_new], model=model, threshold=REVIEW_BAND[0], backend=backend
+            active[is_new],
+            active[~is_new],
+            model=model,
+            link_settings=ctx.settings.link,
+            threshold=REVIEW_BAND[0],
+            backend=backend,
         )
         pairs = pd.concat([keep, scored], ignore_index=True) if len(scored) else keep
         mode = "incremental"
@@ -851,7 +859,7 @@ def linkage_report(
         write_linkage_index,
         write_linkage_report,
     )
-    from transforms.link.splink_model import load_model
+    from transforms.link.training import load_model
 
     truth_path = ctx.settings.ground_truth
     metrics = None
