@@ -21,8 +21,8 @@ from transforms.link.records import prepare_records
 log = logging.getLogger(__name__)
 
 #: Every rule is narrow enough that its blocks stay small as the population grows (a
-#: pair count of n^2 / cardinality); wider rules on one name and a birth year or a
-#: postcode district found next to no true pair more (bench/README.md).
+#: pair count of n^2 / cardinality): a wider one scores many more pairs for next to no
+#: true pair more (docs/linkage.md, "Blocking rules").
 BLOCKING_RULES = [
     "l.tok_nhs_number = r.tok_nhs_number",
     "l.tok_dob = r.tok_dob",
