@@ -122,22 +122,23 @@ def tokens_zone(data: Path, *, contacts: bool = True) -> tuple[pd.DataFrame, pd.
 
 def link(records: pd.DataFrame, *, night: date) -> tuple[pd.DataFrame, dict]:
     """The nightly link step without previous state or review decisions."""
+    from transforms.config import LinkSettings
+    from transforms.link.comparisons import MATCH_THRESHOLD, REVIEW_BAND
     from transforms.link.deterministic import deterministic_pairs
     from transforms.link.person_index import HISTORY_COLUMNS, INDEX_COLUMNS, assign_person_keys
-    from transforms.link.splink_model import (
-        MATCH_THRESHOLD,
-        REVIEW_BAND,
-        predict_pairs,
-        train_model,
-    )
+    from transforms.link.predict import predict_pairs
+    from transforms.link.training import train_model
 
     timings = {}
     active = records[records["record_status"] != "Merged"].reset_index(drop=True)
     t0 = time.perf_counter()
     det = deterministic_pairs(active)
-    model = train_model(active)
+    link_settings = LinkSettings.from_env()
+    model = train_model(active, link_settings=link_settings)
     t1 = time.perf_counter()
-    pairs = predict_pairs(active, model=model, threshold=REVIEW_BAND[0])
+    pairs = predict_pairs(
+        active, model=model, link_settings=link_settings, threshold=REVIEW_BAND[0]
+    )
     t2 = time.perf_counter()
     timings["train_s"], timings["predict_s"] = t1 - t0, t2 - t1
 

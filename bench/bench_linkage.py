@@ -74,18 +74,19 @@ def ensure_data(root: Path, people: int, seed: int) -> Path:
 
 def link_phase(records_path: Path, out_dir: Path) -> None:
     """Child process: train + predict + incremental; writes timings and pairs."""
-    from transforms.link.splink_model import (
-        REVIEW_BAND,
-        predict_new_against_existing,
-        predict_pairs,
-        train_model,
-    )
+    from transforms.config import LinkSettings
+    from transforms.link.comparisons import REVIEW_BAND
+    from transforms.link.predict import predict_new_against_existing, predict_pairs
+    from transforms.link.training import train_model
 
+    link_settings = LinkSettings.from_env()
     records = pd.read_parquet(records_path)
     t0 = time.perf_counter()
-    model = train_model(records, model_out=out_dir / "model.json")
+    model = train_model(records, link_settings=link_settings, model_out=out_dir / "model.json")
     t1 = time.perf_counter()
-    pairs = predict_pairs(records, model=model, threshold=REVIEW_BAND[0])
+    pairs = predict_pairs(
+        records, model=model, link_settings=link_settings, threshold=REVIEW_BAND[0]
+    )
     t2 = time.perf_counter()
     peak_link = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pairs.to_parquet(out_dir / "pairs.parquet")
@@ -95,7 +96,11 @@ def link_phase(records_path: Path, out_dir: Path) -> None:
     is_new[rng.choice(len(records), n_new, replace=False)] = True
     t3 = time.perf_counter()
     inc = predict_new_against_existing(
-        records[is_new], records[~is_new], model=model, threshold=REVIEW_BAND[0]
+        records[is_new],
+        records[~is_new],
+        model=model,
+        link_settings=link_settings,
+        threshold=REVIEW_BAND[0],
     )
     t4 = time.perf_counter()
     json.dump(
@@ -114,8 +119,8 @@ def link_phase(records_path: Path, out_dir: Path) -> None:
 
 
 def evaluate(data: Path, records: pd.DataFrame, pairs: pd.DataFrame) -> dict:
+    from transforms.link.comparisons import MATCH_THRESHOLD
     from transforms.link.report import clusters_from_pairs, evaluate_against_truth, lookalike_merges
-    from transforms.link.splink_model import MATCH_THRESHOLD
 
     truth = pd.read_parquet(data / "truth.parquet").merge(
         records[["source", "source_record_id"]], on=["source", "source_record_id"]
@@ -146,13 +151,14 @@ def fmt_metrics(name: str, m: dict) -> str:
 
 
 def run(people: int, seed: int, root: Path) -> dict:
-    from transforms.link.splink_model import blocking_counts
+    from transforms.config import LinkSettings
+    from transforms.link.blocking import blocking_counts
 
     data = ensure_data(root, people, seed)
     records = load_person_records(data)
     work = Path(tempfile.mkdtemp(prefix=f"bench_link_{people}_", dir=root))
     records.to_parquet(work / "records.parquet")
-    blocks = blocking_counts(records)
+    blocks = blocking_counts(records, link_settings=LinkSettings.from_env())
     subprocess.run(
         [sys.executable, __file__, "--link-phase", str(work / "records.parquet"), str(work)],
         check=True,

@@ -14,7 +14,7 @@ set up the way Splink's own tutorials and documented example settings do it:
   NHS number (valid numbers only: an invalid one is null, the standardise step already
   says which);
 * blocking (``--blocking ours``, the default): **the same rules as our model**
-  (``splink_model.BLOCKING_RULES``) over the very values our tokens are made of, in
+  (``transforms.link.blocking.BLOCKING_RULES``) over the very values our tokens are made of, in
   clear (the tokeniser's HMAC replaced by the identity: ``clear_tokens``), so the ratio
   of the two measures what pseudonymisation costs. The one rule that filters with a
   Bloom-filter Dice (names swapped at one address) filters with the two names
@@ -28,7 +28,7 @@ set up the way Splink's own tutorials and documented example settings do it:
 * matches: pairs at ``match_probability >= BASELINE_THRESHOLD`` (0.95, the threshold
   the Splink tutorials cluster at).
 
-Ours is ``transforms.link.splink_model`` (``train_model`` + ``predict_pairs``) over the
+Ours is ``transforms.link`` (``training.train_model`` + ``predict.predict_pairs``) over the
 pseudonymised records, at ``MATCH_THRESHOLD`` (0.98), plus the deterministic NHS-number
 pass the pipeline runs before it. Both are timed the same way (register + train +
 predict + fetch the pairs), each in its own child process so each peak RSS is its own.
@@ -63,7 +63,7 @@ log = logging.getLogger("cleartext_baseline")
 
 #: Splink's tutorials cluster at 0.95; the baseline's matches are pairs at or above it.
 BASELINE_THRESHOLD = 0.95
-#: Same u-sampling budget and seed as ``transforms.link.splink_model.train_model``.
+#: Same u-sampling budget and seed as ``transforms.link.training.train_model``.
 MAX_PAIRS = 2e6
 SEED = 42
 #: Lambda recall assumed by the Splink tutorials' deterministic-rule estimate.
@@ -170,7 +170,7 @@ def clear_tokens(std: pd.DataFrame) -> pd.DataFrame:
 def clear_rules(rules: list[str]) -> list[str]:
     """Our blocking rules for the clear keys of :func:`clear_tokens` (the Dice filter of
     names swapped at one address as the two names exchanged; no source condition)."""
-    from transforms.link.splink_model import CROSS_FILE
+    from transforms.link.blocking import CROSS_FILE
 
     out = []
     for rule in rules:
@@ -188,7 +188,7 @@ def baseline_settings(blocking: str = "ours"):
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
-    from transforms.link.splink_model import BLOCKING_RULES
+    from transforms.link.blocking import BLOCKING_RULES
 
     if blocking == "ours":
         rules = clear_rules(BLOCKING_RULES)
@@ -287,13 +287,18 @@ def run_ours(
     token_active: pd.DataFrame, *, predict_threshold: float = 0.5
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Our model over tokens, timed like the baseline: (splink pairs, det pairs, timings)."""
+    from transforms.config import LinkSettings
     from transforms.link.deterministic import deterministic_pairs
-    from transforms.link.splink_model import predict_pairs, train_model
+    from transforms.link.predict import predict_pairs
+    from transforms.link.training import train_model
 
+    link_settings = LinkSettings.from_env()
     t0, c0 = time.perf_counter(), time.process_time()
-    model = train_model(token_active)
+    model = train_model(token_active, link_settings=link_settings)
     t1 = time.perf_counter()
-    pairs = predict_pairs(token_active, model=model, threshold=predict_threshold)
+    pairs = predict_pairs(
+        token_active, model=model, link_settings=link_settings, threshold=predict_threshold
+    )
     t2, cpu = time.perf_counter(), time.process_time() - c0
     det = deterministic_pairs(token_active)
     t3 = time.perf_counter()
@@ -427,7 +432,7 @@ def compare(
     ``active_ids``: the ``source, source_record_id`` both models link (default: the
     non-merged rows of ``std``).
     """
-    from transforms.link.splink_model import MATCH_THRESHOLD
+    from transforms.link.comparisons import MATCH_THRESHOLD
 
     work.mkdir(parents=True, exist_ok=True)
     std_path, base_path = work / "std_all.parquet", work / "std_active.parquet"

@@ -139,6 +139,7 @@ def main() -> int:
     ap.add_argument("--with-state", action="store_true", help="the state in the address too")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
+    from transforms.config import LinkSettings
     from transforms.keys import key_from_material
     from transforms.link.cli import ONE_TO_ONE_THRESHOLD, link_files
 
@@ -147,7 +148,14 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     key = key_from_material(os.urandom(32).hex())  # a key of the run's own, never kept
     t0 = time.perf_counter()
-    links, _, _ = link_files(left, right, key, threshold=0.0, model_out=out / "model.json")
+    links, _, _ = link_files(
+        left,
+        right,
+        key,
+        link_settings=LinkSettings.from_env(),
+        threshold=0.0,
+        model_out=out / "model.json",
+    )
     elapsed = time.perf_counter() - t0
     threshold = ONE_TO_ONE_THRESHOLD if args.threshold is None else args.threshold
     at = links[links["match_probability"] >= threshold]  # one-to-one already

@@ -74,20 +74,32 @@ def changed_uids(before: pd.DataFrame, after: pd.DataFrame) -> set[str]:
     return out
 
 
-def link_night(records, model, backend, previous=None, changed=None, index=None, history=None):
+def link_night(
+    records,
+    model,
+    backend,
+    link_settings,
+    previous=None,
+    changed=None,
+    index=None,
+    history=None,
+):
     """(scored pairs, person index, history) of one night, as the link step makes them."""
+    from transforms.link.comparisons import REVIEW_BAND
     from transforms.link.deterministic import deterministic_pairs
     from transforms.link.edges import link_edges, ordered, pair_uid
     from transforms.link.person_index import HISTORY_COLUMNS, INDEX_COLUMNS, assign_person_keys
-    from transforms.link.splink_model import (
-        REVIEW_BAND,
-        predict_new_against_existing,
-        predict_pairs,
-    )
+    from transforms.link.predict import predict_new_against_existing, predict_pairs
 
     uid = records["source"] + ":" + records["source_record_id"]
     if previous is None:
-        pairs = predict_pairs(records, model=model, threshold=REVIEW_BAND[0], backend=backend)
+        pairs = predict_pairs(
+            records,
+            model=model,
+            link_settings=link_settings,
+            threshold=REVIEW_BAND[0],
+            backend=backend,
+        )
     else:
         is_new = uid.isin(changed).to_numpy()
         keep = previous[
@@ -97,8 +109,8 @@ def link_night(records, model, backend, previous=None, changed=None, index=None,
             & previous["uid_r"].isin(uid)
         ].drop(columns=["uid_l", "uid_r"])
         scored = predict_new_against_existing(
-            records[is_new], records[~is_new], model=model, threshold=REVIEW_BAND[0],
-            backend=backend,
+            records[is_new], records[~is_new], model=model, link_settings=link_settings,
+            threshold=REVIEW_BAND[0], backend=backend,
         )  # fmt: skip
         pairs = pd.concat([keep, scored], ignore_index=True) if len(scored) else keep
     pairs["uid_l"], pairs["uid_r"] = pair_uid(pairs, "l"), pair_uid(pairs, "r")
@@ -149,7 +161,9 @@ def same_keys(a: pd.DataFrame, b: pd.DataFrame) -> bool:
 
 
 def run(people: int, seed: int, work: Path) -> dict:
-    from transforms.link.splink_model import spark_session, train_model
+    from transforms.config import LinkSettings
+    from transforms.link.backend import spark_session
+    from transforms.link.training import train_model
 
     data = work / f"syn{people}"
     if not (data / "truth.parquet").exists():
@@ -160,16 +174,18 @@ def run(people: int, seed: int, work: Path) -> dict:
         )  # fmt: skip
     night1, night2 = records_of_night(data, 1), records_of_night(data, 2)
     changed = changed_uids(night1, night2)
-    model = train_model(night1)
-    os.environ.setdefault("CARE_LINK_TEMP_DIR", str(work / "tmp" / "duckdb"))
+    model = train_model(night1, link_settings=LinkSettings.from_env())
+    env = dict(os.environ)
+    env.setdefault("CARE_LINK_TEMP_DIR", str(work / "tmp" / "duckdb"))
+    link_settings = LinkSettings.from_env(env)
     out: dict = {"records_night1": len(night1), "records_night2": len(night2),
                  "changed_night2": len(changed)}  # fmt: skip
     result = {}
     for backend in ("duckdb", "spark"):
-        p1, i1, h1 = link_night(night1, model, backend)
-        p2, i2, _ = link_night(night2, model, backend, p1, changed, i1, h1)
+        p1, i1, h1 = link_night(night1, model, backend, link_settings)
+        p2, i2, _ = link_night(night2, model, backend, link_settings, p1, changed, i1, h1)
         result[backend] = (p1, i1, p2, i2)
-    spark_session().stop()
+    spark_session(link_settings).stop()
     (d1, di1, d2, di2), (s1, si1, s2, si2) = result["duckdb"], result["spark"]
     out["full"] = compare(d1, s1) | {"same_person_keys": same_keys(di1, si1),
                                      "persons": int(di1["person_key"].nunique())}  # fmt: skip

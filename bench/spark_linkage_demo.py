@@ -7,7 +7,7 @@ What it shows:
 
 1. the person records of a small synthetic population (``--people``, default 2,000),
    pseudonymised exactly as the pipeline does (``bench_linkage.load_person_records``);
-2. the trained model JSON of ``transforms.link.splink_model`` (``--model``, e.g. a
+2. the trained model JSON of ``transforms.link.training`` (``--model``, e.g. a
    night's ``build/linkage_model.json``; otherwise trained here on DuckDB);
 3. prediction with that model on DuckDB (``predict_pairs``, the pipeline's path), then
    with the very same settings on Splink's Spark backend (``SparkAPI``, local
@@ -55,9 +55,10 @@ PAIR_KEYS = ["source_l", "source_record_id_l", "source_r", "source_record_id_r"]
 def for_spark(model: dict) -> dict:
     """The model's Splink settings with every SQL fragment marked as DuckDB SQL, so that
     Splink translates it (sqlglot) for whichever backend runs it."""
-    from transforms.link.splink_model import _splink_settings, for_backend
+    from transforms.link.backend import for_backend
+    from transforms.link.predict import prediction_settings
 
-    return for_backend(_splink_settings(model), "spark")
+    return for_backend(prediction_settings(model), "spark")
 
 
 def spark_sql_preview(model: dict) -> list[tuple[str, str]]:
@@ -105,12 +106,9 @@ def predict_on_spark(records: pd.DataFrame, model: dict, spark, threshold: float
     import pyarrow as pa
     from splink import Linker, SparkAPI
 
-    from transforms.link.splink_model import (
-        OUTPUT_COLUMNS,
-        _apply_guard,
-        _finish,
-        prepare_records,
-    )
+    from transforms.link.lookalike_guard import apply_guard
+    from transforms.link.predict import OUTPUT_COLUMNS, _finish
+    from transforms.link.records import prepare_records
 
     frame, _ = prepare_records(records)
     db_api = SparkAPI(spark_session=spark, register_udfs_automatically=False)
@@ -123,7 +121,7 @@ def predict_on_spark(records: pd.DataFrame, model: dict, spark, threshold: float
     cols = [c.unquote().name for c in pred.columns]
     keep = [c for c in cols if c in OUTPUT_COLUMNS or c.startswith("gamma_")]
     df = pred.as_spark_dataframe().select(*keep).toPandas()
-    df = _apply_guard(df, model, threshold)
+    df = apply_guard(df, model, threshold)
     return _finish(df)
 
 
@@ -147,8 +145,11 @@ def compare_pairs(duck: pd.DataFrame, spark: pd.DataFrame) -> dict:
 
 
 def run(people: int, seed: int, work: Path, model_path: Path | None, threshold: float) -> dict:
-    from transforms.link.splink_model import load_model, predict_pairs, train_model
+    from transforms.config import LinkSettings
+    from transforms.link.predict import predict_pairs
+    from transforms.link.training import load_model, train_model
 
+    link_settings = LinkSettings.from_env()
     data = ensure_data(work, people, seed)
     records = load_person_records(data)
     print(f"{len(records):,} active person records (tokens + Bloom filters) from {people:,} people")
@@ -157,13 +158,15 @@ def run(people: int, seed: int, work: Path, model_path: Path | None, threshold: 
         print(f"model: {model_path}")
     else:
         t0 = time.perf_counter()
-        model = train_model(records, model_out=work / "linkage_model.json")
+        model = train_model(
+            records, link_settings=link_settings, model_out=work / "linkage_model.json"
+        )
         print(
             f"model trained on DuckDB in {time.perf_counter() - t0:.1f}s -> {work}/linkage_model.json"
         )
 
     t0 = time.perf_counter()
-    duck = predict_pairs(records, model=model, threshold=threshold)
+    duck = predict_pairs(records, model=model, link_settings=link_settings, threshold=threshold)
     duck_s = time.perf_counter() - t0
     print(f"DuckDB: {len(duck):,} pairs >= {threshold} in {duck_s:.1f}s")
 
@@ -226,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     result = run(args.people, args.seed, work, args.model, args.threshold)
     if args.show_sql:
-        from transforms.link.splink_model import load_model
+        from transforms.link.training import load_model
 
         model = load_model(args.model or work / "linkage_model.json")
         seen = set()

@@ -321,6 +321,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--threshold", type=float, default=None)
     args = ap.parse_args()
+    from transforms.config import LinkSettings
     from transforms.keys import key_from_material
     from transforms.link.cli import link_files
 
@@ -333,7 +334,12 @@ def main() -> int:
     key = key_from_material(os.urandom(32).hex())  # a key of the run's own, never kept
     t0 = time.perf_counter()
     links, scored, _ = link_files(
-        left, right, key, threshold=args.threshold, model_out=out / "model.json"
+        left,
+        right,
+        key,
+        link_settings=LinkSettings.from_env(),
+        threshold=args.threshold,
+        model_out=out / "model.json",
     )
     elapsed = time.perf_counter() - t0
     links.to_parquet(out / "links.parquet", index=False)

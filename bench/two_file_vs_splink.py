@@ -130,11 +130,13 @@ def clear_records(people: pd.DataFrame, source: str) -> pd.DataFrame:
 def clear_blocking_rules(records: pd.DataFrame) -> list[str]:
     """Our two-file rules over the clear keys, for ``link_only`` (which pairs files
     itself). Taken within the same budget as ours: equal values give equal tokens."""
-    from transforms.link.splink_model import CROSS_FILE, two_file_blocking_rules
+    from transforms.config import LinkSettings
+    from transforms.link.blocking import CROSS_FILE, two_file_blocking_rules
 
     tokens = records.rename(columns={"record_id": "source_record_id"})
     rules = []
-    for rule in two_file_blocking_rules(_with_filters(tokens)):
+    filtered = _with_filters(tokens)
+    for rule in two_file_blocking_rules(filtered, link_settings=LinkSettings.from_env()):
         rule = rule.replace(f" AND {CROSS_FILE}", "")
         if "bit_count" in rule:  # names swapped at one address
             head = rule.split(" AND (2.0")[0]
@@ -145,7 +147,7 @@ def clear_blocking_rules(records: pd.DataFrame) -> list[str]:
 
 def _with_filters(tokens: pd.DataFrame) -> pd.DataFrame:
     """Empty Bloom-filter columns: only the rules' equality keys are counted."""
-    from transforms.link.splink_model import CLK_COLUMNS
+    from transforms.link.records import CLK_COLUMNS
 
     out = tokens.copy()
     for c in CLK_COLUMNS:

@@ -19,7 +19,6 @@ ENVIRONMENT_READERS = {
     "admin URL and the logins' passwords",
     "transforms/ops/topology.py": "a test/ops tool: TopologyConfig.from_env, and the "
     "processes it starts inherit the caller's environment",
-    "transforms/link/splink_model.py": "(being split; reads move to LinkSettings)",
 }
 #: Where the pseudonymisation key may be loaded: the edges (Airflow glue, command lines).
 KEY_LOADERS = {"transforms/keys.py", "transforms/link/cli.py", "dags/airflow_glue.py"}

@@ -286,7 +286,7 @@ def test_wrong_key_type_refused():
 def test_a_tokens_state_from_before_clk_given_still_upserts_and_links(tmp_path):
     """Records encoded before ``clk_given`` existed keep a null filter (the guard then
     treats them strictly); tonight's records carry one."""
-    from transforms.link.splink_model import prepare_records
+    from transforms.link.records import prepare_records
 
     tonight = tokens(dcc_person(), dcc_person(la_person_id="MOS2"))
     older = tonight.drop(columns=["clk_given"]).assign(source_record_id=["OLD1", "OLD2"])
@@ -318,7 +318,7 @@ def test_family_name_parts_share_a_token_with_a_double_barrelled_name():
 def test_a_tokens_state_from_before_family_name_parts_still_links():
     """Records encoded before the family-name part tokens existed have none (their
     "shared part" level never applies)."""
-    from transforms.link.splink_model import LATER_TOKEN_COLUMNS, prepare_records
+    from transforms.link.records import LATER_TOKEN_COLUMNS, prepare_records
 
     tonight = tokens(dcc_person(), dcc_person(la_person_id="MOS2"))
     older = tonight.drop(columns=LATER_TOKEN_COLUMNS).assign(source_record_id=["OLD1", "OLD2"])

@@ -18,6 +18,12 @@ that build the settings (the Airflow glue, the DAG file, scripts and command lin
 | ``CARE_POPULATION_FILE`` | ``population.csv`` beside the DCHS drops (``$CARE_SOURCES_DIR``) | population by district and age (``docs/population.md``) |
 | ``CARE_GROUND_TRUTH`` | ``truth.parquet`` beside the DCHS drops | synthetic sources' ground truth, for the linkage report's accuracy figures |
 | ``CARE_EXPECTATIONS_DIR`` | the repository's ``expectations/`` | folder of the Great Expectations suites (JSON) |
+| ``CARE_LINK_BACKEND`` | ``duckdb`` | where the nightly link step scores pairs: ``duckdb`` in the process or ``spark`` (``docs/scaling.md``) |
+| ``CARE_LINK_MEMORY_LIMIT`` | ``6GB`` | DuckDB memory ceiling for linkage (it spills to disk beyond it); a local Spark session's driver memory |
+| ``CARE_LINK_TEMP_DIR`` | ``$CARE_DATA_DIR/tmp/duckdb`` | where linkage spills beyond its memory limit; a local Spark session's scratch goes beside it |
+| ``CARE_SPARK_MASTER`` | ``local[*]`` | the Spark master for ``CARE_LINK_BACKEND=spark`` (``spark://host:7077``, ``yarn``, ``k8s://...``) |
+| ``CARE_SPARK_CONF`` | none | further Spark settings, ``key=value`` pairs separated by ``;`` |
+| ``CARE_SPARK_CHECKPOINT_DIR`` | ``spark/checkpoints`` beside ``CARE_LINK_TEMP_DIR`` | Splink's Spark checkpoints (a path every executor reaches, for a cluster) |
 
 :class:`NotifySettings` (failure notifications, :mod:`transforms.notify`; nothing set
 means nothing is sent):
@@ -137,6 +143,45 @@ def _path(env: dict, name: str) -> Path | None:
 
 
 @dataclass(frozen=True)
+class LinkSettings:
+    """Where probabilistic linkage runs and what it may use (``CARE_LINK_*``,
+    ``CARE_SPARK_*``). The link code is given these; it never reads the environment."""
+
+    #: DuckDB's spill folder beyond ``memory_limit`` (DuckDB's own default is ``.tmp`` in
+    #: whatever the working directory is); a local Spark session's scratch goes beside it
+    temp_dir: Path
+    #: where the nightly link step scores pairs, normalised; the link step checks it
+    #: (:func:`transforms.link.backend.link_backend`). Training and the two-file command
+    #: run on DuckDB either way.
+    backend: str = "duckdb"
+    #: DuckDB's memory ceiling for linkage, so the night stays under its 8 GB budget
+    #: beside pandas; also a local Spark session's driver memory
+    memory_limit: str = "6GB"
+    spark_master: str = "local[*]"
+    #: further Spark settings, ``(key, value)`` in the order given
+    spark_conf: tuple[tuple[str, str], ...] = ()
+    #: None: ``spark/checkpoints`` beside ``temp_dir``
+    spark_checkpoint_dir: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> LinkSettings:
+        env = os.environ if env is None else env
+        conf = []
+        for item in (env.get("CARE_SPARK_CONF") or "").split(";"):
+            if "=" in item:
+                k, v = item.split("=", 1)
+                conf.append((k.strip(), v.strip()))
+        return cls(
+            temp_dir=Path(env.get("CARE_LINK_TEMP_DIR") or data_dir(env) / "tmp" / "duckdb"),
+            backend=(env.get("CARE_LINK_BACKEND") or "duckdb").strip().lower(),
+            memory_limit=env.get("CARE_LINK_MEMORY_LIMIT", "6GB"),
+            spark_master=env.get("CARE_SPARK_MASTER") or "local[*]",
+            spark_conf=tuple(conf),
+            spark_checkpoint_dir=env.get("CARE_SPARK_CHECKPOINT_DIR") or None,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a pipeline step needs to find its inputs and outputs."""
 
@@ -151,6 +196,7 @@ class Settings:
     named_ground_truth: Path | None = None
     named_population_file: Path | None = None
     expectations_dir: Path | None = None
+    link: LinkSettings = field(default_factory=LinkSettings.from_env)
 
     @classmethod
     def from_env(cls, env: dict | None = None, **overrides) -> Settings:
@@ -165,6 +211,7 @@ class Settings:
             "named_ground_truth": _path(env_, "CARE_GROUND_TRUTH"),
             "named_population_file": _path(env_, "CARE_POPULATION_FILE"),
             "expectations_dir": _path(env_, "CARE_EXPECTATIONS_DIR"),
+            "link": LinkSettings.from_env(env),
         }
         values.update({k: v for k, v in overrides.items() if v})
         return cls(**values)

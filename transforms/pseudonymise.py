@@ -40,7 +40,7 @@ CLKs (see :mod:`transforms.bloom`, 1024 bits, k=20):
   the filter tolerant of transpositions, which break two bigrams in a short name
   (MARK/MAKR: bigram Dice 0.4, with letters ~0.77), while different names stay apart
   (JAMES/JOHN ~0.2). The linkage's look-alike guard reads it to tell a typed given
-  name from a twin's (:func:`transforms.link.splink_model.lookalike_guard`). A
+  name from a twin's (:func:`transforms.link.lookalike_guard.lookalike_guard`). A
   one-field filter is easier to attack by frequency than the composite ones; like
   every CLK it stays in the tokens zone and is never published.
 

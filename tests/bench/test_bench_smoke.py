@@ -76,13 +76,14 @@ def test_fair_baseline_blocks_on_our_rules_in_clear(sources):
     import cleartext_baseline as cb
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
+    from transforms.config import LinkSettings
     from transforms.keys import key_from_material
-    from transforms.link.splink_model import BLOCKING_RULES, blocking_counts
+    from transforms.link.blocking import BLOCKING_RULES, blocking_counts
     from transforms.pseudonymise import pseudonymise_persons
 
     std = cb.active(cb.standardised_persons(sources))
     tokens = pseudonymise_persons(std, key_from_material(BENCH_KEY_MATERIAL))
-    ours = blocking_counts(tokens)["marginal_pairs"].tolist()
+    ours = blocking_counts(tokens, link_settings=LinkSettings.from_env())["marginal_pairs"].tolist()
     import duckdb
     from splink import DuckDBAPI
 
@@ -213,12 +214,15 @@ def test_spark_backend_gives_the_same_pairs(sources, tmp_path):
         return
     import spark_linkage_demo as demo
 
-    from transforms.link.splink_model import predict_pairs, train_model
+    from transforms.config import LinkSettings
+    from transforms.link.predict import predict_pairs
+    from transforms.link.training import train_model
 
+    link_settings = LinkSettings.from_env()
     records = demo.load_person_records(sources)
-    model = train_model(records)
+    model = train_model(records, link_settings=link_settings)
 
-    duck = predict_pairs(records, model=model, threshold=0.5)
+    duck = predict_pairs(records, model=model, link_settings=link_settings, threshold=0.5)
     spark = demo.spark_session(tmp_path)
     try:
         on_spark = demo.predict_on_spark(records, model, spark, 0.5)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from transforms.link.comparisons import MATCH_THRESHOLD, REVIEW_BAND
 from transforms.link.edges import link_edges
-from transforms.link.splink_model import MATCH_THRESHOLD, REVIEW_BAND
 
 HIGH = (MATCH_THRESHOLD + 1) / 2
 MIDDLE = sum(REVIEW_BAND) / 2

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from transforms.config import LinkSettings
 from transforms.keys import create_local_key_file
 from transforms.link.cli import (
     cross_file_prior,
@@ -151,7 +152,7 @@ def test_cli_links_carry_the_one_to_one_probabilities(files):
     d, key_file, _ = files
     left, right = read_people(d / "left.csv"), read_people(d / "right.parquet")
     key = load_cli_key(key_file)
-    links, scored, model = link_files(left, right, key)
+    links, scored, model = link_files(left, right, key, link_settings=LinkSettings.from_env())
     cross = cross_file_pairs(scored)
     assert (cross["match_probability"] < 0.5).any()  # every candidate pair, as rivals
     prior = model["probability_two_random_records_match"]

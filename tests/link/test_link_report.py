@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from transforms.link.comparisons import base_settings
 from transforms.link.report import (
     NET_ADJUSTMENT,
     clusters_from_pairs,
@@ -17,7 +18,6 @@ from transforms.link.report import (
     write_linkage_index,
     write_linkage_report,
 )
-from transforms.link.splink_model import base_settings
 
 TRUTH = pd.DataFrame({
     "source": ["dcc", "dchs", "dchs", "dcc", "dchs", "dchs"],

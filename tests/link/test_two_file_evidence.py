@@ -8,8 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from transforms.config import LinkSettings
 from transforms.keys import key_from_material
-from transforms.link import splink_model as sm
+from transforms.link.blocking import (
+    BLOCKING_RULES,
+    WIDE_BLOCKING_PAIRS_PER_RECORD,
+    WIDE_BLOCKING_RULES,
+    WITHIN_FILE_RULES,
+    _cross_file_pairs_of_rule,
+    blocking_counts,
+    cross_file,
+    two_file_blocking_rules,
+)
 from transforms.link.cli import (
     MAX_SHARE_MATCHED,
     estimate_shares_matched,
@@ -19,9 +29,14 @@ from transforms.link.cli import (
     one_to_one_probabilities,
     person_records,
 )
+from transforms.link.comparisons import comparisons
+from transforms.link.lookalike_guard import GUARD_CAP, _gamma, family_kind, lookalike_caps
+from transforms.link.predict import predict_pairs
+from transforms.link.training import train_model
 from transforms.standardise import standardise_dchs_patient
 
 KEY = key_from_material("9b1d3f5a7c9e0b2d4f6a8c0e1f3b5d7a9c1e3f5b7d9a0c2e4f6b8d0a2c4e6f81")
+LINK = LinkSettings.from_env()
 
 GIVEN = ("olivia amelia isla ava mia ivy lily rosie grace freya noah oliver george leo "
          "arthur harry oscar jack henry charlie theo finley archie alfie").split()  # fmt: skip
@@ -121,9 +136,9 @@ def test_a_failed_em_session_leaves_every_comparison_in_the_model():
     left = australians(1500, seed=2)
     left["postcode"] = None  # no session on the postcode can find a pair
     records = person_records(left, KEY, "left")
-    model = sm.train_model(records, seed=3)
+    model = train_model(records, link_settings=LINK, seed=3)
     names = [c["output_column_name"] for c in model["comparisons"]]
-    assert names == [c["output_column_name"] for c in sm.comparisons()]
+    assert names == [c["output_column_name"] for c in comparisons()]
     given = next(c for c in model["comparisons"] if c["output_column_name"] == "given_name")
     assert all(
         lv.get("m_probability") is not None
@@ -138,17 +153,17 @@ def test_wide_blocking_rules_are_added_within_the_budget():
         [person_records(left, KEY, "left"), person_records(corrupted(left, 5), KEY, "right")],
         ignore_index=True,
     )
-    base = [r if r in sm.WITHIN_FILE_RULES else sm.cross_file(r) for r in sm.BLOCKING_RULES]
-    wide = [sm.cross_file(r) for r in sm.WIDE_BLOCKING_RULES]
-    counts = sm.blocking_counts(records, rules=[*base, *wide])
+    base = [r if r in WITHIN_FILE_RULES else cross_file(r) for r in BLOCKING_RULES]
+    wide = [cross_file(r) for r in WIDE_BLOCKING_RULES]
+    counts = blocking_counts(records, link_settings=LINK, rules=[*base, *wide])
     narrow = int(counts["cumulative_pairs"].iloc[len(base) - 1])
-    assert sm.two_file_blocking_rules(records, budget=10**7) == [*base, *wide]
+    assert two_file_blocking_rules(records, budget=10**7, link_settings=LINK) == [*base, *wide]
     # a budget the narrow rules already fill: none of the wide ones
-    assert sm.two_file_blocking_rules(records, budget=narrow) == base
+    assert two_file_blocking_rules(records, budget=narrow, link_settings=LINK) == base
     # a budget with room for the postcode rule's pairs only
     postcode_pairs = int(counts["marginal_pairs"].iloc[len(base)])
     assert postcode_pairs > 0
-    got = sm.two_file_blocking_rules(records, budget=narrow + postcode_pairs)
+    got = two_file_blocking_rules(records, budget=narrow + postcode_pairs, link_settings=LINK)
     assert got == [*base, wide[0]]
 
 
@@ -175,9 +190,11 @@ def test_two_file_rules_pair_records_of_one_file_only_for_the_family_counts():
         ],
         ignore_index=True,
     )
-    model = sm.train_model(pd.concat([records] * 1, ignore_index=True), seed=1)
-    rules = sm.two_file_blocking_rules(records, budget=0)
-    pairs = sm.predict_pairs(records, model=model, threshold=0.0, blocking_rules=rules)
+    model = train_model(pd.concat([records] * 1, ignore_index=True), link_settings=LINK, seed=1)
+    rules = two_file_blocking_rules(records, budget=0, link_settings=LINK)
+    pairs = predict_pairs(
+        records, model=model, link_settings=LINK, threshold=0.0, blocking_rules=rules
+    )
     got = set(zip(pairs["source_record_id_l"], pairs["source_record_id_r"], strict=True))
     # a-b (LEFT, given name + sector only): not scored; b-c (one date of birth): scored;
     # a-c (across, given name + sector): scored
@@ -192,7 +209,7 @@ def test_cross_file_pairs_of_a_rule_by_hand():
         }
     )
     # x: 2 LEFT x 1 RIGHT, y: 1 x 2; the null key pairs nothing
-    assert sm._cross_file_pairs_of_rule(records, "l.tok_postcode = r.tok_postcode") == 4
+    assert _cross_file_pairs_of_rule(records, "l.tok_postcode = r.tok_postcode") == 4
 
 
 def test_default_budget_grows_with_the_records():
@@ -201,12 +218,12 @@ def test_default_budget_grows_with_the_records():
         [person_records(left, KEY, "left"), person_records(corrupted(left, 7), KEY, "right")],
         ignore_index=True,
     )
-    expected = sm.two_file_blocking_rules(
-        records, budget=sm.WIDE_BLOCKING_PAIRS_PER_RECORD * len(records)
+    expected = two_file_blocking_rules(
+        records, budget=WIDE_BLOCKING_PAIRS_PER_RECORD * len(records), link_settings=LINK
     )
-    assert sm.two_file_blocking_rules(records) == expected
+    assert two_file_blocking_rules(records, link_settings=LINK) == expected
     # 400 records: ~100 pairs per one-field name rule key, all four fit at 50 per record
-    assert len(expected) > len(sm.BLOCKING_RULES)
+    assert len(expected) > len(BLOCKING_RULES)
 
 
 def _family_pairs(model: dict, n_within: int, n_cross: int) -> pd.DataFrame:
@@ -216,10 +233,10 @@ def _family_pairs(model: dict, n_within: int, n_cross: int) -> pd.DataFrame:
         {
             "source_l": ["left"] * n,
             "source_r": ["left"] * n_within + ["right"] * n_cross,
-            "gamma_given_name": sm._gamma(model, "given_name", "else"),
-            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
-            "gamma_dob": sm._gamma(model, "dob", "exact"),
-            "gamma_address": sm._gamma(model, "address", "exact address"),
+            "gamma_given_name": _gamma(model, "given_name", "else"),
+            "gamma_family_name": _gamma(model, "family_name", "exact"),
+            "gamma_dob": _gamma(model, "dob", "exact"),
+            "gamma_address": _gamma(model, "address", "exact address"),
             "gamma_nhs_number": -1,
             "gamma_sex": -1,
             "given_dice": 0.2,
@@ -228,20 +245,20 @@ def _family_pairs(model: dict, n_within: int, n_cross: int) -> pd.DataFrame:
 
 
 def test_lookalike_caps_follow_the_families_the_files_hold():
-    model = {"comparisons": sm.comparisons()}
+    model = {"comparisons": comparisons()}
     # files holding twins (pairs of two people, as each file is de-duplicated): strict
-    caps = sm.lookalike_caps(_family_pairs(model, n_within=30, n_cross=40), model)
-    assert caps == pytest.approx(np.full(70, sm.GUARD_CAP))
+    caps = lookalike_caps(_family_pairs(model, n_within=30, n_cross=40), model)
+    assert caps == pytest.approx(np.full(70, GUARD_CAP))
     # files holding none: the kind's cap is one look-alike in its cross-file pairs
-    caps = sm.lookalike_caps(_family_pairs(model, n_within=0, n_cross=400), model)
+    caps = lookalike_caps(_family_pairs(model, n_within=0, n_cross=400), model)
     assert caps == pytest.approx(np.full(400, 1 - 1 / 400))
     # not a look-alike: no cap; two valid NHS numbers that differ: always GUARD_CAP
     pairs = _family_pairs(model, 0, 3).assign(
-        gamma_given_name=[sm._gamma(model, "given_name", "exact")] * 3,
-        gamma_nhs_number=[-1, sm._gamma(model, "nhs_number", "else"), -1],
+        gamma_given_name=[_gamma(model, "given_name", "exact")] * 3,
+        gamma_nhs_number=[-1, _gamma(model, "nhs_number", "else"), -1],
     )
-    caps = sm.lookalike_caps(pairs, model)
-    assert np.isnan(caps[0]) and caps[1] == sm.GUARD_CAP and np.isnan(caps[2])
+    caps = lookalike_caps(pairs, model)
+    assert np.isnan(caps[0]) and caps[1] == GUARD_CAP and np.isnan(caps[2])
 
 
 def test_share_matched_is_estimated_from_the_pairs():
@@ -268,7 +285,7 @@ def test_two_files_without_uk_postcodes_link():
     no sex), one field corrupted in most records: nearly all link, none wrongly."""
     left = australians(1500, seed=6)
     right = corrupted(left, seed=7)
-    links, _, model = link_files(left, right, KEY)
+    links, _, model = link_files(left, right, KEY, link_settings=LINK)
     assert [c["output_column_name"] for c in model["comparisons"]][:4] == [
         "given_name", "family_name", "dob", "address",
     ]  # fmt: skip
@@ -287,7 +304,7 @@ def test_family_kind_names_the_kind_a_link_cap_may_be_lifted_for():
             "nhs_differs": [False, False, False, False, True],
         }
     )
-    got = sm.family_kind(kinds).tolist()
+    got = family_kind(kinds).tolist()
     # the first family kind; none for no kind, or beside a kind whose cap is fixed
     assert got == ["twin_like", "parent_child_like", "twin_like", None, None]
 
@@ -300,7 +317,7 @@ def test_a_look_alike_link_cap_follows_the_records_left_without_a_partner():
     n = 10
     cross = pd.DataFrame(
         {
-            "probability_cap": [sm.GUARD_CAP] * n + [sm.GUARD_CAP, np.nan],
+            "probability_cap": [GUARD_CAP] * n + [GUARD_CAP, np.nan],
             "lookalike_kind": ["twin_like"] * n + [None, None],
         }
     )
@@ -308,7 +325,7 @@ def test_a_look_alike_link_cap_follows_the_records_left_without_a_partner():
     full = link_caps(cross, matched, 11, 11, {"twin_like": 4})
     unlinked = (1 - min(11 / 11, MAX_SHARE_MATCHED)) ** 2
     assert full[:n] == pytest.approx(1 - 5 * unlinked / n) and full[0] > 0.9999
-    assert full[n] == sm.GUARD_CAP and np.isnan(full[n + 1])  # a fixed cap; none
+    assert full[n] == GUARD_CAP and np.isnan(full[n + 1])  # a fixed cap; none
     sparse = link_caps(cross, matched, 100, 100, {})
     assert sparse[:n] == pytest.approx(1 - 1 * (1 - 11 / 100) ** 2 / n)  # 0.92
     # three such pairs within the files: (3 + 1) x 0.79 of the ten are two people, and

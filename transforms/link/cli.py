@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from transforms.config import LinkSettings
+
 log = logging.getLogger("transforms.link")
 
 INPUT_COLUMNS = [
@@ -220,7 +222,7 @@ def link_caps(
     A family look-alike (twin-like, parent/child-like, spouse-like; ``lookalike_kind``)
     that is two people is a link of a one-to-one matching only when neither has its own
     record in the other file. The files' own within-file count ``W`` allows for about
-    ``W + 1`` such pairs across them (:func:`~transforms.link.splink_model.lookalike_caps`),
+    ``W + 1`` such pairs across them (:func:`~transforms.link.lookalike_guard.lookalike_caps`),
     and about ``(1 - n12 / n_left) * (1 - n12 / n_right)`` of those are links (each
     share at most ``MAX_SHARE_MATCHED``). With ``N`` links of the kind, its cap as a
     link is ``1 - (W + 1) (1 - n12 / n_left) (1 - n12 / n_right) / N``, never below 0:
@@ -229,7 +231,7 @@ def link_caps(
     own record, and lift the cap; files that overlap little keep it. Other look-alikes
     keep their pair's cap.
     """
-    from transforms.link.splink_model import FAMILY_KINDS
+    from transforms.link.lookalike_guard import FAMILY_KINDS
 
     caps = cross["probability_cap"].to_numpy(dtype="float64", na_value=np.nan)
     if "lookalike_kind" not in cross:
@@ -341,6 +343,7 @@ def link_files(
     right: pd.DataFrame,
     key,
     *,
+    link_settings: LinkSettings,
     threshold: float | None = None,
     one_to_one_links: bool = True,
     model: dict | None = None,
@@ -350,14 +353,11 @@ def link_files(
     """(output links, all scored pairs, model) for two CLI-shaped frames.
 
     ``threshold``: default ``ONE_TO_ONE_THRESHOLD`` with ``one_to_one_links``, else
-    ``MATCH_THRESHOLD``."""
-    from transforms.link.splink_model import (
-        MATCH_THRESHOLD,
-        predict_pairs,
-        save_model,
-        train_model,
-        two_file_blocking_rules,
-    )
+    ``MATCH_THRESHOLD``. ``link_settings``: the DuckDB limits linkage runs under."""
+    from transforms.link.blocking import two_file_blocking_rules
+    from transforms.link.comparisons import MATCH_THRESHOLD
+    from transforms.link.predict import predict_pairs
+    from transforms.link.training import save_model, train_model
 
     if threshold is None:
         threshold = ONE_TO_ONE_THRESHOLD if one_to_one_links else MATCH_THRESHOLD
@@ -368,20 +368,23 @@ def link_files(
     if model is None:
         # two de-duplicated files that overlap much: matches are many of the sampled
         # pairs, so u is taken without them (remove_matches_from_u)
-        model = train_model(records, seed=seed, u_without_matches=one_to_one_links)
+        model = train_model(
+            records, link_settings=link_settings, seed=seed, u_without_matches=one_to_one_links
+        )
         if one_to_one_links:
             model = cross_file_prior(model, len(left), len(right))
         if model_out is not None:
             save_model(model, model_out)  # the model that scored these pairs, for audit
     # one-to-one: a twin's or namesake's own record competes for the link, so the
-    # look-alike guard reads close given names as typos (see lookalike_guard); and
+    # look-alike guard reads close given names as typos (docs/linkage_guard.md); and
     # every candidate pair is kept, as each is a rival in the one-to-one matching
     scored = predict_pairs(
         records,
         model=model,
+        link_settings=link_settings,
         threshold=0.0 if one_to_one_links else min(threshold, 0.5),
         one_to_one=one_to_one_links,
-        blocking_rules=two_file_blocking_rules(records),
+        blocking_rules=two_file_blocking_rules(records, link_settings=link_settings),
     )
     links = cross_file_pairs(scored)
     if one_to_one_links:
@@ -399,7 +402,7 @@ def link_files(
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from transforms.link.splink_model import MATCH_THRESHOLD
+    from transforms.link.comparisons import MATCH_THRESHOLD
 
     ap = argparse.ArgumentParser(
         prog="python -m transforms.link",
@@ -439,8 +442,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
     )
     t0 = time.perf_counter()
+    link_settings = LinkSettings.from_env()
     try:
-        from transforms.link.splink_model import MATCH_THRESHOLD
+        from transforms.link.comparisons import MATCH_THRESHOLD
 
         if args.threshold is None:
             args.threshold = ONE_TO_ONE_THRESHOLD if args.one_to_one else MATCH_THRESHOLD
@@ -451,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         right = read_people(args.right)
         model = None
         if args.model is not None:
-            from transforms.link.splink_model import load_model
+            from transforms.link.training import load_model
 
             if not args.model.exists():
                 raise CliError(f"{args.model}: no such model file")
@@ -465,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
             model=model,
             model_out=args.model_out,
             seed=args.seed,
+            link_settings=link_settings,
         )
     except CliError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -474,8 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     links.to_parquet(tmp, index=False)
     tmp.replace(args.out)
     if args.report is not None:
+        from transforms.link.comparisons import REVIEW_BAND
         from transforms.link.report import write_linkage_report
-        from transforms.link.splink_model import REVIEW_BAND
 
         p = scored["match_probability"]
         review = int(((p >= REVIEW_BAND[0]) & (p < args.threshold)).sum())

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.link.splink_model import MATCH_THRESHOLD, REVIEW_BAND
+from transforms.link.comparisons import MATCH_THRESHOLD, REVIEW_BAND
 
 EDGE_COLUMNS = ["uid_l", "uid_r", "route", "match_probability"]
 

@@ -20,22 +20,26 @@ def score_pairs(
     model: dict,
     *,
     backend: str,
+    link_settings,
     previous: pd.DataFrame | None = None,
     changed: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, str]:
-    """Splink's scores over ``active`` records' tokens, ordered and with pair uids, and
-    the mode: ``full`` (every record against every other) or, given the last night's
+    """Splink's scores over ``active`` records' tokens (on ``backend``, within
+    ``link_settings``' limits), ordered and with pair uids, and the mode: ``full`` (every record against every other) or, given the last night's
     scored ``previous`` pairs and tonight's ``changed`` record keys, ``incremental``."""
     from transforms.frames import isin
     from transforms.link.edges import ordered, pair_uid
-    from transforms.link.splink_model import (
-        REVIEW_BAND,
-        predict_new_against_existing,
-        predict_pairs,
-    )
+    from transforms.link.comparisons import REVIEW_BAND
+    from transforms.link.predict import predict_new_against_existing, predict_pairs
 
     if previous is None:
-        pairs = predict_pairs(active, model=model, threshold=REVIEW_BAND[0], backend=backend)
+        pairs = predict_pairs(
+            active,
+            model=model,
+            link_settings=link_settings,
+            threshold=REVIEW_BAND[0],
+            backend=backend,
+        )
         mode = "full"
     else:
         changed_uid = uids(changed).unique()
@@ -48,7 +52,12 @@ def score_pairs(
         ].drop(columns=["uid_l", "uid_r"])
         is_new = isin(uid, changed_uid)
         scored = predict_new_against_existing(
-            active[is_new], active[~is_new], model=model, threshold=REVIEW_BAND[0], backend=backend
+            active[is_new],
+            active[~is_new],
+            model=model,
+            link_settings=link_settings,
+            threshold=REVIEW_BAND[0],
+            backend=backend,
         )
         pairs = pd.concat([keep, scored], ignore_index=True) if len(scored) else keep
         mode = "incremental"

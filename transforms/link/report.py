@@ -300,9 +300,9 @@ NET_ADJUSTMENT = "Term-frequency adjustments and caps (net)"
 def _settings(model: dict):
     from splink.internals.settings_creator import SettingsCreator
 
-    from transforms.link.splink_model import _splink_settings
+    from transforms.link.predict import prediction_settings
 
-    return SettingsCreator.from_path_or_dict(_splink_settings(model)).get_settings("duckdb")
+    return SettingsCreator.from_path_or_dict(prediction_settings(model)).get_settings("duckdb")
 
 
 def comparison_levels(model: dict) -> pd.DataFrame:
@@ -513,7 +513,7 @@ def write_linkage_report(
     labelled comparison levels; ``pairs`` then needs its ``gamma_*`` columns.
     ``night``, ``run_id``: shown in the page and read by :func:`write_linkage_index`.
     """
-    from transforms.link.splink_model import MATCH_THRESHOLD, REVIEW_BAND
+    from transforms.link.comparisons import MATCH_THRESHOLD, REVIEW_BAND
 
     out_html = Path(out_html)
     out_html.parent.mkdir(parents=True, exist_ok=True)

@@ -169,7 +169,7 @@ def find_pair(engine: Engine, pair: str) -> pd.Series:
 def model_for_run(settings: Settings, run_id: str | None) -> tuple[dict | None, Path | None]:
     """The linkage model that scored ``run_id`` (kept in that run's tokens folder), else
     the latest run's; ``(None, None)`` when neither is on disk."""
-    from transforms.link.splink_model import load_model
+    from transforms.link.training import load_model
     from transforms.nightly.artifacts import LINKAGE_MODEL
     from transforms.nightly.context import safe_name
 
@@ -381,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             pair = find_pair(engine, args.pair)
             model, path = model_for_run(settings, pair.get("run_id"))
             if model is None:
-                from transforms.link.splink_model import base_settings
+                from transforms.link.comparisons import base_settings
 
                 model = base_settings()
             print(format_show(pair, labelled_evidence(pair.get("evidence"), model), path))

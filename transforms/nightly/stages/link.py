@@ -51,7 +51,7 @@ def night_model(ctx: RunContext, plan: NightPlan, active: pd.DataFrame) -> tuple
     """The linkage model tonight scores with, written into tonight's tokens folder, and
     whether it was carried from the night tonight builds on: a full night trains one;
     an incremental night carries the last published night's."""
-    from transforms.link.splink_model import load_model, save_model, train_model
+    from transforms.link.training import load_model, save_model, train_model
 
     out = artifacts.path_of(ctx, artifacts.LINKAGE_MODEL)
     carried = artifacts.previous(plan.previous_tokens, artifacts.LINKAGE_MODEL, required=False)
@@ -61,7 +61,7 @@ def night_model(ctx: RunContext, plan: NightPlan, active: pd.DataFrame) -> tuple
         return model, True
     out.parent.mkdir(parents=True, exist_ok=True)
     with unobserved_levels_summarised():
-        return train_model(active, model_out=out), False
+        return train_model(active, model_out=out, link_settings=ctx.settings.link), False
 
 
 @timed("link")
@@ -74,7 +74,7 @@ def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
     from transforms.link.incremental import score_pairs
     from transforms.link.person_index import assign_person_keys
     from transforms.link.review_queue import review_queue
-    from transforms.link.splink_model import link_backend
+    from transforms.link.backend import link_backend
     from transforms.warehouse.identity import read_identity
 
     records = Path(tokens.folder) / artifacts.PERSON_RECORDS.file
@@ -100,7 +100,8 @@ def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
     prob, mode = score_pairs(
         active,
         model,
-        backend=link_backend(),
+        backend=link_backend(ctx.settings.link),
+        link_settings=ctx.settings.link,
         previous=pd.read_parquet(scored_before) if scored_before is not None else None,
         changed=pd.read_parquet(Path(tokens.folder) / artifacts.CHANGED_RECORDS.file),
     )

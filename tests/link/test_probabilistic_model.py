@@ -15,16 +15,37 @@ import pandas as pd
 import pytest
 
 from transforms.bloom import dice as py_dice
+from transforms.config import LinkSettings
 from transforms.keys import key_from_material
-from transforms.link import splink_model as sm
+from transforms.link.backend import duckdb_api, duckdb_limits, for_backend, link_backend, new_linker
+from transforms.link.blocking import BLOCKING_RULES
 from transforms.link.cli import person_records
+from transforms.link.comparisons import (
+    GIVEN_ONLY_DICE,
+    MATCH_THRESHOLD,
+    REVIEW_BAND,
+    base_settings,
+    comparisons,
+)
 from transforms.link.dice import add_clk_word_columns, dice_numpy, dice_sql
+from transforms.link.lookalike_guard import _gamma, lookalike_guard, mark_rare_given_spelling
+from transforms.link.predict import predict_new_against_existing, predict_pairs, prediction_settings
+from transforms.link.records import prepare_records
 from transforms.link.report import clusters_from_pairs, evaluate_against_truth
+from transforms.link.training import (
+    apply_u_floor,
+    estimate_u,
+    load_model,
+    remove_matches_from_u,
+    save_model,
+    train_model,
+)
 from transforms.pseudonymise import pseudonymise_persons
 from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
 from transforms.synthetic import GenConfig, generate_chunk
 
 KEY = key_from_material("5f0c2a9e7d31b4c86e2f1a0d9c8b7a6f1e2d3c4b5a69788796a5b4c3d2e1f0a9")
+LINK = LinkSettings.from_env()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +71,7 @@ def sample():
 @pytest.fixture(scope="module")
 def model(sample, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "model.json"
-    trained = sm.train_model(sample[0], model_out=out, seed=7)
+    trained = train_model(sample[0], link_settings=LINK, model_out=out, seed=7)
     assert out.exists()
     return trained
 
@@ -69,7 +90,7 @@ def score(sample, model, left_rows, right_rows, **kw) -> pd.DataFrame:
     """Score hand-made records inside the synthetic sample; pairs among them only."""
     extra = pd.concat([people(left_rows, "dcc"), people(right_rows, "dchs")], ignore_index=True)
     records = pd.concat([sample[0], extra], ignore_index=True)
-    pairs = sm.predict_pairs(records, model=model, threshold=0.001, **kw)
+    pairs = predict_pairs(records, model=model, link_settings=LINK, threshold=0.001, **kw)
     ids = set(extra["source_record_id"])
     mine = pairs["source_record_id_l"].isin(ids) & pairs["source_record_id_r"].isin(ids)
     return pairs[mine]
@@ -104,8 +125,8 @@ def test_model_is_trained_and_saved(model, tmp_path):
     assert weights[("nhs_number", "equal")] > 8
     assert weights[("dob", "exact")] > 8
     assert weights[("given_name", "else")] < -3
-    path = sm.save_model(model, tmp_path / "m.json")
-    assert sm.load_model(path) == json.loads(path.read_text())
+    path = save_model(model, tmp_path / "m.json")
+    assert load_model(path) == json.loads(path.read_text())
 
 
 def test_true_matches_with_errors_link(sample, model):
@@ -137,7 +158,7 @@ def test_true_matches_with_errors_link(sample, model):
     ]  # fmt: skip
     pairs = score(sample, model, left, right)
     for a, b in [("L1", "R1"), ("L2", "R2"), ("L3", "R3"), ("L4", "R4")]:
-        assert prob(pairs, a, b) >= sm.MATCH_THRESHOLD, (a, b, pairs)
+        assert prob(pairs, a, b) >= MATCH_THRESHOLD, (a, b, pairs)
 
 
 def test_same_house_without_date_of_birth_or_postcode_is_a_candidate(sample, model):
@@ -157,7 +178,7 @@ def test_same_house_without_date_of_birth_or_postcode_is_a_candidate(sample, mod
         {"record_id": "H4", "given_name": "Philippa", "family_name": "Brocklehurst", **home},
     ]  # fmt: skip
     sides = pd.concat([people(left, "dcc"), people(right, "dchs")], ignore_index=True)
-    frame, _ = sm.prepare_records(sides)
+    frame, _ = prepare_records(sides)
     con = duckdb.connect()
     con.register("f", frame)
     for a, b in [("H1", "H2"), ("H3", "H4")]:
@@ -166,7 +187,7 @@ def test_same_house_without_date_of_birth_or_postcode_is_a_candidate(sample, mod
                 f"SELECT count(*) FROM f l, f r WHERE l.source_record_id = '{a}' "
                 f"AND r.source_record_id = '{b}' AND ({rule})"
             ).fetchone()[0]
-            for rule in sm.BLOCKING_RULES
+            for rule in BLOCKING_RULES
         ]
         assert not any(met[:-3]) and any(met[-3:-1]), (a, b, met)  # the street rules alone
     pairs = score(sample, model, left, right)
@@ -184,38 +205,38 @@ def test_double_barrelled_family_name_links_after_a_move(sample, model):
               "date_of_birth": "1944-02-02", "sex": "F", "postcode": "SK17 6AB",
               "address": "7 Mill Lane"}]  # fmt: skip
     pairs = score(sample, model, left, right, one_to_one=True)
-    assert prob(pairs, "B1", "B2") >= sm.MATCH_THRESHOLD, pairs
-    shared = sm._gamma(model, "family_name", "shared part")
+    assert prob(pairs, "B1", "B2") >= MATCH_THRESHOLD, pairs
+    shared = _gamma(model, "family_name", "shared part")
     assert (pairs["gamma_family_name"] == shared).all()
 
 
 def test_twin_with_a_double_barrelled_family_name_is_guarded():
-    model = {"comparisons": sm.comparisons()}
+    model = {"comparisons": comparisons()}
     pairs = pd.DataFrame(
         {
-            "gamma_given_name": [sm._gamma(model, "given_name", "else")],
-            "gamma_family_name": [sm._gamma(model, "family_name", "shared part")],
-            "gamma_dob": [sm._gamma(model, "dob", "exact")],
-            "gamma_address": [sm._gamma(model, "address", "exact address")],
+            "gamma_given_name": [_gamma(model, "given_name", "else")],
+            "gamma_family_name": [_gamma(model, "family_name", "shared part")],
+            "gamma_dob": [_gamma(model, "dob", "exact")],
+            "gamma_address": [_gamma(model, "address", "exact address")],
             "gamma_nhs_number": [-1],
-            "gamma_sex": [sm._gamma(model, "sex", "equal")],
+            "gamma_sex": [_gamma(model, "sex", "equal")],
             "given_dice": [0.3],
         }
     )
-    assert sm.lookalike_guard(pairs, model, one_to_one=True).all()
+    assert lookalike_guard(pairs, model, one_to_one=True).all()
     # a model saved before the level existed is still read
-    old = {"comparisons": [c for c in sm.comparisons() if c["output_column_name"] != "family_name"]}
+    old = {"comparisons": [c for c in comparisons() if c["output_column_name"] != "family_name"]}
     old["comparisons"].append(
         {
             "output_column_name": "family_name",
             "comparison_levels": [
                 lv
-                for lv in sm.comparisons()[1]["comparison_levels"]
+                for lv in comparisons()[1]["comparison_levels"]
                 if lv["label_for_charts"] != "shared part"
             ],
         }
     )
-    assert sm.lookalike_guard(pairs.assign(gamma_family_name=4), old).all()
+    assert lookalike_guard(pairs.assign(gamma_family_name=4), old).all()
 
 
 def test_swapped_names_at_the_same_house_without_date_of_birth_link(sample, model):
@@ -228,7 +249,7 @@ def test_swapped_names_at_the_same_house_without_date_of_birth_link(sample, mode
     right = [{"record_id": "W2", "given_name": "Wallace", "family_name": "Ruth", "sex": "F",
               "postcode": "DE21 2WZ", "address": "179 Victoria Ln"}]  # fmt: skip
     sides = pd.concat([people(left, "dcc"), people(right, "dchs")], ignore_index=True)
-    frame, _ = sm.prepare_records(sides)
+    frame, _ = prepare_records(sides)
     con = duckdb.connect()
     con.register("f", frame)
     met = [
@@ -236,11 +257,11 @@ def test_swapped_names_at_the_same_house_without_date_of_birth_link(sample, mode
             "SELECT count(*) FROM f l, f r WHERE l.source_record_id = 'W1' "
             f"AND r.source_record_id = 'W2' AND ({rule})"
         ).fetchone()[0]
-        for rule in sm.BLOCKING_RULES
+        for rule in BLOCKING_RULES
     ]
     assert met == [0] * (len(met) - 1) + [1], met  # the last rule alone
     pairs = score(sample, model, left, right)
-    assert prob(pairs, "W1", "W2") >= sm.MATCH_THRESHOLD, pairs
+    assert prob(pairs, "W1", "W2") >= MATCH_THRESHOLD, pairs
 
 
 def test_fuzzy_given_name_in_one_family_goes_to_review_not_link(sample, model):
@@ -252,7 +273,7 @@ def test_fuzzy_given_name_in_one_family_goes_to_review_not_link(sample, model):
     right = [{"record_id": "R5", "given_name": "Amie", "family_name": "Pemberton",
               "date_of_birth": "1938-05-09", **BASE}]  # fmt: skip
     p = prob(score(sample, model, left, right), "L5", "R5")
-    assert sm.REVIEW_BAND[0] <= p < sm.MATCH_THRESHOLD
+    assert REVIEW_BAND[0] <= p < MATCH_THRESHOLD
 
 
 def test_typed_given_name_links_one_to_one_unless_the_recorded_sex_differs(sample, model):
@@ -274,11 +295,11 @@ def test_typed_given_name_links_one_to_one_unless_the_recorded_sex_differs(sampl
          "date_of_birth": "1947-01-19", "sex": "F", **home},
     ]  # fmt: skip
     tolerant = score(sample, model, left, right, one_to_one=True)
-    assert prob(tolerant, "M1", "M2") >= sm.MATCH_THRESHOLD, tolerant
-    assert sm.REVIEW_BAND[0] <= prob(tolerant, "M3", "M4") < sm.MATCH_THRESHOLD, tolerant
+    assert prob(tolerant, "M1", "M2") >= MATCH_THRESHOLD, tolerant
+    assert REVIEW_BAND[0] <= prob(tolerant, "M3", "M4") < MATCH_THRESHOLD, tolerant
     strict = score(sample, model, left, right)
     for a, b in [("M1", "M2"), ("M3", "M4")]:
-        assert sm.REVIEW_BAND[0] <= prob(strict, a, b) < sm.MATCH_THRESHOLD, strict
+        assert REVIEW_BAND[0] <= prob(strict, a, b) < MATCH_THRESHOLD, strict
 
 
 def test_rare_given_spelling_reads_as_a_typo_one_to_one(sample, model):
@@ -301,17 +322,17 @@ def test_rare_given_spelling_reads_as_a_typo_one_to_one(sample, model):
          "date_of_birth": "1949-08-27", **home},
     ]  # fmt: skip
     tolerant = score(sample, model, left, right, one_to_one=True)
-    assert prob(tolerant, "Y1", "Y2") >= sm.MATCH_THRESHOLD, tolerant
-    assert sm.REVIEW_BAND[0] <= prob(tolerant, "Y3", "Y4") < sm.MATCH_THRESHOLD, tolerant
+    assert prob(tolerant, "Y1", "Y2") >= MATCH_THRESHOLD, tolerant
+    assert REVIEW_BAND[0] <= prob(tolerant, "Y3", "Y4") < MATCH_THRESHOLD, tolerant
     # one-to-one, each pair carries its cap (which also bounds it as a link): John / Joan
     # is a look-alike, Mary / Mzry is not
     cap = tolerant.set_index(["source_record_id_l", "source_record_id_r"])["probability_cap"]
     cap.index = cap.index.map(frozenset)
-    assert cap[frozenset(("Y3", "Y4"))] == prob(tolerant, "Y3", "Y4") < sm.MATCH_THRESHOLD
+    assert cap[frozenset(("Y3", "Y4"))] == prob(tolerant, "Y3", "Y4") < MATCH_THRESHOLD
     assert np.isnan(cap[frozenset(("Y1", "Y2"))])
     assert "probability_cap" not in score(sample, model, left, right).columns
     strict = score(sample, model, left, right)
-    assert sm.REVIEW_BAND[0] <= prob(strict, "Y1", "Y2") < sm.MATCH_THRESHOLD, strict
+    assert REVIEW_BAND[0] <= prob(strict, "Y1", "Y2") < MATCH_THRESHOLD, strict
 
 
 def test_slip_of_a_nickname_reads_as_the_same_name_one_to_one(sample, model):
@@ -334,10 +355,10 @@ def test_slip_of_a_nickname_reads_as_the_same_name_one_to_one(sample, model):
          "date_of_birth": "1951-04-17", **home},
     ]  # fmt: skip
     tolerant = score(sample, model, left, right, one_to_one=True)
-    assert prob(tolerant, "Z1", "Z2") >= sm.MATCH_THRESHOLD, tolerant
-    assert sm.REVIEW_BAND[0] <= prob(tolerant, "Z3", "Z4") < sm.MATCH_THRESHOLD, tolerant
+    assert prob(tolerant, "Z1", "Z2") >= MATCH_THRESHOLD, tolerant
+    assert REVIEW_BAND[0] <= prob(tolerant, "Z3", "Z4") < MATCH_THRESHOLD, tolerant
     strict = score(sample, model, left, right)
-    assert sm.REVIEW_BAND[0] <= prob(strict, "Z1", "Z2") < sm.MATCH_THRESHOLD, strict
+    assert REVIEW_BAND[0] <= prob(strict, "Z1", "Z2") < MATCH_THRESHOLD, strict
 
 
 def test_rare_given_spelling_counts_tokens():
@@ -348,11 +369,11 @@ def test_rare_given_spelling_counts_tokens():
             "tok_given_name_r": pd.array(["B", "C", "D", "E", "B", None], dtype="str"),
         }
     )
-    got = sm.mark_rare_given_spelling(pairs, tokens)["given_spelling_rare"]
+    got = mark_rare_given_spelling(pairs, tokens)["given_spelling_rare"]
     # held by one record; by at most 1% as many as the other (2 of 200); not: 5 of 200,
     # two names in use, one spelling, no name
     assert got.tolist() == [True, True, False, False, False, False]
-    assert not sm.mark_rare_given_spelling(pairs.drop(columns="tok_given_name_r"), tokens)[
+    assert not mark_rare_given_spelling(pairs.drop(columns="tok_given_name_r"), tokens)[
         "given_spelling_rare"
     ].any()
 
@@ -364,7 +385,7 @@ def test_a_level_the_u_sample_never_saw_gets_the_rule_of_three():
         return {"output_column_name": name, "comparison_levels": levels}
 
     model = {"comparisons": [comp("family_name", [0.02, None, 0.98]), comp("nhs", [None, None])]}
-    got = sm.apply_u_floor(model, 2e6)["comparisons"]
+    got = apply_u_floor(model, 2e6)["comparisons"]
     assert [lv.get("u_probability") for lv in got[0]["comparison_levels"]] == [
         None, 0.02, 3 / 2e6, 0.98,
     ]  # fmt: skip
@@ -391,7 +412,7 @@ def test_matches_are_taken_out_of_the_sampled_u():
             }
         ]
     }  # fmt: skip
-    levels = sm.remove_matches_from_u(model, lam, max_pairs)["comparisons"][0]
+    levels = remove_matches_from_u(model, lam, max_pairs)["comparisons"][0]
     u = [lv.get("u_probability") for lv in levels["comparison_levels"]]
     assert u[0] is None
     assert u[1] == pytest.approx(3e-5)
@@ -400,10 +421,10 @@ def test_matches_are_taken_out_of_the_sampled_u():
 
 
 def test_guard_reads_given_dice_and_sex():
-    model = {"comparisons": sm.comparisons()}
+    model = {"comparisons": comparisons()}
 
     def gamma(comparison, label):
-        return sm._gamma(model, comparison, label)
+        return _gamma(model, comparison, label)
 
     same, differ = gamma("sex", "equal"), gamma("sex", "else")
     pairs = pd.DataFrame(
@@ -419,51 +440,51 @@ def test_guard_reads_given_dice_and_sex():
     )
     # a typo with equal or unknown sex is not a twin; a different name, a typo with
     # different recorded sexes, or no given-name filter at all (older records) is
-    tolerant = sm.lookalike_guard(pairs, model, one_to_one=True)
+    tolerant = lookalike_guard(pairs, model, one_to_one=True)
     assert tolerant.tolist() == [False, True, True, False, True]
-    assert sm.lookalike_guard(pairs, model).all()  # nightly clustering: strict
+    assert lookalike_guard(pairs, model).all()  # nightly clustering: strict
 
 
 def test_twin_with_a_mistyped_date_of_birth_at_home_is_guarded():
     """Different given names, one family name and home, dates of birth agreeing in two
     of their three parts: a twin whose date has one digit mistyped. Away from the home
     that date is not twin evidence."""
-    model = {"comparisons": sm.comparisons()}
+    model = {"comparisons": comparisons()}
     pairs = pd.DataFrame(
         {
-            "gamma_given_name": sm._gamma(model, "given_name", "else"),
-            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
-            "gamma_dob": sm._gamma(model, "dob", "two of three parts"),
+            "gamma_given_name": _gamma(model, "given_name", "else"),
+            "gamma_family_name": _gamma(model, "family_name", "exact"),
+            "gamma_dob": _gamma(model, "dob", "two of three parts"),
             "gamma_address": [
-                sm._gamma(model, "address", "exact address"),
-                sm._gamma(model, "address", "same sector"),
+                _gamma(model, "address", "exact address"),
+                _gamma(model, "address", "same sector"),
             ],
             "gamma_nhs_number": -1,
-            "gamma_sex": sm._gamma(model, "sex", "equal"),
+            "gamma_sex": _gamma(model, "sex", "equal"),
             "given_dice": 0.3,
         }
     )
     for one_to_one in (False, True):
-        assert sm.lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
+        assert lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
 
 
 def test_couple_at_one_home_is_guarded():
     """One family name and home, close given names (Mark / Mary), recorded sexes that
     differ: a couple, not one person, whatever the dates of birth."""
-    model = {"comparisons": sm.comparisons()}
+    model = {"comparisons": comparisons()}
     pairs = pd.DataFrame(
         {
-            "gamma_given_name": sm._gamma(model, "given_name", "name Dice >= 0.8"),
-            "gamma_family_name": sm._gamma(model, "family_name", "exact"),
-            "gamma_dob": sm._gamma(model, "dob", "else"),
-            "gamma_address": sm._gamma(model, "address", "exact address"),
+            "gamma_given_name": _gamma(model, "given_name", "name Dice >= 0.8"),
+            "gamma_family_name": _gamma(model, "family_name", "exact"),
+            "gamma_dob": _gamma(model, "dob", "else"),
+            "gamma_address": _gamma(model, "address", "exact address"),
             "gamma_nhs_number": -1,
-            "gamma_sex": [sm._gamma(model, "sex", "else"), sm._gamma(model, "sex", "equal")],
+            "gamma_sex": [_gamma(model, "sex", "else"), _gamma(model, "sex", "equal")],
             "given_dice": 0.8,
         }
     )
     for one_to_one in (False, True):
-        assert sm.lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
+        assert lookalike_guard(pairs, model, one_to_one=one_to_one).tolist() == [True, False]
 
 
 def test_lookalikes_stay_apart(sample, model):
@@ -486,17 +507,17 @@ def test_lookalikes_stay_apart(sample, model):
     ]  # fmt: skip
     pairs = score(sample, model, left, right)
     for a, b in [("T1", "T2"), ("T1", "T3"), ("T2", "T3"), ("P1", "P2")]:
-        assert prob(pairs, a, b) < sm.MATCH_THRESHOLD, (a, b, pairs)
+        assert prob(pairs, a, b) < MATCH_THRESHOLD, (a, b, pairs)
 
 
 def test_recall_and_precision_on_labelled_sample(sample, model):
     records, truth = sample
-    pairs = sm.predict_pairs(records, model=model, threshold=sm.REVIEW_BAND[0])
+    pairs = predict_pairs(records, model=model, link_settings=LINK, threshold=REVIEW_BAND[0])
     assert {"source_l", "source_record_id_l", "source_r", "source_record_id_r",
             "match_probability", "match_weight"} <= set(pairs.columns)  # fmt: skip
     assert any(c.startswith("gamma_") for c in pairs.columns)
     assert not any(c.endswith(("_l", "_r")) and c.startswith("tok_") for c in pairs.columns)
-    linked = pairs[pairs["match_probability"] >= sm.MATCH_THRESHOLD]
+    linked = pairs[pairs["match_probability"] >= MATCH_THRESHOLD]
     clusters = clusters_from_pairs(linked, records)
     m = evaluate_against_truth(clusters, truth)
     assert m["recall"] >= 0.95, m
@@ -509,7 +530,9 @@ def test_incremental_matches_new_to_existing(sample, model):
     rng = np.random.default_rng(3)
     is_new = rng.random(len(records)) < 0.1
     new, old = records[is_new].reset_index(drop=True), records[~is_new].reset_index(drop=True)
-    pairs = sm.predict_new_against_existing(new, old, model=model, threshold=sm.MATCH_THRESHOLD)
+    pairs = predict_new_against_existing(
+        new, old, model=model, link_settings=LINK, threshold=MATCH_THRESHOLD
+    )
     assert {"source_l", "source_record_id_l", "match_probability"} <= set(pairs.columns)
     new_ids = set(new["source"] + ":" + new["source_record_id"])
     uid_l = pairs["source_l"] + ":" + pairs["source_record_id_l"]
@@ -539,7 +562,7 @@ def test_incremental_includes_pairs_within_new(sample, model):
     ids = set(truth.loc[truth["true_person_id"] == pid, "source_record_id"])
     new = records[records["source_record_id"].isin(ids)]
     old = records[~records["source_record_id"].isin(ids)]
-    pairs = sm.predict_new_against_existing(new, old, model=model, threshold=0.5)
+    pairs = predict_new_against_existing(new, old, model=model, link_settings=LINK, threshold=0.5)
     inside = pairs["source_record_id_l"].isin(ids) & pairs["source_record_id_r"].isin(ids)
     assert inside.any(), pairs
 
@@ -579,10 +602,10 @@ def test_clk_words_of_no_records_are_an_empty_matrix():
 
 
 def test_guard_caps_different_nhs_numbers_and_namesakes_far_apart():
-    model = {"comparisons": sm.comparisons()}
+    model = {"comparisons": comparisons()}
 
     def gamma(comparison, label):
-        return sm._gamma(model, comparison, label)
+        return _gamma(model, comparison, label)
 
     pairs = pd.DataFrame(
         {
@@ -604,8 +627,8 @@ def test_guard_caps_different_nhs_numbers_and_namesakes_far_apart():
             "gamma_sex": gamma("sex", "equal"),
         }
     )
-    assert sm.lookalike_guard(pairs, model).tolist() == [True, True, False, False]
-    assert sm.lookalike_guard(pairs, model, one_to_one=True).tolist() == [True, False, False, False]
+    assert lookalike_guard(pairs, model).tolist() == [True, True, False, False]
+    assert lookalike_guard(pairs, model, one_to_one=True).tolist() == [True, False, False, False]
 
 
 def test_a_typed_given_name_beside_a_changed_family_name_scores_on_the_given_filter(sample, model):
@@ -619,17 +642,16 @@ def test_a_typed_given_name_beside_a_changed_family_name_scores_on_the_given_fil
     right = [{"record_id": "G2", "given_name": "Jennider", "family_name": "Mellor", **base}]
     pairs = score(sample, model, left, right)
     assert len(pairs) == 1, pairs
-    level = sm._gamma(model, "given_name", f"given Dice >= {sm.GIVEN_ONLY_DICE}")
+    level = _gamma(model, "given_name", f"given Dice >= {GIVEN_ONLY_DICE}")
     assert pairs["gamma_given_name"].iloc[0] == level
-    assert level != sm._gamma(model, "given_name", "else")
+    assert level != _gamma(model, "given_name", "else")
 
 
-def test_linkage_connection_makes_its_spill_folder(tmp_path, monkeypatch):
+def test_linkage_connection_makes_its_spill_folder(tmp_path):
     """DuckDB creates only the last level of its spill folder: a checkout without
     data/tmp failed the first prediction that spilled."""
     where = tmp_path / "data" / "tmp" / "duckdb"
-    monkeypatch.setenv("CARE_LINK_TEMP_DIR", str(where))
-    sm._db_api()
+    duckdb_api(LinkSettings.from_env({"CARE_LINK_TEMP_DIR": str(where)}))
     assert where.is_dir()
 
 
@@ -652,10 +674,10 @@ def test_u_is_the_share_of_random_pairs_at_each_level():
         key_from_material("3f9a1c7e5b2d4f608a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e1f"),
         "left",
     )
-    frame, n_words = sm.prepare_records(records)
-    db_api = sm._db_api()
-    linker, sdf = sm._linker(db_api, frame, sm.base_settings(n_words))
-    sm.estimate_u(db_api, sdf, linker, max_pairs=1e6, seed=1)
+    frame, n_words = prepare_records(records)
+    db_api = duckdb_api(LINK)
+    linker, sdf = new_linker(db_api, frame, base_settings(n_words))
+    estimate_u(db_api, sdf, linker, max_pairs=1e6, seed=1)
     sex = next(c for c in linker._settings_obj.comparisons if c.output_column_name == "sex")
     u = {
         lv.label_for_charts: lv.u_probability
@@ -672,22 +694,44 @@ def test_u_is_the_share_of_random_pairs_at_each_level():
 
 
 def test_link_backend_from_the_environment():
-    assert sm.link_backend({}) == "duckdb"
-    assert sm.link_backend({"CARE_LINK_BACKEND": " Spark "}) == "spark"
+    assert link_backend(LinkSettings.from_env({})) == "duckdb"
+    assert link_backend(LinkSettings.from_env({"CARE_LINK_BACKEND": " Spark "})) == "spark"
     with pytest.raises(ValueError, match="CARE_LINK_BACKEND"):
-        sm.link_backend({"CARE_LINK_BACKEND": "polars"})
+        link_backend(LinkSettings.from_env({"CARE_LINK_BACKEND": "polars"}))
+
+
+def test_link_settings_from_the_environment(tmp_path):
+    defaults = LinkSettings.from_env({"CARE_DATA_DIR": str(tmp_path)})
+    assert defaults == LinkSettings(temp_dir=tmp_path.resolve() / "tmp" / "duckdb")
+    assert duckdb_limits(defaults) == {
+        "memory_limit": "6GB",
+        "temp_directory": str(tmp_path.resolve() / "tmp" / "duckdb"),
+    }
+    named = LinkSettings.from_env(
+        {
+            "CARE_LINK_TEMP_DIR": str(tmp_path / "spill"),
+            "CARE_LINK_MEMORY_LIMIT": "2GB",
+            "CARE_SPARK_MASTER": "spark://head:7077",
+            "CARE_SPARK_CONF": "spark.executor.memory = 8g;bad;spark.a=b=c",
+            "CARE_SPARK_CHECKPOINT_DIR": "hdfs:///care/checkpoints",
+        }
+    )
+    assert named.temp_dir == tmp_path / "spill" and named.memory_limit == "2GB"
+    assert named.spark_master == "spark://head:7077"
+    assert named.spark_conf == (("spark.executor.memory", "8g"), ("spark.a", "b=c"))
+    assert named.spark_checkpoint_dir == "hdfs:///care/checkpoints"
 
 
 def test_settings_for_spark_mark_the_sql_as_duckdb_s():
-    settings = sm._splink_settings(sm.base_settings())
-    assert sm.for_backend(settings, "duckdb") is settings
-    spark = sm.for_backend(settings, "spark")
+    settings = prediction_settings(base_settings())
+    assert for_backend(settings, "duckdb") is settings
+    spark = for_backend(settings, "spark")
     levels = [lv for c in spark["comparisons"] for lv in c["comparison_levels"]]
     assert all(
         lv.get("base_dialect_str") == ("duckdb" if lv["sql_condition"] != "ELSE" else None)
         for lv in levels
     )
     rules = spark["blocking_rules_to_generate_predictions"]
-    assert [r["blocking_rule"] for r in rules] == sm.BLOCKING_RULES
+    assert [r["blocking_rule"] for r in rules] == BLOCKING_RULES
     assert {r["sql_dialect"] for r in rules} == {"duckdb"}
     assert "base_dialect_str" not in settings["comparisons"][0]["comparison_levels"][1]
