@@ -28,8 +28,8 @@ def score_pairs(
     ``link_settings``' limits), ordered and with pair uids, and the mode: ``full`` (every record against every other) or, given the last night's
     scored ``previous`` pairs and tonight's ``changed`` record keys, ``incremental``."""
     from transforms.frames import isin
-    from transforms.link.edges import ordered, pair_uid
     from transforms.link.comparisons import REVIEW_BAND
+    from transforms.link.edges import ordered, pair_uid
     from transforms.link.predict import predict_new_against_existing, predict_pairs
 
     if previous is None:

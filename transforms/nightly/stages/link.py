@@ -69,12 +69,12 @@ def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
     """Tonight's person index, key history and review queue."""
     import pyarrow.dataset as ds
 
+    from transforms.link.backend import link_backend
     from transforms.link.deterministic import deterministic_pairs
     from transforms.link.edges import link_edges
     from transforms.link.incremental import score_pairs
     from transforms.link.person_index import assign_person_keys
     from transforms.link.review_queue import review_queue
-    from transforms.link.backend import link_backend
     from transforms.warehouse.identity import read_identity
 
     records = Path(tokens.folder) / artifacts.PERSON_RECORDS.file
