@@ -48,15 +48,15 @@ def _landing(table: str, readers=(VALIDATE, PSEUDONYMISE, BUILD)) -> Artifact:
 
 
 PLAN = Artifact(
-    "run", "plan.json", PREPARE, (EXTRACT, VALIDATE, PSEUDONYMISE, LINK, BUILD, PUBLISH),
-    "what the night builds on: last published run, watermark, drops, key, full refresh",
+    "run", "plan.json", PREPARE, (),
+    "the night's plan as prepare returned it (every stage gets it as its first result)",
 )  # fmt: skip
 DCC_EXTRACT = Artifact(
     "run", "extract/dcc.json", EXTRACT, (PUBLISH,),
     "the DCC extract's rows, new watermark and findings",
 )  # fmt: skip
 DCHS_EXTRACT = Artifact(
-    "run", "extract/dchs.json", EXTRACT, (VALIDATE, PUBLISH),
+    "run", "extract/dchs.json", EXTRACT, (PUBLISH,),
     "the DCHS drops ingested and held, with their manifests",
 )  # fmt: skip
 DCC_PERSON = _landing("dcc_person")
