@@ -6,7 +6,7 @@
 
 Generates the synthetic sources (``python -m transforms.synthetic``) unless
 ``--data-root/syn<N>_s<seed>_d<days>`` holds them. ``--via nights`` (the default) runs every
-night through the nightly runner (``transforms.nightly.runner.run_night``: extract,
+night through the nightly runner (``transforms.ops.stage_runner.run_night``: extract,
 validate, pseudonymise with a bench-only key, link, build, publish) into a DuckDB warehouse
 and reads what it published; ``--via build`` builds the tables in memory the way
 ``bench_fidelity.py`` does (no validation), with linked or true identities
@@ -60,7 +60,7 @@ def nightly_tables(data: Path, work: Path, *, first: date, days: int) -> dict[st
 
     from transforms.config import Settings
     from transforms.keys import key_from_material
-    from transforms.nightly.runner import night_context, run_night
+    from transforms.ops.stage_runner import night_context, run_night
 
     shutil.rmtree(work, ignore_errors=True)
     settings = Settings(
@@ -87,7 +87,7 @@ def nightly_tables(data: Path, work: Path, *, first: date, days: int) -> dict[st
 def published_tables(data: Path, *, as_of: date, identities: str) -> dict[str, pd.DataFrame]:
     from bench_fidelity import link, tokens_zone
 
-    from transforms.build.fidelity import build_all, truth_keys
+    from transforms.ops.fidelity import build_all, truth_keys
 
     records, events = tokens_zone(data, contacts=False)
     if identities == "truth":

@@ -10,7 +10,7 @@ standardise and pseudonymise them (``transforms.standardise``,
 link them the way the nightly ``link_step`` does (deterministic NHS-number pass, Splink
 model trained on the records, pairs at ``MATCH_THRESHOLD``, DCC source merges, then
 ``assign_person_keys``), and build every table and measure twice
-(``transforms.build.fidelity.measure_fidelity``): with the generator's truth and with
+(``transforms.ops.fidelity.measure_fidelity``): with the generator's truth and with
 the linked person keys.
 
 Printed: timings; cluster precision/recall against the truth; per measure the worst
@@ -208,8 +208,8 @@ def run(
     target: float,
     baseline: bool = True,
 ) -> dict:
-    from transforms.build.fidelity import measure_fidelity, summarise_fidelity, within_target
     from transforms.link.report import evaluate_against_truth
+    from transforms.ops.fidelity import measure_fidelity, summarise_fidelity, within_target
 
     t0 = time.perf_counter()
     data = ensure_data(root, people, seed, days)

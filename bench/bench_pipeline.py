@@ -12,7 +12,7 @@ scale's alone):
 1. generate the synthetic sources (``python -m transforms.synthetic``; reused when
    ``--work`` already holds them for the same arguments);
 2. run night 0 as a full refresh, then every further night as a normal incremental
-   night, through ``transforms.nightly.runner.run_night`` (the DAG's step functions, in
+   night, through ``transforms.ops.stage_runner.run_night`` (the DAG's step functions, in
    order, in this process): wall time, CPU time and peak RSS of every stage, and rows/s
    over the rows the stage handled;
 3. report the incremental nights' change fraction (person records re-sent or new, and
@@ -194,11 +194,11 @@ def stage_rows(stage: str, result: dict, landed: int) -> int | None:
 
 def run_one_night(ctx, key, isolate: bool = True) -> tuple[list, str | None, str | None]:
     """``run_night`` with the figures of the stages that finished, if one fails."""
-    from transforms.nightly import runner
+    from transforms.ops import stage_runner
 
     try:
-        return runner.run_night(ctx, key, isolate=isolate), None, None
-    except runner.NightFailed as exc:  # the bench reports the failure and goes on
+        return stage_runner.run_night(ctx, key, isolate=isolate), None, None
+    except stage_runner.NightFailed as exc:  # the bench reports the failure and goes on
         log.error("night %s failed in stage %s: %s", ctx.night, exc.stage, exc.error)
         return exc.figures, exc.stage, exc.error
 
@@ -261,8 +261,8 @@ def replay_publish_pg(ctx, figures: list, pg_url: str, people: int, keep: bool) 
     PostgreSQL database (COPY rows/s)."""
     from dataclasses import replace
 
-    from transforms.nightly import runner
     from transforms.nightly.stages.publish import publish
+    from transforms.ops import stage_runner
     from transforms.warehouse.db import ensure_schema, make_engine
 
     with warehouse(pg_url, ctx.settings.data_dir, people, keep) as (url, _):
@@ -270,8 +270,8 @@ def replay_publish_pg(ctx, figures: list, pg_url: str, people: int, keep: bool) 
         ensure_schema(engine)
         engine.dispose()
         pg_ctx = replace(ctx, settings=replace(ctx.settings, warehouse_url=url))
-        inputs = runner.publish_inputs(figures)
-        f = runner.measure("publish_pg", lambda: publish(pg_ctx, *inputs))
+        inputs = stage_runner.publish_inputs(figures)
+        f = stage_runner.measure("publish_pg", lambda: publish(pg_ctx, *inputs))
     n = stage_rows("publish_pg", f.result, 0)
     return {
         "stage": "publish_pg",
@@ -301,7 +301,7 @@ def run_scale(args: dict) -> dict:
     """Everything for one ``--people`` scale (runs in its own process)."""
     from transforms.config import Settings
     from transforms.keys import key_from_material
-    from transforms.nightly.runner import night_context
+    from transforms.ops.stage_runner import night_context
 
     people = args["people"]
     work = Path(args["work"])

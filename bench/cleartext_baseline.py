@@ -351,13 +351,13 @@ def pair_f1(pairs: pd.DataFrame, truth: pd.DataFrame, records: pd.DataFrame) -> 
 
 
 # --------------------------------------------------------------------- child phases
-# Peak memory is sampled from /proc (transforms.nightly.runner.PeakMemory), not taken
+# Peak memory is sampled from /proc (transforms.ops.stage_runner.PeakMemory), not taken
 # from ru_maxrss: Linux carries ru_maxrss over fork + exec, so a child started by a big
 # parent would report the parent's peak.
 def child_baseline(
     std_path: Path, out: Path, memory_limit: str | None, temp_dir: Path, blocking: str = "ours"
 ) -> None:
-    from transforms.nightly.runner import PeakMemory
+    from transforms.ops.stage_runner import PeakMemory
 
     with PeakMemory() as mem:
         std = pd.read_parquet(std_path)
@@ -376,7 +376,7 @@ PSEUDONYMISE_RUNS = 3
 def child_ours(std_path: Path, out: Path, active_ids: Path | None) -> None:
     """Pseudonymise the clear records (timed), then our model on the active ones."""
     from transforms.keys import key_from_material
-    from transforms.nightly.runner import PeakMemory
+    from transforms.ops.stage_runner import PeakMemory
     from transforms.pseudonymise import pseudonymise_persons
 
     std = pd.read_parquet(std_path)

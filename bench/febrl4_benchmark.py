@@ -26,7 +26,7 @@ the standardiser drops it), ``postcode`` (Australian, four digits: kept whole, s
 :func:`transforms.standardise.parse_postcode_kept_whole`), ``address`` = ``street_number
 address_1, address_2, suburb`` (``--with-state``: and the state). No sex, no NHS number.
 
-It runs :func:`transforms.link.cli.link_files` (standardise, pseudonymise under a key
+It runs :func:`transforms.two_file.command.link_files` (standardise, pseudonymise under a key
 made for the run, train, predict, one-to-one) and prints precision, recall and F1 at the
 model's own threshold, and the F1 the same scores would give at other thresholds
 (diagnostic only: the command's threshold is not chosen from them).
@@ -141,7 +141,7 @@ def main() -> int:
     args = ap.parse_args()
     from transforms.config import LinkSettings
     from transforms.keys import key_from_material
-    from transforms.link.cli import ONE_TO_ONE_THRESHOLD, link_files
+    from transforms.two_file.command import ONE_TO_ONE_THRESHOLD, link_files
 
     left, right, truth = prepare(febrl_dir(args.febrl_dir), args.seed, args.with_state)
     out = args.out or Path(tempfile.mkdtemp(prefix="febrl4_bench_"))

@@ -2,7 +2,7 @@
 
     python bench/soak.py --people 50000 --nights 10 [--data-root DIR] [--warehouse-url URL]
 
-Each night runs every pipeline step in this one process (``transforms.nightly.runner``),
+Each night runs every pipeline step in this one process (``transforms.ops.stage_runner``),
 so memory that a night leaves behind shows up in the next night's figures. After each
 night it checks, from the published warehouse:
 
@@ -32,8 +32,8 @@ import pandas as pd  # noqa: E402
 
 from transforms.config import Settings  # noqa: E402
 from transforms.keys import create_local_key_file, load_key  # noqa: E402
-from transforms.local_setup import ensure_sources  # noqa: E402
-from transforms.nightly.runner import _rss_mb, night_context, run_night  # noqa: E402
+from transforms.ops.local_setup import ensure_sources  # noqa: E402
+from transforms.ops.stage_runner import _rss_mb, night_context, run_night  # noqa: E402
 from transforms.warehouse.db import make_engine  # noqa: E402
 from transforms.warehouse.publish import read_frame  # noqa: E402
 

@@ -23,7 +23,7 @@ live with a spouse (same family name and address), 1% are twin pairs (same famil
 name, date of birth and address). Records are shuffled and get unrelated ids.
 
 The scorer runs the real command path (standardise, pseudonymise, train, predict,
-one-to-one) via :func:`transforms.link.cli.link_files` and reports precision, recall
+one-to-one) via :func:`transforms.two_file.command.link_files` and reports precision, recall
 and F1 of the one-to-one links against the truth at the model's own threshold.
 """
 
@@ -323,7 +323,7 @@ def main() -> int:
     args = ap.parse_args()
     from transforms.config import LinkSettings
     from transforms.keys import key_from_material
-    from transforms.link.cli import link_files
+    from transforms.two_file.command import link_files
 
     out = args.out or Path(tempfile.mkdtemp(prefix="two_file_bench_"))
     out.mkdir(parents=True, exist_ok=True)

@@ -93,8 +93,8 @@ def clear_records(people: pd.DataFrame, source: str) -> pd.DataFrame:
 
     from transforms import pseudonymise
     from transforms.keys import key_from_material
-    from transforms.link.cli import localities, to_patient_shape
     from transforms.standardise import standardise_dchs_patient
+    from transforms.two_file.command import localities, to_patient_shape
 
     class ClearTokeniser(pseudonymise.Tokeniser):
         def token_array(self, domain, values):
@@ -185,7 +185,7 @@ def run_splink(work: Path) -> dict:
     import duckdb
     from splink import DuckDBAPI, Linker, block_on
 
-    from transforms.link.cli import read_people
+    from transforms.two_file.command import read_people
 
     t0 = time.perf_counter()
     left = clear_records(read_people(work / "left.csv"), "left")

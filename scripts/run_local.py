@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from transforms.config import Settings  # noqa: E402
-from transforms.local_setup import (  # noqa: E402
+from transforms.nightly.context import LONDON  # noqa: E402
+from transforms.ops.local_setup import (  # noqa: E402
     airflow_env,
     ensure_local_key,
     ensure_sources,
@@ -28,7 +29,6 @@ from transforms.local_setup import (  # noqa: E402
     published_night,
     summary_lines,
 )
-from transforms.nightly.context import LONDON  # noqa: E402
 from transforms.ops.progress import follow  # noqa: E402
 
 log = logging.getLogger("run_local")

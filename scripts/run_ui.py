@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from transforms.config import Settings  # noqa: E402
-from transforms.local_setup import airflow_env, ensure_local_key, ensure_sources  # noqa: E402
+from transforms.ops.local_setup import airflow_env, ensure_local_key, ensure_sources  # noqa: E402
 
 ADMIN = "admin"
 

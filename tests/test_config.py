@@ -21,7 +21,7 @@ ENVIRONMENT_READERS = {
     "processes it starts inherit the caller's environment",
 }
 #: Where the pseudonymisation key may be loaded: the edges (Airflow glue, command lines).
-KEY_LOADERS = {"transforms/keys.py", "transforms/link/cli.py", "dags/airflow_glue.py"}
+KEY_LOADERS = {"transforms/keys.py", "transforms/two_file/command.py", "dags/airflow_glue.py"}
 
 
 def environment_reads(path: Path) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from transforms.config import Settings
-from transforms.local_setup import nights_to_run, published_night
+from transforms.ops.local_setup import nights_to_run, published_night
 from transforms.warehouse.db import ensure_schema, make_engine
 
 
@@ -33,7 +33,7 @@ def test_nights_already_published_are_not_run_again(tmp_path):
 def test_local_runs_write_openlineage_events_to_a_file(tmp_path):
     import json
 
-    from transforms.local_setup import airflow_env
+    from transforms.ops.local_setup import airflow_env
 
     env = airflow_env(tmp_path, tmp_path / "dags", {})
     transport = json.loads(env["AIRFLOW__OPENLINEAGE__TRANSPORT"])

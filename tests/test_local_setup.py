@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from transforms.config import Settings
-from transforms.local_setup import ensure_sources
+from transforms.ops.local_setup import ensure_sources
 
 
 def test_sources_without_a_population_file_are_generated_again(tmp_path):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from transforms.nightly.runner import NightFailed, measure_in_child
+from transforms.ops.stage_runner import NightFailed, measure_in_child
 
 
 def test_a_stage_in_a_child_reports_its_own_result_and_memory():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from build_fixtures import AS_OF, POPULATION, scenario
 
-from transforms.build.fidelity import build_all
+from transforms.ops.fidelity import build_all
 
 
 @pytest.fixture(scope="session")

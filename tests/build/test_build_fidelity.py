@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from build_fixtures import AS_OF, POPULATION, Q2, scenario
 
-from transforms.build.fidelity import (
+from transforms.ops.fidelity import (
     FIDELITY_COLUMNS,
     compare_metrics,
     measure_fidelity,

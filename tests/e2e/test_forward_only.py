@@ -21,10 +21,10 @@ import pytest
 from tests.e2e.conftest import parse_dag
 from transforms.config import Settings
 from transforms.keys import KeyMismatchError, create_local_key_file, load_key
-from transforms.nightly.runner import night_context, publish_inputs, run_night
 from transforms.nightly.stages.extract import extract_dcc, extract_dchs
 from transforms.nightly.stages.prepare import prepare
 from transforms.nightly.stages.publish import publish
+from transforms.ops.stage_runner import night_context, publish_inputs, run_night
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.lineage import (
     AlreadyPublishedError,

@@ -98,7 +98,7 @@ def run_nights(root: Path, data: Path, warehouse_url: str) -> None:
     """Every night of the golden sources (under ``root``), in order, into
     ``warehouse_url``, with ``data`` as the data folder."""
     from transforms.config import Settings
-    from transforms.nightly.runner import night_context, run_night
+    from transforms.ops.stage_runner import night_context, run_night
 
     nights = generate_sources(root)
     settings = Settings.from_env(

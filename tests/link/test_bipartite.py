@@ -1,5 +1,5 @@
 """One-to-one matching of two de-duplicated files and its links' probabilities
-(:mod:`transforms.link.bipartite`): pure numpy, every figure worked by hand."""
+(:mod:`transforms.two_file.bipartite`): pure numpy, every figure worked by hand."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from transforms.link.bipartite import log_prior, no_match_weight, one_to_one_links
+from transforms.two_file.bipartite import log_prior, no_match_weight, one_to_one_links
 
 
 def links(pairs: list[tuple[str, str, float]], n_left: int, n_right: int, start: int):

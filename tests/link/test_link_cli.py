@@ -14,12 +14,12 @@ import pytest
 
 from transforms.config import LinkSettings
 from transforms.keys import create_local_key_file
-from transforms.link.cli import (
+from transforms.synthetic import GenConfig, generate_chunk
+from transforms.two_file.command import (
     cross_file_prior,
     main,
     one_to_one_probabilities,
 )
-from transforms.synthetic import GenConfig, generate_chunk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,7 +71,7 @@ def test_cli_writes_one_to_one_links(files):
     assert links["record_id_l"].str.startswith("MOS").all()  # LEFT ids on the left
     assert links["record_id_r"].str.startswith("S1").all()
     assert links["match_probability"].is_monotonic_decreasing
-    from transforms.link.cli import ONE_TO_ONE_THRESHOLD
+    from transforms.two_file.command import ONE_TO_ONE_THRESHOLD
 
     assert (links["match_probability"] >= ONE_TO_ONE_THRESHOLD).all()
     tid = truth.set_index("source_record_id")["true_person_id"]
@@ -142,7 +142,7 @@ def test_one_to_one_probabilities_are_capped_for_look_alikes():
 def test_cli_links_carry_the_one_to_one_probabilities(files):
     """The command's probabilities are those of one_to_one_probabilities over every
     scored cross-file pair, not the pairwise ones, and each record is in one link."""
-    from transforms.link.cli import (
+    from transforms.two_file.command import (
         cross_file_pairs,
         link_files,
         load_cli_key,

@@ -19,7 +19,6 @@ from transforms.config import LinkSettings
 from transforms.keys import key_from_material
 from transforms.link.backend import duckdb_api, duckdb_limits, for_backend, link_backend, new_linker
 from transforms.link.blocking import BLOCKING_RULES
-from transforms.link.cli import person_records
 from transforms.link.comparisons import (
     GIVEN_ONLY_DICE,
     MATCH_THRESHOLD,
@@ -43,6 +42,7 @@ from transforms.link.training import (
 from transforms.pseudonymise import pseudonymise_persons
 from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
 from transforms.synthetic import GenConfig, generate_chunk
+from transforms.two_file.command import person_records
 
 KEY = key_from_material("5f0c2a9e7d31b4c86e2f1a0d9c8b7a6f1e2d3c4b5a69788796a5b4c3d2e1f0a9")
 LINK = LinkSettings.from_env()

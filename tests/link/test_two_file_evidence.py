@@ -20,7 +20,12 @@ from transforms.link.blocking import (
     cross_file,
     two_file_blocking_rules,
 )
-from transforms.link.cli import (
+from transforms.link.comparisons import comparisons
+from transforms.link.lookalike_guard import GUARD_CAP, _gamma, family_kind, lookalike_caps
+from transforms.link.predict import predict_pairs
+from transforms.link.training import train_model
+from transforms.standardise import standardise_dchs_patient
+from transforms.two_file.command import (
     MAX_SHARE_MATCHED,
     estimate_shares_matched,
     link_caps,
@@ -29,11 +34,6 @@ from transforms.link.cli import (
     one_to_one_probabilities,
     person_records,
 )
-from transforms.link.comparisons import comparisons
-from transforms.link.lookalike_guard import GUARD_CAP, _gamma, family_kind, lookalike_caps
-from transforms.link.predict import predict_pairs
-from transforms.link.training import train_model
-from transforms.standardise import standardise_dchs_patient
 
 KEY = key_from_material("9b1d3f5a7c9e0b2d4f6a8c0e1f3b5d7a9c1e3f5b7d9a0c2e4f6b8d0a2c4e6f81")
 LINK = LinkSettings.from_env()
@@ -100,7 +100,7 @@ def test_a_postcode_from_elsewhere_is_kept_whole():
          "address": ["12 Oak Street", "12 Oak Street", None, "4 Rue Cler, Paris"]}
     ).astype(object)  # fmt: skip
     people = people.where(people.notna(), None)
-    from transforms.link.cli import to_patient_shape
+    from transforms.two_file.command import to_patient_shape
 
     std = standardise_dchs_patient(to_patient_shape(people), other_postcodes=True)
     nightly = standardise_dchs_patient(to_patient_shape(people))  # UK postcodes only

@@ -6,7 +6,6 @@
 * :mod:`transforms.build.measures` - the partnership measures (docs/measures.md);
 * :mod:`transforms.build.definitions` - what every measure, table and column means;
 * :mod:`transforms.build.dictionary` - data dictionary, view SQL and COMMENT ON statements;
-* :mod:`transforms.build.fidelity` - every measure under true vs linked identities.
 
 Pure pandas, no Airflow and no I/O (except the dictionary generator's CLI).
 """

@@ -179,8 +179,8 @@ def lookalike_caps(
     hold families, as records of real people do, it stays at ``GUARD_CAP``; where they
     hold none, a pair of that kind is capped only as far as the files warrant. Whichever
     kind remains, a look-alike whose own record is in the other file still loses to it
-    in the one-to-one matching (:mod:`transforms.link.bipartite`), where a
-    look-alike's link is bounded again (:func:`transforms.link.cli.link_caps`). Two
+    in the one-to-one matching (:mod:`transforms.two_file.bipartite`), where a
+    look-alike's link is bounded again (:func:`transforms.two_file.command.link_caps`). Two
     valid NHS numbers that differ keep ``GUARD_CAP``. No answers are read: only the
     pairs' evidence and source. ``kinds``: :func:`lookalike_kinds` of the pairs, when
     already at hand.
@@ -310,7 +310,7 @@ def apply_guard(
     """Scored pairs with each look-alike's probability (and weight) capped, those then
     below ``threshold`` left out. ``one_to_one``: the caps of :func:`lookalike_caps`,
     kept as ``probability_cap`` with ``lookalike_kind`` (:func:`family_kind`), as they
-    bound the pair as a link too (:func:`transforms.link.cli.link_caps`); else
+    bound the pair as a link too (:func:`transforms.two_file.command.link_caps`); else
     ``GUARD_CAP``."""
     if df.empty or "gamma_given_name" not in df:
         return df

@@ -1,6 +1,11 @@
-"""Operations helpers: the distributed (Celery) topology for tests and local checks
-(``topology``), and the operator's command for held DCHS drops (``drops``).
+"""Operator and developer helpers; none of them runs in the night:
 
-No Airflow import here: the topology starts Airflow as separate processes and talks to
-it over its REST API, exactly as an operator would.
+* ``drops``: the operator's command for held DCHS drops (``python -m transforms.ops.drops``);
+* ``local_setup`` and ``progress``: ``make run`` and ``make ui`` on one machine (a local
+  key, synthetic sources, the Airflow environment, one progress line per task);
+* ``stage_runner``: the night's stages in one process, measured (benchmarks, the soak,
+  the golden test);
+* ``fidelity``: every measure under true against linked identities, on synthetic data;
+* ``topology``: the distributed (Celery) topology for tests and local checks; it starts
+  Airflow as separate processes and talks to it over its REST API, as an operator would.
 """

@@ -284,7 +284,7 @@ class Topology:
 
     def _prepare_sources(self) -> None:
         from transforms.config import Settings
-        from transforms.local_setup import ensure_local_key, ensure_sources, nights_of
+        from transforms.ops.local_setup import ensure_local_key, ensure_sources, nights_of
 
         env = {"CARE_DATA_DIR": str(self.data_dir), "PATH": os.environ.get("PATH", "")}
         settings = Settings.from_env(env)

@@ -4,5 +4,5 @@
 ``publish``. Each takes the run's context and the results of the stages before it
 (``transforms.nightly.results``), writes its files (``transforms.nightly.artifacts``)
 and returns a result naming them. None imports Airflow: ``dags/shared_care_record.py``
-wires them into tasks, and ``transforms.nightly.runner`` runs them in one process.
+wires them into tasks, and ``transforms.ops.stage_runner`` runs them in one process.
 """

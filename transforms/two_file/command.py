@@ -10,7 +10,7 @@ match_probability``, best pair first.
 
 With ``--one-to-one`` (the default) each record appears in at most one output row: the
 links are those of the most probable one-to-one matching of the two files, each with
-its probability as a link of that matching (:mod:`transforms.link.bipartite`). Use
+its probability as a link of that matching (:mod:`transforms.two_file.bipartite`). Use
 ``--no-one-to-one`` when a file may hold duplicates of one person.
 
 The key comes from ``--key-file``, else ``CARE_PSEUDONYMISATION_KEY`` /
@@ -166,7 +166,7 @@ def cross_file_prior(model: dict, n_left: int, n_right: int) -> dict:
 
 #: The command's threshold for the links of a one-to-one matching. Each link's
 #: probability is the posterior of the matching against its neighbours
-#: (:mod:`transforms.link.bipartite`), a look-alike's at most its kind's estimated share
+#: (:mod:`transforms.two_file.bipartite`), a look-alike's at most its kind's estimated share
 #: of one-person pairs (:func:`link_caps`); for calibrated probabilities the cut that
 #: maximises the expected F1 is about half the F1 reached (Lipton, Elkan & Naryanaswamy
 #: 2014, *Optimal thresholding of classifiers to maximize F1*), 0.5 here. The nightly
@@ -188,7 +188,7 @@ def one_to_one_probabilities(
     within_lookalikes: dict[str, int] | None = None,
 ) -> np.ndarray:
     """Match probabilities of LEFT x RIGHT pairs as links of the best one-to-one
-    matching of two de-duplicated files (:mod:`transforms.link.bipartite`); 0 for a
+    matching of two de-duplicated files (:mod:`transforms.two_file.bipartite`); 0 for a
     pair outside it.
 
     ``cross``: every scored candidate pair (``record_id_l``, ``record_id_r``,
@@ -200,7 +200,7 @@ def one_to_one_probabilities(
     (:func:`estimate_shares_matched`) only seeds the search. Nothing but the model, its
     prior, the pairs and the file sizes enters: no answers are consulted.
     """
-    from transforms.link.bipartite import one_to_one_links
+    from transforms.two_file.bipartite import one_to_one_links
 
     if cross.empty or n_left == 0 or n_right == 0:
         return np.zeros(len(cross))
