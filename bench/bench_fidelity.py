@@ -7,7 +7,7 @@ For each population size: generate the synthetic sources (``python -m
 transforms.synthetic``) unless ``--data-root/syn<N>_s<seed>_d<days>`` already holds them,
 standardise and pseudonymise them (``transforms.standardise``,
 ``transforms.pseudonymise``, a bench-only key from ``transforms.keys.key_from_material``),
-link them the way the nightly ``link_step`` does (deterministic NHS-number pass, Splink
+link them the way the nightly link stage does (deterministic NHS-number pass, Splink
 model trained on the records, pairs at ``MATCH_THRESHOLD``, DCC source merges, then
 ``assign_person_keys``), and build every table and measure twice
 (``transforms.ops.fidelity.measure_fidelity``): with the generator's truth and with

@@ -61,7 +61,7 @@ def build_all(
     as_of,
     population: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """The build step's tables for one assignment of person keys (as ``build_step``):
+    """The build step's tables for one assignment of person keys (as the build stage makes them):
     person, person_conflict, care_event, pathway2_stay, metric - and person_internal,
     which must never be published."""
     index = keys[["source", "source_record_id", "person_key"]].copy()
