@@ -202,24 +202,16 @@ def lookalike_caps(
     return caps
 
 
-def mark_rare_given_spelling(pairs: pd.DataFrame, given_tokens: pd.Series) -> pd.DataFrame:
-    """``pairs`` with ``given_spelling_rare``: the pair's two given-name spellings
-    (``tok_given_name_l`` / ``_r``) differ and the rarer one is held by one record
-    among ``given_tokens`` (every record's), or by at most ``RARE_SPELLING_SHARE`` as
-    many records as the other (a slip of a very common name recurs: MARH beside MARY).
+def rare_given_spelling_sql(given: str = "tok_given_name") -> str:
+    """SQL true when a pair's two given-name spellings (``l.<given>`` / ``r.<given>``)
+    differ and the rarer one is held by one record, or by at most
+    ``RARE_SPELLING_SHARE`` as many records as the other (a slip of a very common name
+    recurs: MARH beside MARY). ``cl.n`` / ``cr.n``: each spelling's count of records.
     Read by the one-to-one guard; token counts only."""
-    if pairs.empty or not {"tok_given_name_l", "tok_given_name_r"} <= set(pairs.columns):
-        return pairs.assign(given_spelling_rare=False)
-    counts = given_tokens.dropna().value_counts()
-    a = pairs["tok_given_name_l"].map(counts).to_numpy(dtype=float, na_value=np.nan)
-    b = pairs["tok_given_name_r"].map(counts).to_numpy(dtype=float, na_value=np.nan)
-    rare, common = np.fmin(a, b), np.fmax(a, b)
-    differ = (pairs["tok_given_name_l"] != pairs["tok_given_name_r"]).to_numpy(
-        dtype=bool, na_value=False
+    return (
+        f"(l.{given} <> r.{given} AND least(cl.n, cr.n) "
+        f"<= greatest(1, {RARE_SPELLING_SHARE} * greatest(cl.n, cr.n)))"
     )
-    with np.errstate(invalid="ignore"):
-        is_rare = rare <= np.maximum(1.0, RARE_SPELLING_SHARE * common)
-    return pairs.assign(given_spelling_rare=is_rare & differ)
 
 
 def mark_slip_of_the_same_name(pairs: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:

@@ -23,10 +23,10 @@ from transforms.link.backend import (
 from transforms.link.blocking import BLOCKING_RULES
 from transforms.link.dice import dice_sql
 from transforms.link.lookalike_guard import (
-    RARE_SPELLING_SHARE,
     apply_guard,
     mark_slip_of_the_same_name,
     may_be_twins_sql,
+    rare_given_spelling_sql,
 )
 from transforms.link.records import GUARD_CLK, prepare_records
 
@@ -238,7 +238,7 @@ def _fetch(db_api, splink_df, records_sdf=None, token_rows: str = "TRUE") -> pd.
 def _guard_reads_sql(splink_df, keep: list[str], records_sdf, token_rows: str) -> str:
     """The columns ``keep`` of the predictions, with what the one-to-one guard reads:
     ``given_dice`` (the first given names' filters), ``given_spelling_rare``
-    (:func:`~transforms.link.lookalike_guard.mark_rare_given_spelling`, from the
+    (:func:`~transforms.link.lookalike_guard.rare_given_spelling_sql`, from the
     given-name tokens' counts over the records), and, for the rare-spelling pairs only
     (the few that :func:`~transforms.link.lookalike_guard.mark_slip_of_the_same_name`
     reads, and of those the ones where ``token_rows``, SQL over ``p.gamma_*``, holds),
@@ -246,10 +246,7 @@ def _guard_reads_sql(splink_df, keep: list[str], records_sdf, token_rows: str) -
     rec_cols = {c.unquote().name for c in records_sdf.columns}
     n_words = sum(1 for c in rec_cols if c.startswith(f"{GUARD_CLK}_w"))
     given = "tok_given_name"
-    rare = (
-        f"(l.{given} <> r.{given} AND least(cl.n, cr.n) "
-        f"<= greatest(1, {RARE_SPELLING_SHARE} * greatest(cl.n, cr.n)))"
-    )
+    rare = rare_given_spelling_sql(given)
     extra = [f"coalesce({rare}, false) AS given_spelling_rare"]
     for c in (given, "tok_given_name_canonical"):
         extra += [
