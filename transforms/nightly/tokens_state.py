@@ -104,6 +104,37 @@ def fold_records(previous: Path | None, tonight: pd.DataFrame, keys: list[str], 
     return rows
 
 
+def event_state_columns(previous: Path) -> list[str]:
+    """The columns of an events state file, refused when it is not one or predates a
+    column of the event contract (its rows would be carried forward without it)."""
+    import pyarrow.parquet as pq
+
+    cols = pq.read_schema(previous).names
+    if "age_at_event" not in cols:
+        raise ValueError(f"{previous} has no age_at_event column: not an event state file")
+    missing = [c for c in SOURCE_EVENT if c not in cols]
+    if missing:
+        raise ValueError(
+            f"{previous} predates the event column(s) {missing}: its events cannot be "
+            "carried forward without them; re-run with full_refresh=true to rebuild the "
+            "tokens state from the sources"
+        )
+    return cols
+
+
+def register_births(con, people: pd.DataFrame | Path) -> None:
+    """``births``: each record's year and month of birth (the folded records: one row
+    per record, so joining them adds no rows)."""
+    births = [*RECORD_KEY, "birth_year", "birth_month"]
+    if isinstance(people, Path):
+        columns = ", ".join(births)
+        con.execute(
+            f"create temp view births as select {columns} from read_parquet({sql_text(people)})"
+        )
+    else:
+        con.register("births", people[births])
+
+
 def fold_events(
     previous: Path | None,
     tonight: pd.DataFrame,
@@ -126,32 +157,13 @@ def fold_events(
         finally:
             previous.unlink(missing_ok=True)
     import duckdb
-    import pyarrow.parquet as pq
 
-    cols = pq.read_schema(previous).names
-    if "age_at_event" not in cols:
-        raise ValueError(f"{previous} has no age_at_event column: not an event state file")
-    # an older state would carry its rows forward without the newer columns' values
-    missing = [c for c in SOURCE_EVENT if c not in cols]
-    if missing:
-        raise ValueError(
-            f"{previous} predates the event column(s) {missing}: its events cannot be "
-            "carried forward without them; re-run with full_refresh=true to rebuild the "
-            "tokens state from the sources"
-        )
+    cols = event_state_columns(previous)
     tonight = tonight.drop_duplicates(EVENT_KEY, keep="last")
     con = duckdb.connect()
     try:
         con.register("tonight", typed_like(tonight, previous))
-        # people come from the upsert: one row per record, so the join adds no rows
-        births = [*RECORD_KEY, "birth_year", "birth_month"]
-        if isinstance(people, Path):
-            columns = ", ".join(births)
-            con.execute(
-                f"create temp view births as select {columns} from read_parquet({sql_text(people)})"
-            )
-        else:
-            con.register("births", people[births])
+        register_births(con, people)
         con.register("resent", resent[RECORD_KEY].drop_duplicates())
         # the rows whose age is recomputed: tonight's, and last night's of a re-sent
         # record (not replaced tonight); every other row is copied as it is, with no

@@ -108,38 +108,31 @@ def validation_results(ctx, checked: CheckedSources, outcomes, docs_index) -> pd
     )
 
 
-@timed("build")
-def build_tables(
-    ctx: RunContext, plan: NightPlan, checked: CheckedSources, tokens: Tokens, links: Links
-) -> Tables:
-    """The night's tables, checked, accounted for and written for the publish."""
+def stays_and_measures(ctx: RunContext, person: pd.DataFrame, activity: pd.DataFrame):
+    """``pathway2_stay`` and ``metric``, from the people and their non-contact events."""
     from transforms.build.measures import compute_measures
     from transforms.build.pathway2 import build_pathway2_stays
     from transforms.build.population import load_population
-    from transforms.nightly.accounting import COLUMNS, account, check_balanced
-    from transforms.validation import build_data_docs, raise_for_breaches, validate_output_table
 
-    index = pd.read_parquet(links.person_index_file)
-    keyed = keyed_records(tokens, index)
-    tables: dict[str, pd.DataFrame] = {}
-    events_file = Path(tokens.folder) / artifacts.SOURCE_EVENTS.file
-    tables["person"], tables["person_conflict"] = person_tables(ctx, keyed, events_file)
-    rebuilt, replaced, care_event_rows, activity = care_events(ctx, plan, tokens, keyed, index)
-    del keyed
-    tables["pathway2_stay"] = build_pathway2_stays(activity)
+    stays = build_pathway2_stays(activity)
     population = ctx.settings.population_file
-    tables["metric"] = compute_measures(
-        tables["person"],
+    metric = compute_measures(
+        person,
         activity,
-        tables["pathway2_stay"],
+        stays,
         as_of=ctx.night,
         population=load_population(population) if population else None,
     )
-    del activity
+    return stays, metric
+
+
+def check_outputs(ctx: RunContext, tables: dict, rebuilt: pd.DataFrame):
+    """The output suites' outcomes and the Data Docs index. An incremental night checks
+    the care events it rebuilt: the rows it kept passed these rules the night they were
+    built, and their person keys are unchanged."""
+    from transforms.validation import build_data_docs, validate_output_table
 
     keys = pd.Index(tables["person"]["person_key"])  # looked up in Arrow, not a Python set
-    # an incremental night checks the care events it rebuilt: the rows it kept passed
-    # these rules the night they were built, and their person keys are unchanged
     checked_tables = {**tables, "care_event": rebuilt}
     outcomes = [
         validate_output_table(
@@ -152,28 +145,32 @@ def build_tables(
         )
         for name in OUTPUT_SUITES
     ]
-    docs_index = build_data_docs(ctx.data_docs_dir, ctx.settings.expectations_dir)
+    return outcomes, build_data_docs(ctx.data_docs_dir, ctx.settings.expectations_dir)
+
+
+def row_accounting(ctx, checked: CheckedSources, index, rebuilt) -> pd.DataFrame:
+    """Every landed row's fate: published, quarantined or merged. Every event landed
+    tonight was rebuilt, so the rebuilt rows are enough to find them."""
+    from transforms.nightly.accounting import COLUMNS, account
+
     landing = {
         name: pd.read_parquet(path, columns=COLUMNS[name]) for name, path in checked.landing.items()
     }
     quarantine = pd.read_parquet(checked.quarantine_file)
-    # every event landed tonight was rebuilt, so the rebuilt rows are enough to find them
-    accounting = account(landing, quarantine, index, rebuilt["event_id"], run_id=ctx.run_id)
-    accounting_file = artifacts.write_parquet(ctx, artifacts.ROW_ACCOUNTING, accounting)
-    validation_file = artifacts.write_parquet(
-        ctx, artifacts.VALIDATION_RESULT, validation_results(ctx, checked, outcomes, docs_index)
-    )
-    raise_for_breaches(outcomes, docs_index)
-    check_balanced(accounting)
+    return account(landing, quarantine, index, rebuilt["event_id"], run_id=ctx.run_id)
 
+
+def write_tables(ctx, tables: dict, rebuilt, replaced, care_event_rows: int) -> dict:
+    """The built tables' files for the publish; their counts, written as the summary."""
     files = {
         name: str(artifacts.write_parquet(ctx, artifacts.SHARED_CARE_TABLES[name], frame))
         for name, frame in tables.items()
     }
-    rebuilt_file = replaced_file = None
     if replaced is not None:
-        rebuilt_file = str(artifacts.write_parquet(ctx, artifacts.CARE_EVENTS_REBUILT, rebuilt))
-        replaced_file = str(
+        files["care_event.rebuilt"] = str(
+            artifacts.write_parquet(ctx, artifacts.CARE_EVENTS_REBUILT, rebuilt)
+        )
+        files["care_event.replaced"] = str(
             artifacts.write_parquet(
                 ctx, artifacts.CARE_EVENTS_REPLACED, replaced.to_frame("event_id")
             )
@@ -183,16 +180,48 @@ def build_tables(
     counts["care_event_rebuilt"] = len(rebuilt)
     counts["care_event_incremental"] = int(replaced is not None)
     counts["persons_both"] = int((tables["person"]["known_to"] == "both").sum())
-    summary = artifacts.write_json(ctx, artifacts.BUILD_SUMMARY, counts)
+    files["summary"] = str(artifacts.write_json(ctx, artifacts.BUILD_SUMMARY, counts))
+    return {"files": files, "counts": counts}
+
+
+@timed("build")
+def build_tables(
+    ctx: RunContext, plan: NightPlan, checked: CheckedSources, tokens: Tokens, links: Links
+) -> Tables:
+    """The night's tables, checked, accounted for and written for the publish."""
+    from transforms.nightly.accounting import check_balanced
+    from transforms.validation import raise_for_breaches
+
+    index = pd.read_parquet(links.person_index_file)
+    keyed = keyed_records(tokens, index)
+    tables: dict[str, pd.DataFrame] = {}
+    events_file = Path(tokens.folder) / artifacts.SOURCE_EVENTS.file
+    tables["person"], tables["person_conflict"] = person_tables(ctx, keyed, events_file)
+    rebuilt, replaced, care_event_rows, activity = care_events(ctx, plan, tokens, keyed, index)
+    del keyed
+    tables["pathway2_stay"], tables["metric"] = stays_and_measures(ctx, tables["person"], activity)
+    del activity
+
+    outcomes, docs_index = check_outputs(ctx, tables, rebuilt)
+    accounting = row_accounting(ctx, checked, index, rebuilt)
+    accounting_file = artifacts.write_parquet(ctx, artifacts.ROW_ACCOUNTING, accounting)
+    validation_file = artifacts.write_parquet(
+        ctx, artifacts.VALIDATION_RESULT, validation_results(ctx, checked, outcomes, docs_index)
+    )
+    raise_for_breaches(outcomes, docs_index)
+    check_balanced(accounting)
+
+    written = write_tables(ctx, tables, rebuilt, replaced, care_event_rows)
+    files, counts = written["files"], written["counts"]
     log.info("built %s; accounting balanced for %d tables", counts, len(accounting))
     return Tables(
-        files=files,
+        files={name: files[name] for name in tables},
         accounting_file=str(accounting_file),
         validation_file=str(validation_file),
-        summary_file=str(summary),
+        summary_file=files["summary"],
         care_event_rows=care_event_rows,
-        care_event_rebuilt_file=rebuilt_file,
-        care_event_replaced_file=replaced_file,
+        care_event_rebuilt_file=files.get("care_event.rebuilt"),
+        care_event_replaced_file=files.get("care_event.replaced"),
         persons=counts["person"],
         persons_both=counts["persons_both"],
     )

@@ -64,32 +64,25 @@ def night_model(ctx: RunContext, plan: NightPlan, active: pd.DataFrame) -> tuple
         return train_model(active, model_out=out, link_settings=ctx.settings.link), False
 
 
-@timed("link")
-def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
-    """Tonight's person index, key history and review queue."""
+def tonights_records(tokens: Tokens) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every record, for the index (DCC's merges included), and the active ones, with
+    their tokens and Bloom filters, for the linkage (filtered as they are read)."""
     import pyarrow.dataset as ds
 
-    from transforms.link.backend import link_backend
-    from transforms.link.deterministic import deterministic_pairs
-    from transforms.link.edges import link_edges
-    from transforms.link.incremental import score_pairs
-    from transforms.link.person_index import assign_person_keys
-    from transforms.link.review_queue import review_queue
-    from transforms.warehouse.identity import read_identity
-
     records = Path(tokens.folder) / artifacts.PERSON_RECORDS.file
-    # every record for the index (DCC's merges included); the active ones, with their
-    # tokens and Bloom filters, for the linkage, filtered as they are read
     people = pd.read_parquet(
         records, columns=["source", "source_record_id", "record_status", "merged_into_record_id"]
     )
     status = ds.field("record_status")
     active = pd.read_parquet(records, filters=(status != "Merged") | status.is_null())
-    engine = ctx.warehouse()
-    try:
-        previous, history, decisions = read_identity(engine)
-    finally:
-        engine.dispose()
+    return people, active
+
+
+def probabilistic_pairs(ctx, plan: NightPlan, tokens: Tokens, active) -> tuple:
+    """Splink's scored pairs (kept in the tokens folder: the next night starts from
+    them), how they were scored, and the model they were scored with."""
+    from transforms.link.backend import link_backend
+    from transforms.link.incremental import score_pairs
 
     model, carried = night_model(ctx, plan, active)
     scored_before = (
@@ -97,7 +90,7 @@ def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
         if carried
         else None
     )
-    prob, mode = score_pairs(
+    pairs, mode = score_pairs(
         active,
         model,
         backend=link_backend(ctx.settings.link),
@@ -105,17 +98,12 @@ def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
         previous=pd.read_parquet(scored_before) if scored_before is not None else None,
         changed=pd.read_parquet(Path(tokens.folder) / artifacts.CHANGED_RECORDS.file),
     )
-    # the scores are tokens-zone state: the next night starts from them
-    artifacts.write_parquet(ctx, artifacts.SCORED_PAIRS, prob)
-    edges, review, counts = link_edges(deterministic_pairs(active), prob, decisions, people)
-    index, new_events = assign_person_keys(
-        people, edges, previous, history, run_id=ctx.run_id, night=ctx.night
-    )
-    # the key history only grows: tonight publishes its own events (run-scoped), and a
-    # re-run of the night keeps those its earlier attempt published
-    history = pd.concat([history[history["run_id"] == ctx.run_id], new_events], ignore_index=True)
-    queue = review_queue(review, ctx.run_id)
-    summary = {
+    artifacts.write_parquet(ctx, artifacts.SCORED_PAIRS, pairs)
+    return pairs, mode, model
+
+
+def linkage_summary(mode, people, active, index, counts, queue, new_events) -> dict:
+    return {
         "incremental_linkage": int(mode == "incremental"),
         "records": len(people),
         "active_records": len(active),
@@ -126,6 +114,33 @@ def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
         "keys_merged": int((new_events.event == "merged_into").sum()),
         "keys_split": int((new_events.event == "split_from").sum()),
     }
+
+
+@timed("link")
+def link_people(ctx: RunContext, plan: NightPlan, tokens: Tokens) -> Links:
+    """Tonight's person index, key history and review queue."""
+    from transforms.link.deterministic import deterministic_pairs
+    from transforms.link.edges import link_edges
+    from transforms.link.person_index import assign_person_keys
+    from transforms.link.review_queue import review_queue
+    from transforms.warehouse.identity import read_identity
+
+    people, active = tonights_records(tokens)
+    engine = ctx.warehouse()
+    try:
+        previous, history, decisions = read_identity(engine)
+    finally:
+        engine.dispose()
+    prob, mode, model = probabilistic_pairs(ctx, plan, tokens, active)
+    edges, review, counts = link_edges(deterministic_pairs(active), prob, decisions, people)
+    index, new_events = assign_person_keys(
+        people, edges, previous, history, run_id=ctx.run_id, night=ctx.night
+    )
+    # the key history only grows: tonight publishes its own events (run-scoped), and a
+    # re-run of the night keeps those its earlier attempt published
+    history = pd.concat([history[history["run_id"] == ctx.run_id], new_events], ignore_index=True)
+    queue = review_queue(review, ctx.run_id)
+    summary = linkage_summary(mode, people, active, index, counts, queue, new_events)
     report = linkage_report(ctx, edges, prob, index, len(queue), model)
     summary.update({k: v for k, v in report.items() if k != "path"})
     log.info(
