@@ -94,7 +94,7 @@ def clear_records(people: pd.DataFrame, source: str) -> pd.DataFrame:
     from transforms import pseudonymise
     from transforms.keys import key_from_material
     from transforms.link.cli import localities, to_patient_shape
-    from transforms.standardise import standardise_dchs_patient
+    from transforms.standardise.person import standardise_dchs_patient
 
     class ClearTokeniser(pseudonymise.Tokeniser):
         def token_array(self, domain, values):

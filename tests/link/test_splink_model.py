@@ -21,7 +21,7 @@ from transforms.link.cli import person_records
 from transforms.link.dice import add_clk_word_columns, dice_numpy, dice_sql
 from transforms.link.report import clusters_from_pairs, evaluate_against_truth
 from transforms.pseudonymise import pseudonymise_persons
-from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 from transforms.synthetic import GenConfig, generate_chunk
 
 KEY = key_from_material("5f0c2a9e7d31b4c86e2f1a0d9c8b7a6f1e2d3c4b5a69788796a5b4c3d2e1f0a9")

@@ -19,7 +19,7 @@ from transforms.link.cli import (
     one_to_one_probabilities,
     person_records,
 )
-from transforms.standardise import standardise_dchs_patient
+from transforms.standardise.person import standardise_dchs_patient
 
 KEY = key_from_material("9b1d3f5a7c9e0b2d4f6a8c0e1f3b5d7a9c1e3f5b7d9a0c2e4f6b8d0a2c4e6f81")
 
