@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -222,6 +223,91 @@ def _frame_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).astype(object)
 
 
+def _source_masks(
+    active: list[Expectation], row_frame: pd.DataFrame, rows: int
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Each row rule's mask of failing rows, and the rows some error rule fails. Error
+    and warning rules go first: batch rules over the rows (``failing_row_share``) read
+    ``ok_row`` (no error rule fails the row), added to ``row_frame`` from their masks."""
+    masks: dict[int, np.ndarray] = {}
+    error_any = np.zeros(rows, dtype=bool)
+    for e in active:
+        if e.severity in ROW_SEVERITIES:
+            mask = unexpected_mask(row_frame, e)
+            masks[e.position] = mask
+            if e.severity == "error" and mask is not None:
+                error_any |= mask
+    row_frame["ok_row"] = checks.flag(~error_any).array
+    for e in active:
+        if e.position not in masks and e.meta.get("batch") == "rows":
+            masks[e.position] = unexpected_mask(row_frame, e)
+    return masks, error_any
+
+
+@dataclass
+class _SourceFindings:
+    """A source suite's runs sorted: quarantined rows (error rules), warned rows
+    (warning rules) and batch breaches."""
+
+    warned: np.ndarray
+    quarantine: list[pd.DataFrame] = field(default_factory=list)
+    findings: list[pd.DataFrame] = field(default_factory=list)
+    breaches: list[dict] = field(default_factory=list)
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    warnings_by_rule: dict[str, int] = field(default_factory=dict)
+
+
+def _sort_source_runs(
+    name: str, run_id: str, work: pd.DataFrame, runs: list[RuleRun], rows: int, params: dict
+) -> _SourceFindings:
+    keys = SOURCE_KEYS[name]
+    out = _SourceFindings(warned=np.zeros(rows, dtype=bool))
+    for rr in runs:
+        e = rr.expectation
+        if e.severity == "batch" or rr.error:
+            if not rr.success:
+                out.breaches.append(_breach(rr, rows, params, "source"))
+            continue
+        if rr.mask is None or not rr.mask.any():
+            continue
+        part = _rows(name, run_id, work, keys, rr)
+        if e.severity == "error":
+            out.quarantine.append(part)
+            out.quarantined_by_rule[e.rule] = len(part)
+        else:
+            out.findings.append(part)
+            out.warnings_by_rule[e.rule] = len(part)
+            out.warned |= rr.mask
+    return out
+
+
+def _source_summary(
+    name: str,
+    rows: int,
+    error_any: np.ndarray,
+    found: _SourceFindings,
+    clean: pd.DataFrame,
+    runs: list[RuleRun],
+    skipped: list[str],
+    started: float,
+) -> dict:
+    return {
+        "suite": name,
+        "kind": "source",
+        "rows_in": rows,
+        "rows_quarantined": int(error_any.sum()),
+        "rows_warned": int(found.warned.sum()),
+        "rows_clean": len(clean),
+        "success": not found.breaches,
+        "rules_evaluated": len(runs),
+        "rules_skipped": skipped,
+        "breaches": [b["rule"] for b in found.breaches],
+        "quarantined_by_rule": found.quarantined_by_rule,
+        "warnings_by_rule": found.warnings_by_rule,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
 def validate_source_table(
     name: str,
     df: pd.DataFrame,
@@ -257,80 +343,75 @@ def validate_source_table(
     derived = derive_source(name, work, context)
     wanted = [c for c in derived_columns_of(expectations) if c != "ok_row"]
     row_frame = _row_frame(original, active, derived, wanted, name)
-
-    masks: dict[int, np.ndarray] = {}
-    error_any = np.zeros(rows, dtype=bool)
-    for e in active:
-        if e.severity in ROW_SEVERITIES:
-            mask = unexpected_mask(row_frame, e)
-            masks[e.position] = mask
-            if e.severity == "error" and mask is not None:
-                error_any |= mask
-    row_frame["ok_row"] = checks.flag(~error_any).array
-    for e in active:
-        if e.position not in masks and e.meta.get("batch") == "rows":
-            masks[e.position] = unexpected_mask(row_frame, e)
+    masks, error_any = _source_masks(active, row_frame, rows)
 
     params = _parameters(active, rows, context)
     runs = _run_checked(
         docs_dir, name, suite, active, _schema_frame(original), row_frame, params, run_id, masks
     )
 
-    keys = SOURCE_KEYS[name]
-    quarantine, findings, breaches = [], [], []
-    by_rule_q: dict[str, int] = {}
-    by_rule_w: dict[str, int] = {}
-    warned = np.zeros(rows, dtype=bool)
-    for rr in runs:
-        e = rr.expectation
-        if e.severity == "batch" or rr.error:
-            if not rr.success:
-                breaches.append(_breach(rr, rows, params, "source"))
-            continue
-        if rr.mask is None or not rr.mask.any():
-            continue
-        part = _rows(name, run_id, work, keys, rr)
-        if e.severity == "error":
-            quarantine.append(part)
-            by_rule_q[e.rule] = len(part)
-        else:
-            findings.append(part)
-            by_rule_w[e.rule] = len(part)
-            warned |= rr.mask
+    found = _sort_source_runs(name, run_id, work, runs, rows, params)
     skipped = sorted({e.rule for e in expectations if e not in active})
     clean = df.iloc[np.flatnonzero(~error_any)].reset_index(drop=True)
-    summary = {
-        "suite": name,
-        "kind": "source",
-        "rows_in": rows,
-        "rows_quarantined": int(error_any.sum()),
-        "rows_warned": int(warned.sum()),
-        "rows_clean": len(clean),
-        "success": not breaches,
-        "rules_evaluated": len(runs),
-        "rules_skipped": skipped,
-        "breaches": [b["rule"] for b in breaches],
-        "quarantined_by_rule": by_rule_q,
-        "warnings_by_rule": by_rule_w,
-        "seconds": round(time.monotonic() - started, 3),
-    }
+    summary = _source_summary(name, rows, error_any, found, clean, runs, skipped, started)
     log.info(
         "validated %s: %d rows, %d quarantined, %d warned, %d breach(es) in %.1fs",
         name,
         rows,
         summary["rows_quarantined"],
         summary["rows_warned"],
-        len(breaches),
+        len(found.breaches),
         summary["seconds"],
     )
     return ValidationOutcome(
         suite=name,
         clean=clean,
-        quarantine=_frame_of(quarantine),
-        findings=_frame_of(findings),
-        batch_breaches=breaches,
+        quarantine=_frame_of(found.quarantine),
+        findings=_frame_of(found.findings),
+        batch_breaches=found.breaches,
         summary=summary,
     )
+
+
+def _output_breaches(runs: list[RuleRun], rows: int, params: dict, found: dict) -> list[dict]:
+    """Every failed rule's breach; ``no_clear_identifiers`` names the columns it found."""
+    breaches = []
+    for rr in runs:
+        if rr.success:
+            continue
+        b = _breach(rr, rows, params, "output")
+        if rr.expectation.rule == "no_clear_identifiers" and found:
+            b["detail"] += f" Columns: {', '.join(sorted(found))}."
+        breaches.append(b)
+    return breaches
+
+
+def _output_summary(
+    name: str,
+    rows: int,
+    masks: dict,
+    breaches: list[dict],
+    runs: list[RuleRun],
+    skipped: list[str],
+    started: float,
+) -> dict:
+    return {
+        "suite": name,
+        "kind": "output",
+        "rows_in": rows,
+        "rows_quarantined": 0,
+        "rows_warned": 0,
+        "rows_failing": int(
+            np.logical_or.reduce(
+                [m for m in masks.values() if m is not None] or [np.zeros(rows, bool)]
+            ).sum()
+        ),
+        "success": not breaches,
+        "rules_evaluated": len(runs),
+        "rules_skipped": skipped,
+        "breaches": [b["rule"] for b in breaches],
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 def validate_output_table(
@@ -365,32 +446,9 @@ def validate_output_table(
         docs_dir, name, suite, active, _schema_frame(frame), row_frame, params, run_id, masks
     )
 
-    breaches = []
-    for rr in runs:
-        if rr.success:
-            continue
-        b = _breach(rr, rows, params, "output")
-        if rr.expectation.rule == "no_clear_identifiers" and found:
-            b["detail"] += f" Columns: {', '.join(sorted(found))}."
-        breaches.append(b)
+    breaches = _output_breaches(runs, rows, params, found)
     skipped = sorted({e.rule for e in expectations if e not in active})
-    summary = {
-        "suite": name,
-        "kind": "output",
-        "rows_in": rows,
-        "rows_quarantined": 0,
-        "rows_warned": 0,
-        "rows_failing": int(
-            np.logical_or.reduce(
-                [m for m in masks.values() if m is not None] or [np.zeros(rows, bool)]
-            ).sum()
-        ),
-        "success": not breaches,
-        "rules_evaluated": len(runs),
-        "rules_skipped": skipped,
-        "breaches": [b["rule"] for b in breaches],
-        "seconds": round(time.monotonic() - started, 3),
-    }
+    summary = _output_summary(name, rows, masks, breaches, runs, skipped, started)
     log.info(
         "validated output %s: %d rows, %d breach(es) in %.1fs",
         name,
