@@ -23,7 +23,8 @@ from transforms.validation.engine import (
     run_suite,
     unexpected_mask,
 )
-from transforms.validation.outcome import QUARANTINE_COLUMNS, ValidationOutcome
+from transforms.validation.outcome import ValidationOutcome
+from transforms.validation.rule_report import breach, failing_rows, rows_frame
 from transforms.validation.rules.core import SMALL_BATCH_ROWS, TINY_BATCH_ROWS
 from transforms.validation.suites import OUTPUT_SUITES, SOURCE_COLUMNS, SOURCE_KEYS, SOURCE_SUITES
 
@@ -129,100 +130,6 @@ def _active(expectations: list[Expectation], present: set[str]) -> list[Expectat
     return [e for e in expectations if all(i in present for i in e.inputs)]
 
 
-def _pct(part: int, whole: int) -> str:
-    return f"{part / whole:.1%}" if whole else "n/a"
-
-
-def _breach(rr: RuleRun, rows: int, params: dict, kind: str) -> dict:
-    e = rr.expectation
-    res = rr.result
-    if rr.error:
-        return {"rule": e.rule, "count": 0, "detail": f"could not be evaluated ({rr.error})"}
-    if e.type == "expect_table_columns_to_match_set":
-        observed = set(res.get("observed_value") or [])
-        expected = set(e.kwargs["column_set"])
-        missing = sorted(expected - observed)
-        extra = sorted(observed - expected)
-        parts = []
-        if missing:
-            parts.append(f"missing or renamed column(s): {', '.join(missing)}")
-        if extra:
-            parts.append(f"unexpected column(s): {', '.join(extra)}")
-        return {
-            "rule": e.rule,
-            "count": len(missing) + len(extra),
-            "detail": "schema drift against the contract; " + "; ".join(parts),
-        }
-    if e.type == "expect_column_type_to_be":
-        return {
-            "rule": e.rule,
-            "count": 1,
-            "detail": f"column {e.column} is {res.get('observed_value')}, expected text "
-            "(retyped: schema drift)",
-        }
-    if e.type == "expect_table_row_count_to_be_between":
-        return {
-            "rule": e.rule,
-            "count": rows,
-            "detail": f"{rows:,} rows; at least {params.get('min_rows', 0):,} expected",
-        }
-    considered = int(res.get("element_count") or rows) - int(res.get("missing_count") or 0)
-    if e.type == "expect_column_values_to_not_be_null":
-        considered = int(res.get("element_count") or rows)
-    mostly = params.get(e.mostly_parameter) if e.mostly_parameter else None
-    if mostly is not None:
-        small = " (small-batch threshold)" if rows < SMALL_BATCH_ROWS else ""
-        detail = (
-            f"{rr.unexpected:,} of {considered:,} rows ({_pct(rr.unexpected, considered)}) "
-            f"miss the mark; at least {mostly:.0%} must meet it{small}. {e.description}"
-        )
-    else:
-        sample = [] if rr.mask is None else [int(i) for i in np.flatnonzero(rr.mask)[:5]]
-        where = f"; first row positions {sample}" if sample and kind == "output" else ""
-        detail = f"{rr.unexpected:,} of {considered:,} rows fail{where}. {e.description}"
-    return {"rule": e.rule, "count": rr.unexpected, "detail": detail}
-
-
-def _rows(
-    name: str,
-    run_id: str,
-    work: pd.DataFrame,
-    keys: list[str],
-    rr: RuleRun,
-) -> pd.DataFrame:
-    idx = np.flatnonzero(rr.mask)
-    key_parts = [work[k].to_numpy(dtype=object, na_value=None)[idx] for k in keys]
-    record_ids = [
-        None if any(p is None for p in parts) else ":".join(parts)
-        for parts in zip(*key_parts, strict=True)
-    ]
-    e = rr.expectation
-    return pd.DataFrame(
-        {
-            "run_id": run_id,
-            "source": name.split("_", 1)[0],
-            "table_name": name,
-            "source_record_id": pd.Series(record_ids, dtype=object),
-            "source_file": pd.Series(
-                work["_source_file"].to_numpy(dtype=object, na_value=None)[idx], dtype=object
-            ),
-            "source_row": pd.Series(
-                work["_source_row"].to_numpy(dtype=object, na_value=None)[idx], dtype=object
-            ),
-            "rule": e.rule,
-            "severity": e.severity,
-            "description": e.description,
-        },
-        columns=QUARANTINE_COLUMNS,
-    )
-
-
-def _frame_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    if not parts:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in QUARANTINE_COLUMNS})
-    return pd.concat(parts, ignore_index=True).astype(object)
-
-
 def _source_masks(
     active: list[Expectation], row_frame: pd.DataFrame, rows: int
 ) -> tuple[dict[int, np.ndarray], np.ndarray]:
@@ -266,11 +173,11 @@ def _sort_source_runs(
         e = rr.expectation
         if e.severity == "batch" or rr.error:
             if not rr.success:
-                out.breaches.append(_breach(rr, rows, params, "source"))
+                out.breaches.append(breach(rr, rows, params, "source"))
             continue
         if rr.mask is None or not rr.mask.any():
             continue
-        part = _rows(name, run_id, work, keys, rr)
+        part = failing_rows(name, run_id, work, keys, rr)
         if e.severity == "error":
             out.quarantine.append(part)
             out.quarantined_by_rule[e.rule] = len(part)
@@ -366,8 +273,8 @@ def validate_source_table(
     return ValidationOutcome(
         suite=name,
         clean=clean,
-        quarantine=_frame_of(found.quarantine),
-        findings=_frame_of(found.findings),
+        quarantine=rows_frame(found.quarantine),
+        findings=rows_frame(found.findings),
         batch_breaches=found.breaches,
         summary=summary,
     )
@@ -379,7 +286,7 @@ def _output_breaches(runs: list[RuleRun], rows: int, params: dict, found: dict) 
     for rr in runs:
         if rr.success:
             continue
-        b = _breach(rr, rows, params, "output")
+        b = breach(rr, rows, params, "output")
         if rr.expectation.rule == "no_clear_identifiers" and found:
             b["detail"] += f" Columns: {', '.join(sorted(found))}."
         breaches.append(b)
