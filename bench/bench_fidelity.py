@@ -72,12 +72,9 @@ def tokens_zone(data: Path, *, contacts: bool = True) -> tuple[pd.DataFrame, pd.
     from transforms.contracts import PERSON_RECORD, SOURCE_EVENT
     from transforms.keys import key_from_material
     from transforms.pseudonymise import pseudonymise_persons
-    from transforms.standardise import (
-        standardise_dcc_events,
-        standardise_dcc_person,
-        standardise_dchs_events,
-        standardise_dchs_patient,
-    )
+    from transforms.standardise.dcc_events import standardise_dcc_events
+    from transforms.standardise.dchs_events import standardise_dchs_events
+    from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 
     with sqlite3.connect(data / "dcc.sqlite") as con:
         dcc_person = pd.read_sql("SELECT * FROM person", con)

@@ -48,7 +48,7 @@ def load_person_records(data: Path) -> pd.DataFrame:
     """PERSON_RECORD rows (Active only) from a generated synthetic folder."""
     from transforms.keys import key_from_material
     from transforms.pseudonymise import pseudonymise_persons
-    from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+    from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 
     with sqlite3.connect(data / "dcc.sqlite") as con:
         dcc = pd.read_sql("SELECT * FROM person", con)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_pseudonymise.py              # 1,000,000 rows
     .venv/bin/python bench/bench_pseudonymise.py --rows 200000 --profile
 
-Rows are generated already standardised (``transforms.standardise.STD_PERSON``) with
+Rows are generated already standardised (``transforms.standardise.person.STD_PERSON``) with
 realistic cardinalities for a county of ~800k people: every NHS number distinct, ~36k
 dates of birth, a few thousand given names, ~20k family names, ~25k postcodes and ~1k
 streets with house numbers up to 250. Only ``pseudonymise_persons`` is timed, after a
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from transforms.keys import PseudonymKey  # noqa: E402
 from transforms.pseudonymise import pseudonymise_persons  # noqa: E402
-from transforms.standardise import STD_PERSON  # noqa: E402
+from transforms.standardise.person import STD_PERSON  # noqa: E402
 
 LETTERS = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
 

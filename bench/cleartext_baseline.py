@@ -4,7 +4,7 @@
     .venv/bin/python bench/cleartext_baseline.py --people 20000   # generate one first
 
 The baseline is Splink 5 on DuckDB over the CLEAR standardised fields
-(``transforms.standardise.STD_PERSON``) of the same person records our pipeline links,
+(``transforms.standardise.person.STD_PERSON``) of the same person records our pipeline links,
 set up the way Splink's own tutorials and documented example settings do it:
 
 * comparisons from ``splink.comparison_library``: ``NameComparison`` (exact with term
@@ -78,7 +78,7 @@ def standardised_persons(data: Path) -> pd.DataFrame:
     import glob
     import sqlite3
 
-    from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+    from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 
     with sqlite3.connect(data / "dcc.sqlite") as con:
         dcc = pd.read_sql("SELECT * FROM person", con)
@@ -95,7 +95,7 @@ def standardised_persons(data: Path) -> pd.DataFrame:
 
 def standardised_from_landing(landing_dir: Path) -> pd.DataFrame:
     """Clear STD_PERSON rows of one pipeline run's landing zone (what that night saw)."""
-    from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+    from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 
     return pd.concat(
         [

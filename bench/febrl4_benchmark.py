@@ -23,7 +23,7 @@ answer; the truth is kept apart and read only by the scorer.
 Columns onto the command's: ``given_name``, ``surname`` -> ``family_name``,
 ``date_of_birth`` (YYYYMMDD) -> YYYY-MM-DD (as written, an impossible date included:
 the standardiser drops it), ``postcode`` (Australian, four digits: kept whole, see
-:func:`transforms.standardise.parse_postcode_kept_whole`), ``address`` = ``street_number
+:func:`transforms.standardise.address.parse_postcode_kept_whole`), ``address`` = ``street_number
 address_1, address_2, suburb`` (``--with-state``: and the state). No sex, no NHS number.
 
 It runs :func:`transforms.two_file.command.link_files` (standardise, pseudonymise under a key

@@ -42,7 +42,7 @@ def records_of_night(data: Path, night: int) -> pd.DataFrame:
     """Active PERSON_RECORD rows as of night ``night`` (DCHS drops up to it)."""
     from transforms.keys import key_from_material
     from transforms.pseudonymise import pseudonymise_persons
-    from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+    from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 
     with sqlite3.connect(data / "dcc.sqlite") as con:
         dcc = pd.read_sql("SELECT * FROM person", con)

@@ -93,7 +93,7 @@ def clear_records(people: pd.DataFrame, source: str) -> pd.DataFrame:
 
     from transforms import pseudonymise
     from transforms.keys import key_from_material
-    from transforms.standardise import standardise_dchs_patient
+    from transforms.standardise.person import standardise_dchs_patient
     from transforms.two_file.command import localities, to_patient_shape
 
     class ClearTokeniser(pseudonymise.Tokeniser):

@@ -12,7 +12,7 @@ from transforms.bloom import dice
 from transforms.contracts import DCC_PERSON, DCHS_PATIENT, PERSON_RECORD
 from transforms.keys import PseudonymKey
 from transforms.pseudonymise import Tokeniser, canonical_given, phonetic, pseudonymise_persons
-from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 
 KEY = PseudonymKey("v1", bytes((b * 37 + 11) % 251 for b in range(32)))
 KEY2 = PseudonymKey("v2", bytes((b * 53 + 3) % 241 for b in range(32)))

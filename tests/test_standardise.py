@@ -15,18 +15,19 @@ from transforms.contracts import (
     PROVENANCE,
     SOURCE_EVENT,
 )
-from transforms.standardise import (
-    STD_PERSON,
+from transforms.standardise.address import parse_address_line, parse_postcode
+from transforms.standardise.dcc_events import standardise_dcc_events
+from transforms.standardise.dchs_events import (
     dchs_referral_table,
-    normalise_name,
-    parse_address_line,
-    parse_postcode,
-    standardise_dcc_events,
-    standardise_dcc_person,
     standardise_dchs_contacts,
     standardise_dchs_events,
+)
+from transforms.standardise.person import (
+    STD_PERSON,
+    standardise_dcc_person,
     standardise_dchs_patient,
 )
+from transforms.standardise.text import normalise_name
 
 
 def landing(columns: list[str], rows: list[dict], file: str = "f.parquet") -> pd.DataFrame:

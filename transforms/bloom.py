@@ -198,7 +198,7 @@ def encode_clks(
 ) -> pd.Series:
     """CLK ``bytes`` per value (``None`` for null or empty), same index as ``values``.
 
-    Values should already be normalised (see :mod:`transforms.standardise`).
+    Values should already be normalised (see :mod:`transforms.standardise.text`).
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniq = np.asarray(uniques, dtype=object)

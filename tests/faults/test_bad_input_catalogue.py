@@ -227,7 +227,7 @@ def test_a_hostile_name_is_quarantined_nowhere_and_published_nowhere(docs_dir):
     validated for content) and only its keyed token leaves the edge."""
     from transforms.keys import key_from_material
     from transforms.pseudonymise import pseudonymise_persons
-    from transforms.standardise import standardise_dchs_patient
+    from transforms.standardise.person import standardise_dchs_patient
 
     frame = factory.dchs_patient(600)
     frame.loc[3, "given_name"] = "=cmd|' /C calc'!A0"

@@ -40,7 +40,7 @@ from transforms.link.training import (
     train_model,
 )
 from transforms.pseudonymise import pseudonymise_persons
-from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 from transforms.synthetic import GenConfig, generate_chunk
 from transforms.two_file.command import person_records
 

@@ -24,7 +24,7 @@ from transforms.link.comparisons import comparisons
 from transforms.link.lookalike_guard import GUARD_CAP, _gamma, family_kind, lookalike_caps
 from transforms.link.predict import predict_pairs
 from transforms.link.training import train_model
-from transforms.standardise import standardise_dchs_patient
+from transforms.standardise.person import standardise_dchs_patient
 from transforms.two_file.command import (
     MAX_SHARE_MATCHED,
     estimate_shares_matched,

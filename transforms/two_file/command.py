@@ -77,7 +77,7 @@ def read_people(path: Path) -> pd.DataFrame:
 
 def to_patient_shape(people: pd.DataFrame) -> pd.DataFrame:
     """Adapter: the CLI columns onto the DCHS ``patient`` landing columns that
-    :func:`transforms.standardise.standardise_dchs_patient` reads.
+    :func:`transforms.standardise.person.standardise_dchs_patient` reads.
 
     ``address``: the part before the first comma is the address line (house number
     and street), as in the sources; the postcode comes from its own column.
@@ -106,7 +106,7 @@ def to_patient_shape(people: pd.DataFrame) -> pd.DataFrame:
 def person_records(people: pd.DataFrame, key, source: str) -> pd.DataFrame:
     """Standardise + pseudonymise one file into PERSON_RECORD rows with ``source``."""
     from transforms.pseudonymise import pseudonymise_persons
-    from transforms.standardise import standardise_dchs_patient
+    from transforms.standardise.person import standardise_dchs_patient
 
     std = standardise_dchs_patient(to_patient_shape(people), other_postcodes=True)
     std["locality"] = localities(people["address"])
@@ -119,7 +119,7 @@ def localities(addresses: pd.Series) -> pd.Series:
     DALE MATLOCK``), normalised; None when there is none. Encoded into the address
     filter beside the house number, street and postcode, so two files that both hold
     whole addresses agree on the locality too."""
-    from transforms.standardise import normalise_address
+    from transforms.standardise.text import normalise_address
 
     return pd.Series([normalise_address(_address_parts(a)[1]) for a in addresses], dtype=object)
 

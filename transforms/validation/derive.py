@@ -131,8 +131,35 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
     heads = merged & named & present
     rows = np.flatnonzero(present & merged)  # only these are walked: no whole-column copies
     ids = _picked(pid, rows)
-    target = _picked(frame["merged_into_id"], rows)
     earlier = context.get("person_ids")
+    steps = _merge_steps(frame, context, present, merged, named, rows, ids)
+    unknown = _unknown_targets(pid, steps, earlier, heads)
+    unknown_end = _UNKNOWN if earlier is None else _MISSING
+    memo: dict = {}
+    ends = np.full(len(frame), _UNKNOWN)
+    for i, key in zip(rows, ids, strict=True):
+        if heads[i]:
+            ends[i] = _chain_end(key, steps, unknown, unknown_end, memo)
+    judged = heads & (ends != _UNKNOWN)
+    return {
+        "ok_merge_target_exists": checks.flag(~np.isin(ends, [_MISSING, _BROKEN]), judged),
+        "ok_merge_not_cyclic": checks.flag(ends != _CYCLE, judged),
+    }
+
+
+def _merge_steps(
+    frame: pd.DataFrame,
+    context: dict,
+    present: np.ndarray,
+    merged: np.ndarray,
+    named: np.ndarray,
+    rows: np.ndarray,
+    ids: list,
+) -> dict:
+    """Each merged record's next step, the id it is merged into (``_NAMES_NONE``: no
+    record): earlier nights' ``merged_into``, with tonight's rows winning."""
+    pid = frame["la_person_id"]
+    target = _picked(frame["merged_into_id"], rows)
     steps: dict = {}
     into = context.get("merged_into")
     if into is not None and len(into):
@@ -143,6 +170,11 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
             steps.pop(key, None)
     for key, into_id, ok in zip(ids, target, named[rows], strict=True):
         steps[key] = into_id if ok else _NAMES_NONE
+    return steps
+
+
+def _unknown_targets(pid: pd.Series, steps: dict, earlier, heads: np.ndarray) -> set:
+    """The merge targets neither tonight's rows nor earlier nights' ids hold."""
     # a chain reaches records only as targets: which targets are known, in one pass each
     # (the few targets are hashed and the many ids scanned, not the other way round)
     unknown = {t for t in steps.values() if t is not _NAMES_NONE}
@@ -155,39 +187,33 @@ def _merge_chains(frame: pd.DataFrame, context: dict) -> Derived:
         log.warning(
             "dcc_person: no person_ids in context; merges leaving tonight's rows not judged"
         )
-    memo: dict = {}
+    return unknown
 
-    def follow(node) -> int:
-        path, seen = [], set()
-        while True:
-            if node in memo:
-                found = memo[node]
-                break
-            if node in seen:
-                found = _CYCLE
-                break
-            if node in unknown:
-                found = _UNKNOWN if earlier is None else _MISSING
-                break
-            step = steps.get(node)
-            if step is None or step is _NAMES_NONE:  # a survivor, or a merge into no record
-                found = _OK if step is None else _BROKEN
-                break
-            seen.add(node)
-            path.append(node)
-            node = step
-        memo.update(dict.fromkeys(path, found))
-        return found
 
-    ends = np.full(len(frame), _UNKNOWN)
-    for i, key in zip(rows, ids, strict=True):
-        if heads[i]:
-            ends[i] = follow(key)
-    judged = heads & (ends != _UNKNOWN)
-    return {
-        "ok_merge_target_exists": checks.flag(~np.isin(ends, [_MISSING, _BROKEN]), judged),
-        "ok_merge_not_cyclic": checks.flag(ends != _CYCLE, judged),
-    }
+def _chain_end(node, steps: dict, unknown: set, unknown_end: int, memo: dict) -> int:
+    """Where the chain of merges from ``node`` ends; ``memo`` keeps every record's end
+    seen on the way, so each record is walked once. ``unknown_end``: the end of a chain
+    that leaves for an unknown target."""
+    path, seen = [], set()
+    while True:
+        if node in memo:
+            found = memo[node]
+            break
+        if node in seen:
+            found = _CYCLE
+            break
+        if node in unknown:
+            found = unknown_end
+            break
+        step = steps.get(node)
+        if step is None or step is _NAMES_NONE:  # a survivor, or a merge into no record
+            found = _OK if step is None else _BROKEN
+            break
+        seen.add(node)
+        path.append(node)
+        node = step
+    memo.update(dict.fromkeys(path, found))
+    return found
 
 
 def dcc_person(frame: pd.DataFrame, context: dict) -> Derived:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,8 @@ from transforms.validation.engine import (
     run_suite,
     unexpected_mask,
 )
-from transforms.validation.outcome import QUARANTINE_COLUMNS, ValidationOutcome
+from transforms.validation.outcome import ValidationOutcome
+from transforms.validation.rule_report import breach, failing_rows, rows_frame
 from transforms.validation.rules.core import SMALL_BATCH_ROWS, TINY_BATCH_ROWS
 from transforms.validation.suites import OUTPUT_SUITES, SOURCE_COLUMNS, SOURCE_KEYS, SOURCE_SUITES
 
@@ -128,98 +130,89 @@ def _active(expectations: list[Expectation], present: set[str]) -> list[Expectat
     return [e for e in expectations if all(i in present for i in e.inputs)]
 
 
-def _pct(part: int, whole: int) -> str:
-    return f"{part / whole:.1%}" if whole else "n/a"
+def _source_masks(
+    active: list[Expectation], row_frame: pd.DataFrame, rows: int
+) -> tuple[dict[int, np.ndarray], np.ndarray]:
+    """Each row rule's mask of failing rows, and the rows some error rule fails. Error
+    and warning rules go first: batch rules over the rows (``failing_row_share``) read
+    ``ok_row`` (no error rule fails the row), added to ``row_frame`` from their masks."""
+    masks: dict[int, np.ndarray] = {}
+    error_any = np.zeros(rows, dtype=bool)
+    for e in active:
+        if e.severity in ROW_SEVERITIES:
+            mask = unexpected_mask(row_frame, e)
+            masks[e.position] = mask
+            if e.severity == "error" and mask is not None:
+                error_any |= mask
+    row_frame["ok_row"] = checks.flag(~error_any).array
+    for e in active:
+        if e.position not in masks and e.meta.get("batch") == "rows":
+            masks[e.position] = unexpected_mask(row_frame, e)
+    return masks, error_any
 
 
-def _breach(rr: RuleRun, rows: int, params: dict, kind: str) -> dict:
-    e = rr.expectation
-    res = rr.result
-    if rr.error:
-        return {"rule": e.rule, "count": 0, "detail": f"could not be evaluated ({rr.error})"}
-    if e.type == "expect_table_columns_to_match_set":
-        observed = set(res.get("observed_value") or [])
-        expected = set(e.kwargs["column_set"])
-        missing = sorted(expected - observed)
-        extra = sorted(observed - expected)
-        parts = []
-        if missing:
-            parts.append(f"missing or renamed column(s): {', '.join(missing)}")
-        if extra:
-            parts.append(f"unexpected column(s): {', '.join(extra)}")
-        return {
-            "rule": e.rule,
-            "count": len(missing) + len(extra),
-            "detail": "schema drift against the contract; " + "; ".join(parts),
-        }
-    if e.type == "expect_column_type_to_be":
-        return {
-            "rule": e.rule,
-            "count": 1,
-            "detail": f"column {e.column} is {res.get('observed_value')}, expected text "
-            "(retyped: schema drift)",
-        }
-    if e.type == "expect_table_row_count_to_be_between":
-        return {
-            "rule": e.rule,
-            "count": rows,
-            "detail": f"{rows:,} rows; at least {params.get('min_rows', 0):,} expected",
-        }
-    considered = int(res.get("element_count") or rows) - int(res.get("missing_count") or 0)
-    if e.type == "expect_column_values_to_not_be_null":
-        considered = int(res.get("element_count") or rows)
-    mostly = params.get(e.mostly_parameter) if e.mostly_parameter else None
-    if mostly is not None:
-        small = " (small-batch threshold)" if rows < SMALL_BATCH_ROWS else ""
-        detail = (
-            f"{rr.unexpected:,} of {considered:,} rows ({_pct(rr.unexpected, considered)}) "
-            f"miss the mark; at least {mostly:.0%} must meet it{small}. {e.description}"
-        )
-    else:
-        sample = [] if rr.mask is None else [int(i) for i in np.flatnonzero(rr.mask)[:5]]
-        where = f"; first row positions {sample}" if sample and kind == "output" else ""
-        detail = f"{rr.unexpected:,} of {considered:,} rows fail{where}. {e.description}"
-    return {"rule": e.rule, "count": rr.unexpected, "detail": detail}
+@dataclass
+class _SourceFindings:
+    """A source suite's runs sorted: quarantined rows (error rules), warned rows
+    (warning rules) and batch breaches."""
+
+    warned: np.ndarray
+    quarantine: list[pd.DataFrame] = field(default_factory=list)
+    findings: list[pd.DataFrame] = field(default_factory=list)
+    breaches: list[dict] = field(default_factory=list)
+    quarantined_by_rule: dict[str, int] = field(default_factory=dict)
+    warnings_by_rule: dict[str, int] = field(default_factory=dict)
 
 
-def _rows(
+def _sort_source_runs(
+    name: str, run_id: str, work: pd.DataFrame, runs: list[RuleRun], rows: int, params: dict
+) -> _SourceFindings:
+    keys = SOURCE_KEYS[name]
+    out = _SourceFindings(warned=np.zeros(rows, dtype=bool))
+    for rr in runs:
+        e = rr.expectation
+        if e.severity == "batch" or rr.error:
+            if not rr.success:
+                out.breaches.append(breach(rr, rows, params, "source"))
+            continue
+        if rr.mask is None or not rr.mask.any():
+            continue
+        part = failing_rows(name, run_id, work, keys, rr)
+        if e.severity == "error":
+            out.quarantine.append(part)
+            out.quarantined_by_rule[e.rule] = len(part)
+        else:
+            out.findings.append(part)
+            out.warnings_by_rule[e.rule] = len(part)
+            out.warned |= rr.mask
+    return out
+
+
+def _source_summary(
     name: str,
-    run_id: str,
-    work: pd.DataFrame,
-    keys: list[str],
-    rr: RuleRun,
-) -> pd.DataFrame:
-    idx = np.flatnonzero(rr.mask)
-    key_parts = [work[k].to_numpy(dtype=object, na_value=None)[idx] for k in keys]
-    record_ids = [
-        None if any(p is None for p in parts) else ":".join(parts)
-        for parts in zip(*key_parts, strict=True)
-    ]
-    e = rr.expectation
-    return pd.DataFrame(
-        {
-            "run_id": run_id,
-            "source": name.split("_", 1)[0],
-            "table_name": name,
-            "source_record_id": pd.Series(record_ids, dtype=object),
-            "source_file": pd.Series(
-                work["_source_file"].to_numpy(dtype=object, na_value=None)[idx], dtype=object
-            ),
-            "source_row": pd.Series(
-                work["_source_row"].to_numpy(dtype=object, na_value=None)[idx], dtype=object
-            ),
-            "rule": e.rule,
-            "severity": e.severity,
-            "description": e.description,
-        },
-        columns=QUARANTINE_COLUMNS,
-    )
-
-
-def _frame_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    if not parts:
-        return pd.DataFrame({c: pd.Series([], dtype=object) for c in QUARANTINE_COLUMNS})
-    return pd.concat(parts, ignore_index=True).astype(object)
+    rows: int,
+    error_any: np.ndarray,
+    found: _SourceFindings,
+    clean: pd.DataFrame,
+    runs: list[RuleRun],
+    skipped: list[str],
+    started: float,
+) -> dict:
+    return {
+        "suite": name,
+        "kind": "source",
+        "rows_in": rows,
+        "rows_quarantined": int(error_any.sum()),
+        "rows_warned": int(found.warned.sum()),
+        "rows_clean": len(clean),
+        "success": not found.breaches,
+        "rules_evaluated": len(runs),
+        "rules_skipped": skipped,
+        "breaches": [b["rule"] for b in found.breaches],
+        "quarantined_by_rule": found.quarantined_by_rule,
+        "warnings_by_rule": found.warnings_by_rule,
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 def validate_source_table(
@@ -257,80 +250,75 @@ def validate_source_table(
     derived = derive_source(name, work, context)
     wanted = [c for c in derived_columns_of(expectations) if c != "ok_row"]
     row_frame = _row_frame(original, active, derived, wanted, name)
-
-    masks: dict[int, np.ndarray] = {}
-    error_any = np.zeros(rows, dtype=bool)
-    for e in active:
-        if e.severity in ROW_SEVERITIES:
-            mask = unexpected_mask(row_frame, e)
-            masks[e.position] = mask
-            if e.severity == "error" and mask is not None:
-                error_any |= mask
-    row_frame["ok_row"] = checks.flag(~error_any).array
-    for e in active:
-        if e.position not in masks and e.meta.get("batch") == "rows":
-            masks[e.position] = unexpected_mask(row_frame, e)
+    masks, error_any = _source_masks(active, row_frame, rows)
 
     params = _parameters(active, rows, context)
     runs = _run_checked(
         docs_dir, name, suite, active, _schema_frame(original), row_frame, params, run_id, masks
     )
 
-    keys = SOURCE_KEYS[name]
-    quarantine, findings, breaches = [], [], []
-    by_rule_q: dict[str, int] = {}
-    by_rule_w: dict[str, int] = {}
-    warned = np.zeros(rows, dtype=bool)
-    for rr in runs:
-        e = rr.expectation
-        if e.severity == "batch" or rr.error:
-            if not rr.success:
-                breaches.append(_breach(rr, rows, params, "source"))
-            continue
-        if rr.mask is None or not rr.mask.any():
-            continue
-        part = _rows(name, run_id, work, keys, rr)
-        if e.severity == "error":
-            quarantine.append(part)
-            by_rule_q[e.rule] = len(part)
-        else:
-            findings.append(part)
-            by_rule_w[e.rule] = len(part)
-            warned |= rr.mask
+    found = _sort_source_runs(name, run_id, work, runs, rows, params)
     skipped = sorted({e.rule for e in expectations if e not in active})
     clean = df.iloc[np.flatnonzero(~error_any)].reset_index(drop=True)
-    summary = {
-        "suite": name,
-        "kind": "source",
-        "rows_in": rows,
-        "rows_quarantined": int(error_any.sum()),
-        "rows_warned": int(warned.sum()),
-        "rows_clean": len(clean),
-        "success": not breaches,
-        "rules_evaluated": len(runs),
-        "rules_skipped": skipped,
-        "breaches": [b["rule"] for b in breaches],
-        "quarantined_by_rule": by_rule_q,
-        "warnings_by_rule": by_rule_w,
-        "seconds": round(time.monotonic() - started, 3),
-    }
+    summary = _source_summary(name, rows, error_any, found, clean, runs, skipped, started)
     log.info(
         "validated %s: %d rows, %d quarantined, %d warned, %d breach(es) in %.1fs",
         name,
         rows,
         summary["rows_quarantined"],
         summary["rows_warned"],
-        len(breaches),
+        len(found.breaches),
         summary["seconds"],
     )
     return ValidationOutcome(
         suite=name,
         clean=clean,
-        quarantine=_frame_of(quarantine),
-        findings=_frame_of(findings),
-        batch_breaches=breaches,
+        quarantine=rows_frame(found.quarantine),
+        findings=rows_frame(found.findings),
+        batch_breaches=found.breaches,
         summary=summary,
     )
+
+
+def _output_breaches(runs: list[RuleRun], rows: int, params: dict, found: dict) -> list[dict]:
+    """Every failed rule's breach; ``no_clear_identifiers`` names the columns it found."""
+    breaches = []
+    for rr in runs:
+        if rr.success:
+            continue
+        b = breach(rr, rows, params, "output")
+        if rr.expectation.rule == "no_clear_identifiers" and found:
+            b["detail"] += f" Columns: {', '.join(sorted(found))}."
+        breaches.append(b)
+    return breaches
+
+
+def _output_summary(
+    name: str,
+    rows: int,
+    masks: dict,
+    breaches: list[dict],
+    runs: list[RuleRun],
+    skipped: list[str],
+    started: float,
+) -> dict:
+    return {
+        "suite": name,
+        "kind": "output",
+        "rows_in": rows,
+        "rows_quarantined": 0,
+        "rows_warned": 0,
+        "rows_failing": int(
+            np.logical_or.reduce(
+                [m for m in masks.values() if m is not None] or [np.zeros(rows, bool)]
+            ).sum()
+        ),
+        "success": not breaches,
+        "rules_evaluated": len(runs),
+        "rules_skipped": skipped,
+        "breaches": [b["rule"] for b in breaches],
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
 def validate_output_table(
@@ -365,32 +353,9 @@ def validate_output_table(
         docs_dir, name, suite, active, _schema_frame(frame), row_frame, params, run_id, masks
     )
 
-    breaches = []
-    for rr in runs:
-        if rr.success:
-            continue
-        b = _breach(rr, rows, params, "output")
-        if rr.expectation.rule == "no_clear_identifiers" and found:
-            b["detail"] += f" Columns: {', '.join(sorted(found))}."
-        breaches.append(b)
+    breaches = _output_breaches(runs, rows, params, found)
     skipped = sorted({e.rule for e in expectations if e not in active})
-    summary = {
-        "suite": name,
-        "kind": "output",
-        "rows_in": rows,
-        "rows_quarantined": 0,
-        "rows_warned": 0,
-        "rows_failing": int(
-            np.logical_or.reduce(
-                [m for m in masks.values() if m is not None] or [np.zeros(rows, bool)]
-            ).sum()
-        ),
-        "success": not breaches,
-        "rules_evaluated": len(runs),
-        "rules_skipped": skipped,
-        "breaches": [b["rule"] for b in breaches],
-        "seconds": round(time.monotonic() - started, 3),
-    }
+    summary = _output_summary(name, rows, masks, breaches, runs, skipped, started)
     log.info(
         "validated output %s: %d rows, %d breach(es) in %.1fs",
         name,

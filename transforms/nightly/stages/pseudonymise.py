@@ -75,9 +75,9 @@ def standardised_events(clean: CleanLanding, std_people: pd.DataFrame, prev_even
     """Tonight's DCC and DCHS events in the one event shape (``contracts.SOURCE_EVENT``)."""
     from transforms.contracts import SOURCE_EVENT
     from transforms.frames import compact
-    from transforms.standardise import (
+    from transforms.standardise.dcc_events import standardise_dcc_events
+    from transforms.standardise.dchs_events import (
         dchs_referral_table,
-        standardise_dcc_events,
         standardise_dchs_contacts,
         standardise_dchs_events,
     )
@@ -108,7 +108,7 @@ def pseudonymise(ctx: RunContext, key, plan: NightPlan, checked: CheckedSources)
     from transforms.contracts import EVENT_KEY, PERSON_RECORD, RECORD_KEY
     from transforms.nightly.tokens_state import fold_events, fold_records
     from transforms.pseudonymise import pseudonymise_persons
-    from transforms.standardise import standardise_dcc_person, standardise_dchs_patient
+    from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
 
     check_same_key(plan, key)
     clean = CleanLanding(checked)
