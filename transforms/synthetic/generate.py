@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import multiprocessing
 import shutil
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -34,7 +35,10 @@ def _chunks(cfg: GenConfig, workers: int):
         for c in range(cfg.n_chunks):
             yield generate_chunk(cfg, c)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # spawned, not forked: a process that has used DuckDB (a test session, say) leaves
+    # its thread pool behind in a forked child, which then hangs joining those threads
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
         pending = {}
         nxt = 0
         for c in range(cfg.n_chunks):
