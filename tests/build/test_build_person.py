@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from build_fixtures import AS_OF, dcc_request, dchs_referral, frames, record
 
-from transforms.build.dictionary import ddl_columns
+from transforms.build.ddl_columns import ddl_columns
 from transforms.build.person import (
     CONFLICT_COLUMNS,
     PERSON_COLUMNS,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from transforms.build.definitions import (
+from transforms.build.measure_rules import (
     CARE_HOME_AFTER_BED_DAYS,
     CARE_HOME_DESTINATIONS,
     DISCHARGE_BEFORE_DAYS,

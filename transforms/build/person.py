@@ -9,7 +9,7 @@
   also has a ``person_key`` column (e.g. events of Merged DCC records keyed to their
   survivor), that key is used for first/last seen.
 
-Survivorship rules are in :data:`transforms.build.definitions.SURVIVORSHIP` (and the
+Survivorship rules are in :data:`transforms.build.survivorship.SURVIVORSHIP` (and the
 data dictionary). Conflicts - sex, date of birth and its parts, date of death, and a
 death recorded by one organisation only - go to ``person_conflict`` as counts, never as
 values, and are never silently resolved.
@@ -25,7 +25,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from transforms.build.definitions import CONFLICT_ATTRIBUTES
+from transforms.build.survivorship import CONFLICT_ATTRIBUTES
 
 log = logging.getLogger(__name__)
 

@@ -40,7 +40,7 @@ from pathlib import Path
 
 from transforms import codes as C
 from transforms import contracts as K
-from transforms.build import definitions as B
+from transforms.build import measure_catalogue, measure_rules
 
 #: Share rules use their full threshold from this many rows; smaller batches (a quiet
 #: incremental night) use the looser ``small_batch_threshold``, so that a handful of
@@ -129,7 +129,7 @@ def output_date_columns() -> dict[str, list[str]]:
 
 def proportion_measures() -> list[str]:
     """Measures published as a proportion (0-1), from the build's definitions."""
-    return [m.measure_id for m in B.MEASURES if m.unit == "proportion"]
+    return [m.measure_id for m in measure_catalogue.MEASURES if m.unit == "proportion"]
 
 
 PERSON_KNOWN_TO = ["dcc", "dchs", "both"]
@@ -962,14 +962,14 @@ def metric_rules() -> list[Rule]:
         in_set(
             "status_code",
             "status",
-            list(B.STATUS),
-            "`status` is one of the build's metric statuses (transforms.build.definitions).",
+            list(measure_rules.STATUS),
+            "`status` is one of the build's metric statuses (transforms.build.measure_rules).",
         ),
         in_set(
             "measure_id_known",
             "measure_id",
-            [m.measure_id for m in B.MEASURES],
-            "`measure_id` is a measure defined in transforms.build.definitions.",
+            [m.measure_id for m in measure_catalogue.MEASURES],
+            "`measure_id` is a measure defined in transforms.build.measure_catalogue.",
         ),
         flag(
             "proportion_measure_range",
