@@ -12,12 +12,11 @@ from transforms.build.ddl_columns import ddl_columns
 from transforms.build.person import (
     CONFLICT_COLUMNS,
     PERSON_COLUMNS,
-    age_band,
-    age_from_birth_parts,
     build_person,
     build_person_tables,
     person_internal,
 )
+from transforms.build.values import age_band, age_from_birth_parts
 
 
 def build(records, events=()):

@@ -1,6 +1,8 @@
 """Build zone: the unified, pseudonymised tables and the partnership measures.
 
-* :mod:`transforms.build.person` - one row per person (survivorship) and attribute conflicts;
+* :mod:`transforms.build.person` - one row per person (survivorship) and attribute conflicts,
+  from :mod:`transforms.build.person_records`;
+* :mod:`transforms.build.values` - days, ages, bands and record keys every table derives alike;
 * :mod:`transforms.build.care_event` - every source event on the person's key;
 * :mod:`transforms.build.pathway2` - bed-based (Pathway 2) episodes;
 * :mod:`transforms.build.measures` - the partnership measures (docs/measures.md);

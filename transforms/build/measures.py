@@ -16,7 +16,7 @@ import pandas as pd
 
 from transforms.build.measure_catalogue import MEASURES
 from transforms.build.measure_sql import run_duckdb
-from transforms.build.person import DATE, as_day, to_day
+from transforms.build.values import DATE, as_day, to_day
 
 log = logging.getLogger(__name__)
 
