@@ -34,7 +34,7 @@ for p in (ROOT, ROOT / "bench"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
 
-import dhsc_reference as R  # noqa: E402
+import dhsc_reference  # noqa: E402
 
 MEASURES = (
     "ascof_2d", "ascof_2d_part2", "ascof_2b_admissions_18_64", "ascof_2c_admissions_65_plus",
@@ -103,12 +103,12 @@ def cte_rows(tables: dict, measure_id: str, cte: str, *, as_of) -> pd.DataFrame:
     the shared relation ``cte`` (``sql/measures/shared/<cte>.sql``)."""
     import duckdb
 
-    from transforms.build import measure_sql as M
+    from transforms.build import measure_sql
 
-    if cte in M.SHARED:
+    if cte in measure_sql.SHARED:
         body = ""
     else:
-        sql = M.measure_sql(measure_id)
+        sql = measure_sql.measure_sql(measure_id)
         heads = [m for m in re.finditer(r"^(\w+) as \($", sql, flags=re.M)]
         names = [m.group(1) for m in heads]
         nxt = names.index(cte) + 1
@@ -117,11 +117,11 @@ def cte_rows(tables: dict, measure_id: str, cte: str, *, as_of) -> pd.DataFrame:
         body = body[: body.rstrip().rfind(")") + 1]
     con = duckdb.connect()
     try:
-        for name in M.PUBLISHED:
-            M._register_dated(con, name, tables[name])
-        con.register("params", M.params_frame(as_of, has_population=False))
-        con.register("population", M.population_frame(None))
-        M.create_shared_views(con)
+        for name in measure_sql.PUBLISHED:
+            measure_sql._register_dated(con, name, tables[name])
+        con.register("params", measure_sql.params_frame(as_of, has_population=False))
+        con.register("population", measure_sql.population_frame(None))
+        measure_sql.create_shared_views(con)
         out = con.execute(f"{body}\nselect * from {cte}").df()
     finally:
         con.close()
@@ -131,7 +131,7 @@ def cte_rows(tables: dict, measure_id: str, cte: str, *, as_of) -> pd.DataFrame:
     return out
 
 
-def _in(frame: pd.DataFrame, col: str, p: R.Period) -> pd.DataFrame:
+def _in(frame: pd.DataFrame, col: str, p: dhsc_reference.Period) -> pd.DataFrame:
     return frame[(frame[col] >= p.start) & (frame[col] <= p.end)]
 
 
@@ -148,10 +148,10 @@ def compare(tables: dict, *, as_of: date) -> tuple[pd.DataFrame, list[str]]:
     ours_2b = cte_rows(tables, "ascof_2b_admissions_18_64", "ascof_2bc_per_person", as_of=as_of)
     first = pd.to_datetime(tables["care_event"]["start_date"]).min().date()
     rows, diffs = [], []
-    for p in R.periods_between(first, as_of):
-        d2 = R.ascof_2d(tables, p, as_of=as_of)
+    for p in dhsc_reference.periods_between(first, as_of):
+        d2 = dhsc_reference.ascof_2d(tables, p, as_of=as_of)
         ref_cl, ref_dis = d2["clusters"], d2["discharges"]
-        ref_91 = R.sts004(tables, p, as_of=as_of)
+        ref_91 = dhsc_reference.sts004(tables, p, as_of=as_of)
         closed = ref_cl[ref_cl["closed"] == 1]
         closed91 = ref_91[ref_91["closed"] == 1]
         ref = {
@@ -161,7 +161,7 @@ def compare(tables: dict, *, as_of: date) -> tuple[pd.DataFrame, list[str]]:
         }
         yearly = (p.end - p.start).days > 100
         if yearly:
-            per = R.ascof_2bc(tables, p)
+            per = dhsc_reference.ascof_2bc(tables, p)
             ref["ascof_2b_admissions_18_64"] = (int((per["band"] == "18-64").sum()), None)
             ref["ascof_2c_admissions_65_plus"] = (int((per["band"] == "65+").sum()), None)
         for mid in MEASURES:
@@ -242,10 +242,10 @@ def _unit_diff(mid, p, ours, ref, key, flags) -> list[str]:
 def stand_in_sensitivity(tables: dict, *, as_of: date) -> list[str]:
     """The reference's ASCOF 2D FY 2025/26 and STS004 Oct-Dec 2025 under other SUS
     stand-ins: where a reading of 'hospital discharge' other than the reference's lands."""
-    fy = R.Period(pd.Timestamp("2025-04-01"), pd.Timestamp("2026-03-31"))
-    q3 = R.Period(pd.Timestamp("2025-10-01"), pd.Timestamp("2025-12-31"))
+    fy = dhsc_reference.Period(pd.Timestamp("2025-04-01"), pd.Timestamp("2026-03-31"))
+    q3 = dhsc_reference.Period(pd.Timestamp("2025-10-01"), pd.Timestamp("2025-12-31"))
     ce = tables["care_event"]
-    base = R.hospital_spells(ce)
+    base = dhsc_reference.hospital_spells(ce)
     dcc_req = (ce["organisation"] == "DCC") & (ce["event_type"] == "request")
     dchs_ref = (ce["organisation"] == "DCHS") & (ce["event_type"] == "referral")
     from_hospital = ce["route_of_access"] == "discharge_from_hospital"
@@ -255,13 +255,17 @@ def stand_in_sensitivity(tables: dict, *, as_of: date) -> list[str]:
         "acute discharges need an admission seen": base[
             (base["kind"] != "acute") | base["admission"].notna()
         ],
-        "DCC requests not discharge evidence": R.hospital_spells(ce[~(dcc_req & from_hospital)]),
-        "DCHS referrals not discharge evidence": R.hospital_spells(ce[~(dchs_ref & from_hospital)]),
+        "DCC requests not discharge evidence": dhsc_reference.hospital_spells(
+            ce[~(dcc_req & from_hospital)]
+        ),
+        "DCHS referrals not discharge evidence": dhsc_reference.hospital_spells(
+            ce[~(dchs_ref & from_hospital)]
+        ),
     }
     lines = []
     for name, spells in variants.items():
-        c = R.ascof_2d(tables, fy, as_of=as_of, spells=spells)["clusters"]
-        s = R.sts004(tables, q3, as_of=as_of, spells=spells)
+        c = dhsc_reference.ascof_2d(tables, fy, as_of=as_of, spells=spells)["clusters"]
+        s = dhsc_reference.sts004(tables, q3, as_of=as_of, spells=spells)
         f2d = f"{100 * c['remained'].mean():5.1f}% ({c['remained'].sum()}/{len(c)})"
         f91 = f"{100 * s['at_home'].mean():5.1f}% ({s['at_home'].sum()}/{len(s)})"
         lines.append(f"{name:42s} 2D FY 2025/26 {f2d:18s} STS004 Oct-Dec 2025 {f91}")
