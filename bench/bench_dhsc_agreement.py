@@ -103,12 +103,12 @@ def cte_rows(tables: dict, measure_id: str, cte: str, *, as_of) -> pd.DataFrame:
     the shared relation ``cte`` (``sql/measures/shared/<cte>.sql``)."""
     import duckdb
 
-    from transforms.build import measure_sql as M
+    from transforms.build import measure_sql
 
-    if cte in M.SHARED:
+    if cte in measure_sql.SHARED:
         body = ""
     else:
-        sql = M.measure_sql(measure_id)
+        sql = measure_sql.measure_sql(measure_id)
         heads = [m for m in re.finditer(r"^(\w+) as \($", sql, flags=re.M)]
         names = [m.group(1) for m in heads]
         nxt = names.index(cte) + 1
@@ -117,11 +117,11 @@ def cte_rows(tables: dict, measure_id: str, cte: str, *, as_of) -> pd.DataFrame:
         body = body[: body.rstrip().rfind(")") + 1]
     con = duckdb.connect()
     try:
-        for name in M.PUBLISHED:
-            M._register_dated(con, name, tables[name])
-        con.register("params", M.params_frame(as_of, has_population=False))
-        con.register("population", M.population_frame(None))
-        M.create_shared_views(con)
+        for name in measure_sql.PUBLISHED:
+            measure_sql._register_dated(con, name, tables[name])
+        con.register("params", measure_sql.params_frame(as_of, has_population=False))
+        con.register("population", measure_sql.population_frame(None))
+        measure_sql.create_shared_views(con)
         out = con.execute(f"{body}\nselect * from {cte}").df()
     finally:
         con.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.build.person import age_from_birth_parts
+from transforms.build.values import age_from_birth_parts
 from transforms.contracts import PERSON_RECORD, SOURCE_EVENT
 
 AS_OF = pd.Timestamp("2026-11-01")

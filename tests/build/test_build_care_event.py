@@ -9,7 +9,7 @@ import pytest
 from build_fixtures import dcc_request, dcc_service, dchs_referral, dchs_spell, frames, record
 
 from transforms.build.care_event import CARE_EVENT_COLUMNS, build_care_event
-from transforms.build.dictionary import ddl_columns
+from transforms.build.ddl_columns import ddl_columns
 from transforms.contracts import SOURCE_EVENT
 from transforms.nightly.accounting import EVENT_KEYS
 

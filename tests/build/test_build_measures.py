@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from build_fixtures import AS_OF, EXPECTED, POPULATION, Q2, scenario
 
-from transforms.build import definitions as D
 from transforms.build.care_event import build_care_event
+from transforms.build.measure_catalogue import MEASURES, measure
+from transforms.build.measure_rules import STATUS
 from transforms.build.measures import METRIC_COLUMNS, compute_measures
 from transforms.build.pathway2 import build_pathway2_stays
 from transforms.build.person import build_person
@@ -69,12 +70,12 @@ def test_known_answer(built, key):
 def test_every_measure_is_computed_with_its_definition_version(built):
     metric = built
     assert list(metric.columns) == METRIC_COLUMNS
-    assert set(metric["measure_id"]) == {m.measure_id for m in D.MEASURES}
-    versions = metric["measure_id"].map(lambda m: D.measure(m).version)
+    assert set(metric["measure_id"]) == {m.measure_id for m in MEASURES}
+    versions = metric["measure_id"].map(lambda m: measure(m).version)
     assert (metric["definition_version"] == versions).all()
     assert (metric["as_of"] == AS_OF).all()
     assert not metric.duplicated(["measure_id", "period_start", "period_end", "breakdown"]).any()
-    assert set(metric["status"]) <= set(D.STATUS)
+    assert set(metric["status"]) <= set(STATUS)
 
 
 def test_a_care_home_start_on_day_92_and_a_merged_record():

@@ -6,7 +6,7 @@ import pandas as pd
 from build_fixtures import dcc_request, dcc_service, dchs_spell, frames, record
 
 from transforms.build.care_event import build_care_event
-from transforms.build.dictionary import ddl_columns
+from transforms.build.ddl_columns import ddl_columns
 from transforms.build.pathway2 import PATHWAY2_COLUMNS, build_pathway2_stays
 
 

@@ -8,16 +8,15 @@ import pandas as pd
 import pytest
 from build_fixtures import AS_OF, dcc_request, dchs_referral, frames, record
 
-from transforms.build.dictionary import ddl_columns
+from transforms.build.ddl_columns import ddl_columns
 from transforms.build.person import (
     CONFLICT_COLUMNS,
     PERSON_COLUMNS,
-    age_band,
-    age_from_birth_parts,
     build_person,
     build_person_tables,
     person_internal,
 )
+from transforms.build.values import age_band, age_from_birth_parts
 
 
 def build(records, events=()):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from transforms.build.definitions import MEASURES, SHARED_CARE_TABLES, VIEW_COLUMNS
-from transforms.build.dictionary import apply_comments
+from transforms.build.measure_catalogue import MEASURES
+from transforms.build.metric_views import VIEW_COLUMNS
+from transforms.build.table_docs import SHARED_CARE_TABLES
+from transforms.build.warehouse_comments import apply_comments
 from transforms.warehouse.bulk import insert_frame
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import read_frame

@@ -53,7 +53,7 @@ def test_a_dropped_trend_view_is_put_back(warehouse_url):
 
 
 def test_any_change_to_a_schema_file_or_the_comments_changes_the_fingerprint(tmp_path, monkeypatch):
-    from transforms.build import dictionary
+    from transforms.build import warehouse_comments
 
     ddl = tmp_path / "ddl" / "010.sql"
     ddl.parent.mkdir()
@@ -65,6 +65,8 @@ def test_any_change_to_a_schema_file_or_the_comments_changes_the_fingerprint(tmp
     ddl.write_text("create schema if not exists audit; -- edited")
     edited = schema_version.schema_fingerprint()
     assert edited != before
-    original = dictionary.comment_statements
-    monkeypatch.setattr(dictionary, "comment_statements", lambda: [*original(), "comment x"])
+    original = warehouse_comments.comment_statements
+    monkeypatch.setattr(
+        warehouse_comments, "comment_statements", lambda: [*original(), "comment x"]
+    )
     assert schema_version.schema_fingerprint() not in (before, edited)

@@ -20,7 +20,14 @@ import logging
 import numpy as np
 import pandas as pd
 
-from transforms.build.person import DATE, _text, age_band, age_from_birth_parts, record_key, to_day
+from transforms.build.values import (
+    DATE,
+    age_band,
+    age_from_birth_parts,
+    as_text,
+    record_key,
+    to_day,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +43,18 @@ def build_care_event(keyed: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     rkey = record_key(keyed["source"], keyed["source_record_id"])
     if pd.Index(rkey).has_duplicates:
         raise ValueError("keyed has duplicate (source, source_record_id) rows")
-    lookup = pd.Series(_text(keyed["person_key"]).to_numpy(), index=rkey)
-    source = _text(events["source"]).reset_index(drop=True)
+    lookup = pd.Series(as_text(keyed["person_key"]).to_numpy(), index=rkey)
+    source = as_text(events["source"]).reset_index(drop=True)
     person_key = lookup.reindex(record_key(source, events["source_record_id"])).to_numpy()
     out = pd.DataFrame(
         {
-            "event_id": (source + ":" + _text(events["source_event_id"]).reset_index(drop=True)),
+            "event_id": (source + ":" + as_text(events["source_event_id"]).reset_index(drop=True)),
             "person_key": person_key,
         }
     )
     for c in ("organisation", "event_type", "setting", "service_category", "outcome",
               "route_of_access", "discharge_destination_code"):  # fmt: skip
-        out[c] = _text(events[c]).array
+        out[c] = as_text(events[c]).array
     pathway = pd.to_numeric(events["pathway"], errors="coerce").reset_index(drop=True)
     labels = np.array(["0", "1", "2", "3", None], dtype=object)
     code = pathway.to_numpy(dtype=float, na_value=np.nan)
@@ -69,7 +76,7 @@ def build_care_event(keyed: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     )
     client = events["client_type"] if "client_type" in events.columns else None
     out["client_type"] = (
-        _text(client).array if client is not None else pd.array([None] * len(out), dtype=object)
+        as_text(client).array if client is not None else pd.array([None] * len(out), dtype=object)
     )
 
     unkeyed = out["person_key"].isna()

@@ -2,9 +2,10 @@
 
 Each file is one measure's logic and reads only what ``shared_care`` publishes -
 ``person``, ``care_event``, ``pathway2_stay`` - plus two relations this module provides:
-``params`` (one row: ``as_of`` and the definitions' windows) and ``population``
-(``district_code, district_name, in_county, age_band, population``). A file returns
-``period_start, period_end, breakdown, numerator, denominator, value, status``.
+``params`` (one row: ``as_of`` and the windows of :mod:`transforms.build.measure_rules`)
+and ``population`` (``district_code, district_name, in_county, age_band, population``).
+A file returns ``period_start, period_end, breakdown, numerator, denominator, value,
+status``.
 
 A rule several measures share is defined once, in ``sql/measures/shared/<name>.sql`` (one
 ``select``, its CTEs and rule comments); the runner creates each as the temporary view
@@ -25,7 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from transforms.build import definitions as D
+from transforms.build import measure_rules
+from transforms.build.measure_catalogue import MEASURES
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +71,16 @@ def params_frame(as_of, *, has_population: bool) -> pd.DataFrame:
     row = {
         "as_of": pd.Timestamp(as_of).normalize(),
         "has_population": int(has_population),
-        "still_at_home_days": D.STILL_AT_HOME_DAYS,
-        "ascof_2d_follow_up_days": D.ASCOF_2D_FOLLOW_UP_DAYS,
-        "cluster_gap_days": D.REHAB_CLUSTER_GAP_DAYS,
-        "discharge_before_days": D.DISCHARGE_BEFORE_DAYS,
-        "discharge_after_days": D.DISCHARGE_AFTER_DAYS,
-        "acute_stay_max_days": D.ACUTE_STAY_MAX_DAYS,
-        "inferred_acute_los_days": D.INFERRED_ACUTE_LOS_DAYS,
-        "care_home_after_bed_days": D.CARE_HOME_AFTER_BED_DAYS,
-        "late_recording_days": D.LATE_RECORDING_DAYS,
-        "new_admission_lookback_days": D.NEW_ADMISSION_LOOKBACK_DAYS,
+        "still_at_home_days": measure_rules.STILL_AT_HOME_DAYS,
+        "ascof_2d_follow_up_days": measure_rules.ASCOF_2D_FOLLOW_UP_DAYS,
+        "cluster_gap_days": measure_rules.REHAB_CLUSTER_GAP_DAYS,
+        "discharge_before_days": measure_rules.DISCHARGE_BEFORE_DAYS,
+        "discharge_after_days": measure_rules.DISCHARGE_AFTER_DAYS,
+        "acute_stay_max_days": measure_rules.ACUTE_STAY_MAX_DAYS,
+        "inferred_acute_los_days": measure_rules.INFERRED_ACUTE_LOS_DAYS,
+        "care_home_after_bed_days": measure_rules.CARE_HOME_AFTER_BED_DAYS,
+        "late_recording_days": measure_rules.LATE_RECORDING_DAYS,
+        "new_admission_lookback_days": measure_rules.NEW_ADMISSION_LOOKBACK_DAYS,
     }
     out = pd.DataFrame([row])
     ints = [c for c in out.columns if c != "as_of"]
@@ -148,7 +150,7 @@ def run_duckdb(
         con.register("population", population_frame(population))
         create_shared_views(con)
         out = {}
-        for mid in measure_ids or [m.measure_id for m in D.MEASURES]:
+        for mid in measure_ids or [m.measure_id for m in MEASURES]:
             out[mid] = _tidy(con.execute(measure_sql(mid)).df())
         return out
     finally:
@@ -199,7 +201,7 @@ def run_postgres(
             conn.execute(
                 text(f"create temporary view {name} as {shared_sql(name)}".replace(":", "\\:"))
             )
-        for mid in measure_ids or [m.measure_id for m in D.MEASURES]:
+        for mid in measure_ids or [m.measure_id for m in MEASURES]:
             result = conn.execute(text(measure_sql(mid).replace(":", "\\:")))
             out[mid] = _tidy(pd.DataFrame(result.fetchall(), columns=list(result.keys())))
         conn.rollback()

@@ -5,7 +5,7 @@
 measure's definition version. Each measure's logic is one SQL file,
 ``sql/measures/<measure_id>.sql`` (:mod:`transforms.build.measure_sql` runs it in DuckDB
 here, and the same file runs on PostgreSQL over ``shared_care``); what each measure means is
-written once, in :mod:`transforms.build.definitions`. This module only orchestrates.
+written once, in :mod:`transforms.build.measure_catalogue`. This module only orchestrates.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import logging
 
 import pandas as pd
 
-from transforms.build import definitions as D
+from transforms.build.measure_catalogue import MEASURES
 from transforms.build.measure_sql import run_duckdb
-from transforms.build.person import DATE, as_day, to_day
+from transforms.build.values import DATE, as_day, to_day
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,9 @@ METRIC_COLUMNS = [
 
 def stamp(blocks: dict[str, pd.DataFrame], as_of) -> pd.DataFrame:
     """``shared_care.metric`` from each measure's rows (``measure_sql`` output): name,
-    definition version and as_of added, in the definitions' order."""
+    definition version and as_of added, in the catalogue's order."""
     frames = []
-    for m in D.MEASURES:
+    for m in MEASURES:
         block = blocks.get(m.measure_id)
         if block is None or block.empty:
             continue
@@ -47,7 +47,7 @@ def stamp(blocks: dict[str, pd.DataFrame], as_of) -> pd.DataFrame:
         out[c] = to_day(out[c]).to_numpy()
     for c in ("numerator", "denominator", "value"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)
-    order = {m.measure_id: i for i, m in enumerate(D.MEASURES)}
+    order = {m.measure_id: i for i, m in enumerate(MEASURES)}
     out["_o"] = out["measure_id"].map(order)
     out = out.sort_values(["_o", "period_start", "period_end", "breakdown"], kind="stable")
     out = out.drop(columns="_o").reset_index(drop=True)
@@ -64,7 +64,7 @@ def compute_measures(
     as_of,
     population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """``shared_care.metric`` rows for every measure in ``definitions.MEASURES``.
+    """``shared_care.metric`` rows for every measure in ``measure_catalogue.MEASURES``.
 
     ``person``, ``care_event``, ``pathway2``: the build's ``shared_care`` tables (care
     contacts may be left out of ``care_event``: no measure reads them).

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from transforms.build.definitions import (
+from transforms.build.measure_rules import (
     CARE_HOME_AFTER_BED_DAYS,
     CARE_HOME_DESTINATIONS,
     DISCHARGE_BEFORE_DAYS,
@@ -24,7 +24,7 @@ from transforms.build.definitions import (
     NOT_COMMUNITY_DESTINATIONS,
     PATHWAY2_MAX_GAP_DAYS,
 )
-from transforms.build.person import DATE, _text, to_day
+from transforms.build.values import DATE, as_text, to_day
 
 PATHWAY2_COLUMNS = [
     "stay_id", "person_key", "episode_start", "episode_end", "settings", "n_stays",
@@ -84,14 +84,14 @@ def bed_stays(care_event: pd.DataFrame) -> pd.DataFrame:
     is_spell = ((ev["organisation"] == "DCHS") & (ev["event_type"] == "inpatient_spell")).to_numpy()
     stays = pd.DataFrame(
         {
-            "event_id": _text(ev["event_id"]).to_numpy(),
-            "person_key": _text(ev["person_key"]).to_numpy(),
+            "event_id": as_text(ev["event_id"]).to_numpy(),
+            "person_key": as_text(ev["person_key"]).to_numpy(),
             "setting": np.where(is_spell, "community_hospital", "community_support_bed"),
             "start": to_day(ev["start_date"]).to_numpy(),
             "end": to_day(ev["end_date"]).to_numpy(),
-            "outcome": _text(ev["outcome"]).to_numpy(),
-            "route": _text(ev["route_of_access"]).to_numpy(),
-            "destination": _text(ev["discharge_destination_code"]).to_numpy(),
+            "outcome": as_text(ev["outcome"]).to_numpy(),
+            "route": as_text(ev["route_of_access"]).to_numpy(),
+            "destination": as_text(ev["discharge_destination_code"]).to_numpy(),
             "age": pd.array(pd.to_numeric(ev["age_at_event"], errors="coerce"), dtype="Int64"),
         }
     )
@@ -123,13 +123,13 @@ def hospital_discharges(care_event: pd.DataFrame) -> pd.DataFrame:
         parts.append(
             pd.DataFrame(
                 {
-                    "person_key": _text(sub["person_key"]).to_numpy(),
+                    "person_key": as_text(sub["person_key"]).to_numpy(),
                     "date": to_day(sub[date_col]).to_numpy(),
                     "kind": kind,
                     "admitted": to_day(sub[admitted_col]).to_numpy()
                     if admitted_col
                     else np.full(len(sub), np.datetime64("NaT"), dtype=DATE),
-                    "event_id": _text(sub["event_id"]).to_numpy(),
+                    "event_id": as_text(sub["event_id"]).to_numpy(),
                 }
             )
         )
@@ -236,7 +236,7 @@ def _care_home_after(stays: pd.DataFrame, care_event: pd.DataFrame) -> pd.Series
         & care_event["service_category"].isin(LONG_TERM_CARE_HOME_CATEGORIES).to_numpy()
     ]
     lt = pd.DataFrame(
-        {"person_key": _text(lt["person_key"]).to_numpy(), "lt_start": to_day(lt["start_date"])}
+        {"person_key": as_text(lt["person_key"]).to_numpy(), "lt_start": to_day(lt["start_date"])}
     )
     s = (
         stays[["person_key", "end"]]

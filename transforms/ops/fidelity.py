@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from transforms.build.care_event import build_care_event
-from transforms.build.definitions import MEASURE_BY_ID
+from transforms.build.measure_catalogue import MEASURE_BY_ID
 from transforms.build.measures import compute_measures
 from transforms.build.pathway2 import build_pathway2_stays
 from transforms.build.person import build_person, person_internal

@@ -7,7 +7,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from transforms.build import definitions
+from transforms.build import measure_catalogue, measure_rules
 from transforms.contracts import AGE_RANGE
 from transforms.validation.rules.common import present
 from transforms.validation.rules.core import Rule, between, flag, in_set
@@ -54,8 +54,8 @@ def output_date_columns() -> dict[str, list[str]]:
 
 
 def proportion_measures() -> list[str]:
-    """Measures published as a proportion (0-1), from the build's definitions."""
-    return [m.measure_id for m in definitions.MEASURES if m.unit == "proportion"]
+    """Measures published as a proportion (0-1), from the build's measure catalogue and rules."""
+    return [m.measure_id for m in measure_catalogue.MEASURES if m.unit == "proportion"]
 
 
 def _no_identifiers() -> Rule:
@@ -234,19 +234,19 @@ def _metric_value_rules() -> list[Rule]:
 
 
 def _metric_vocabulary_rules() -> list[Rule]:
-    """The metric's status and measure come from the build's definitions."""
+    """The metric's status and measure come from the build's measure catalogue and rules."""
     return [
         in_set(
             "status_code",
             "status",
-            list(definitions.STATUS),
-            "`status` is one of the build's metric statuses (transforms.build.definitions).",
+            list(measure_rules.STATUS),
+            "`status` is one of the build's metric statuses (transforms.build.measure_rules).",
         ),
         in_set(
             "measure_id_known",
             "measure_id",
-            [m.measure_id for m in definitions.MEASURES],
-            "`measure_id` is a measure defined in transforms.build.definitions.",
+            [m.measure_id for m in measure_catalogue.MEASURES],
+            "`measure_id` is a measure defined in transforms.build.measure_catalogue.",
         ),
         flag(
             "proportion_measure_range",
