@@ -37,17 +37,13 @@ from sqlalchemy import MetaData, String, Table, create_engine, func, or_, select
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
 
 from transforms.contracts import DCC_TABLES
-from transforms.extract.dchs import SchemaDriftError
+from transforms.extract.errors import SchemaDriftError, SourceUnavailableError
 from transforms.extract.landing import LandingWriter
 from transforms.warehouse.db import describe
 
 log = logging.getLogger(__name__)
 
 FETCH_ROWS = 50_000
-
-
-class SourceUnavailableError(RuntimeError):
-    """A source system could not be reached; the task should retry, then fail."""
 
 
 def _text(value: object) -> str | None:
