@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def land(people: int, seed: int, root: Path) -> Path:
     from transforms.extract.dcc import extract_dcc
-    from transforms.extract.dchs import extract_dchs
+    from transforms.extract.dchs.extract import extract_dchs
     from transforms.synthetic import GenConfig, generate
 
     meta = generate(GenConfig(people=people, days=1, seed=seed), root / "sources", workers=2)

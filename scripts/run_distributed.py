@@ -31,13 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from transforms.ops.topology import (  # noqa: E402
-    DAG_ID,
-    RunFailed,
-    Topology,
-    TopologyConfig,
-    TopologyError,
-)
+from transforms.ops.distributed.config import DAG_ID, TopologyConfig  # noqa: E402
+from transforms.ops.distributed.errors import RunFailed, TopologyError  # noqa: E402
+from transforms.ops.distributed.reports import run_report  # noqa: E402
+from transforms.ops.distributed.topology import Topology  # noqa: E402
 
 log = logging.getLogger("run_distributed")
 
@@ -125,22 +122,22 @@ def main(argv: list[str] | None = None) -> int:
         "work_dir": str(topology.work_dir),
         "topology_id": topology.id,
         "queue": topology.queue,
-        "databases": [topology.meta_db, topology.warehouse_db],
-        "pipeline_login": topology.pipeline_login,
+        "databases": [topology.databases.meta_db, topology.databases.warehouse_db],
+        "pipeline_login": topology.databases.pipeline_login,
     }
     started = time.monotonic()
     try:
         with topology:
-            result["health"] = topology.health()
-            topology.unpause(args.dag_id)
+            result["health"] = topology.client.health()
+            topology.client.unpause(args.dag_id)
             deadline = started + args.timeout
             try:
                 for night in topology.nights:
-                    run_id = topology.trigger(night, dag_id=args.dag_id)
-                    run = topology.wait_run(
+                    run_id = topology.client.trigger(night, dag_id=args.dag_id)
+                    run = topology.client.wait_run(
                         run_id, timeout=max(30.0, deadline - time.monotonic()), dag_id=args.dag_id
                     )
-                    report = topology.run_report(run_id, run, dag_id=args.dag_id)
+                    report = run_report(topology, run_id, run, dag_id=args.dag_id)
                     result["runs"].append(report)
                     if report["ran_on_celery_worker"]:
                         result["topology_ok"] = True
@@ -148,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                         raise RunFailed(f"run {run_id} ended {run['state']}", report)
             finally:  # while the warehouse still exists
                 try:
-                    result["warehouse"] = topology.warehouse_check(night=topology.nights[-1])
+                    result["warehouse"] = topology.databases.warehouse_check(
+                        night=topology.nights[-1]
+                    )
                 except Exception as exc:  # no schema if prepare never ran
                     result["warehouse"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
             wh = result["warehouse"]

@@ -17,8 +17,11 @@ ENVIRONMENT_READERS = {
     "transforms/keys.py": "load_key, the key edge: key material is never kept in settings",
     "transforms/warehouse/roles.py": "an operator command line: its main() reads the "
     "admin URL and the logins' passwords",
-    "transforms/ops/topology.py": "a test/ops tool: TopologyConfig.from_env, and the "
-    "processes it starts inherit the caller's environment",
+    "transforms/ops/distributed/config.py": "a test/ops tool: TopologyConfig.from_env",
+    "transforms/ops/distributed/environment.py": "a test/ops tool: the processes it starts "
+    "inherit the caller's environment",
+    "transforms/ops/distributed/topology.py": "a test/ops tool: the synthetic sources are "
+    "generated with the caller's environment",
 }
 #: Where the pseudonymisation key may be loaded: the edges (Airflow glue, command lines).
 KEY_LOADERS = {"transforms/keys.py", "transforms/two_file/command.py", "dags/airflow_glue.py"}

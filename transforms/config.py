@@ -56,7 +56,7 @@ one object handed to the steps that need it.
 
 Read by command lines, not by these settings: ``CARE_WAREHOUSE_ADMIN_URL`` (the admin
 URL of ``python -m transforms.warehouse.roles``), ``CARE_TEST_PG_URL`` and
-``CARE_REDIS_URL`` (:meth:`transforms.ops.topology.TopologyConfig.from_env`).
+``CARE_REDIS_URL`` (:meth:`transforms.ops.distributed.config.TopologyConfig.from_env`).
 
 The Airflow layer may override the warehouse URL and key from its connections; this
 module never imports Airflow.

@@ -10,7 +10,8 @@ from sqlalchemy import create_engine
 
 from tests.validation import factory
 from transforms.contracts import DCC_EVENT, DCC_PERSON
-from transforms.extract.dcc import SourceUnavailableError, extract_dcc
+from transforms.extract.dcc import extract_dcc
+from transforms.extract.errors import SourceUnavailableError
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_an_event_whose_person_changed_after_the_cut_off_brings_its_person(dcc_d
 
 
 def test_a_missing_contracted_column_is_schema_drift(tmp_path):
-    from transforms.extract.dchs import SchemaDriftError
+    from transforms.extract.errors import SchemaDriftError
 
     url = f"sqlite:///{tmp_path / 'drift.sqlite'}"
     engine = create_engine(url)

@@ -13,12 +13,10 @@ import pandas as pd
 import pytest
 
 from transforms.contracts import DCHS_FILES
-from transforms.extract.dchs import (
-    DropIntegrityError,
-    extract_dchs,
-    read_csv_as_text,
-    verify_drop,
-)
+from transforms.extract.dchs.csv_text import read_csv_as_text
+from transforms.extract.dchs.extract import extract_dchs
+from transforms.extract.dchs.verify import verify_drop
+from transforms.extract.errors import DropIntegrityError
 
 
 def write_drop(root: Path, day: str, patients: list[dict], *, bom: bool = False) -> Path:

@@ -212,7 +212,8 @@ def require_postgres_and_redis() -> None:
     """PostgreSQL (CARE_TEST_PG_URL) and Redis (CARE_REDIS_URL) must answer."""
     from sqlalchemy import create_engine, text
 
-    from transforms.ops.topology import DEFAULT_PG_ADMIN_URL, DEFAULT_REDIS_URL, redis_ping
+    from transforms.ops.distributed.broker import redis_ping
+    from transforms.ops.distributed.config import DEFAULT_PG_ADMIN_URL, DEFAULT_REDIS_URL
 
     pg_url = os.environ.get("CARE_TEST_PG_URL", DEFAULT_PG_ADMIN_URL)
     problem = None

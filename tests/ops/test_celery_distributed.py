@@ -22,7 +22,8 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_ADMIN_URL, ROOT
 from tests.ops.helpers import ARTIFACTS, require_postgres_and_redis
-from transforms.ops.topology import DEFAULT_REDIS_URL, processes_with_marker
+from transforms.ops.distributed.config import DEFAULT_REDIS_URL
+from transforms.ops.distributed.processes import processes_with_marker
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

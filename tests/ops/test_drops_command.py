@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from tests.conftest import ROOT
 from tests.extract.test_dchs_drops import patient, redeliver, sha_of, write_drop
-from transforms.extract.dchs import extract_dchs
+from transforms.extract.dchs.extract import extract_dchs
 from transforms.nightly.last_published import read_last_published
 from transforms.ops.drops import main
 from transforms.warehouse.db import make_engine

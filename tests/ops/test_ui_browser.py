@@ -20,7 +20,9 @@ from urllib.parse import unquote
 import pytest
 
 from tests.ops.helpers import ARTIFACTS, require, require_postgres_and_redis
-from transforms.ops.topology import DAG_ID, Topology, TopologyConfig
+from transforms.ops.distributed.config import DAG_ID, TopologyConfig
+from transforms.ops.distributed.reports import run_report
+from transforms.ops.distributed.topology import Topology
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -139,15 +141,15 @@ def test_trigger_with_a_parameter_and_see_the_run_succeed(topology, page):
     run_id = unquote(page.url.rsplit("/runs/", 1)[1].split("?")[0].rstrip("/"))
     STATE["run_id"] = run_id
 
-    run = topology.dag_run(run_id)  # what the UI sent, as the API sees it
+    run = topology.client.dag_run(run_id)  # what the UI sent, as the API sees it
     assert run["conf"] == {"full_refresh": True}
     assert run["run_type"] == "manual"
 
-    finished = topology.wait_run(run_id, timeout=RUN_TIMEOUT)
+    finished = topology.client.wait_run(run_id, timeout=RUN_TIMEOUT)
     page.goto(f"{topology.base_url}/dags/{DAG_ID}/runs/{run_id}")
     page.wait_for_load_state("networkidle")
     shot(page, "07-run")
-    report = topology.run_report(run_id, finished)
+    report = run_report(topology, run_id, finished)
     STATE["state"] = finished["state"]
     assert finished["state"] == "success", (
         f"run {run_id} ended {finished['state']}; failed tasks {report['failed_tasks']}:\n"
@@ -173,7 +175,7 @@ def test_assets_view_shows_the_published_tables(topology, page):
     expect(page).to_have_url(re.compile(r"/assets/"))
     shot(page, "09-asset-person")
     assert STATE.get("state") == "success", "no successful run, so no asset events to show"
-    events = topology.api("GET", "/assets/events?limit=50")["asset_events"]
+    events = topology.client.api("GET", "/assets/events?limit=50")["asset_events"]
     mine = [e for e in events if e.get("source_run_id") == STATE["run_id"]]
     assert {e["name"] for e in mine} >= set(PUBLISHED_ASSETS)
     page.reload()

@@ -13,7 +13,7 @@ from sqlalchemy import Date, DateTime, create_engine, inspect
 from tests.synthetic.synth_helpers import SMALL, latest, read_dcc, read_drops
 from transforms import codes
 from transforms.contracts import DCC_TABLES, DCHS_FILES, TRUTH
-from transforms.extract.dchs import verify_drop
+from transforms.extract.dchs.verify import verify_drop
 
 POSTCODE = re.compile(r"^(DE|NG|S|SK)\d{1,2} \d[A-Z]{2}$")
 

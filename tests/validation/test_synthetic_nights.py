@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory):
     from transforms.extract.dcc import extract_dcc
-    from transforms.extract.dchs import extract_dchs
+    from transforms.extract.dchs.extract import extract_dchs
     from transforms.synthetic import GenConfig, generate
 
     root = tmp_path_factory.mktemp("synthetic")

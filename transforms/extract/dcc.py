@@ -17,8 +17,8 @@ SQLAlchemy's type processing (SQLite keeps dates as text, and that processing ra
 an impossible date such as 31 February, naming no table, row or column). Each value is
 then converted by its column type's own conversion where it can be, so valid values
 land exactly as a typed read gives them; otherwise it lands as the text the source
-holds, for the source suite to quarantine with its table, record, column and rule. An unreadable ``last_updated`` lands as text and does not move
-the watermark.
+holds, for the source suite to quarantine with its table, record, column and rule. An
+unreadable ``last_updated`` lands as text and does not move the watermark.
 
 Rows the watermark cannot place are counted, never skipped silently: rows without a
 ``last_updated`` are taken only when ``since`` is None (a first night or a full refresh),
@@ -37,17 +37,14 @@ from sqlalchemy import MetaData, String, Table, create_engine, func, or_, select
 from sqlalchemy.exc import DBAPIError, NoSuchTableError
 
 from transforms.contracts import DCC_TABLES
-from transforms.extract.dchs import SchemaDriftError
+from transforms.extract.errors import SchemaDriftError, SourceUnavailableError
 from transforms.extract.landing import LandingWriter
 from transforms.warehouse.db import describe
 
 log = logging.getLogger(__name__)
 
 FETCH_ROWS = 50_000
-
-
-class SourceUnavailableError(RuntimeError):
-    """A source system could not be reached; the task should retry, then fail."""
+IN_CHUNK = 1_000
 
 
 def _text(value: object) -> str | None:
@@ -58,9 +55,6 @@ def _text(value: object) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-IN_CHUNK = 1_000
 
 
 def _converters(table: Table, columns: list[str], dialect) -> list:
@@ -155,54 +149,17 @@ def extract_dcc(
     try:
         with engine.connect() as conn:
             meta = MetaData()
-            for name in ("event", "person"):
-                columns, keys = DCC_TABLES[name]
-                table = _reflect(conn, meta, name, columns, dcc_url)
-                stamp = table.c.last_updated
-                raw = [type_coerce(table.c[c], String).label(c) for c in columns]
-                convert = _converters(table, columns, conn.dialect)
-                window = stamp <= until
-                if since is None:  # no watermark yet: every row, stamped or not
-                    window = or_(window, stamp.is_(None))
-                stmt = select(*raw).where(window)
-                if since is not None:
-                    stmt = stmt.where(stamp > since)
-                batches = [stmt.order_by(*[table.c[k] for k in keys])]
-                if name == "person" and event_people:
-                    late = sorted(event_people)
-                    batches += [
-                        select(*raw)
-                        .where(stamp > until)
-                        .where(table.c.la_person_id.in_(late[i : i + IN_CHUNK]))
-                        .order_by(table.c.la_person_id)
-                        for i in range(0, len(late), IN_CHUNK)
-                    ]
-                lu = columns.index("last_updated")
-                with LandingWriter(landing_dir / f"dcc_{name}.parquet", columns) as out:
-                    for n, batch in enumerate(batches):
-                        result = conn.execution_options(stream_results=True).execute(batch)
-                        while rows := result.fetchmany(FETCH_ROWS):
-                            rows = [
-                                [_convert(v, f) for v, f in zip(r, convert, strict=True)]
-                                for r in rows
-                            ]
-                            if n == 0:  # only rows inside the window move the watermark
-                                for row in rows:
-                                    if isinstance(row[lu], datetime) and (
-                                        high_water is None or row[lu] > high_water
-                                    ):
-                                        high_water = row[lu]
-                            cols = {c: [_text(r[i]) for r in rows] for i, c in enumerate(columns)}
-                            if name == "event":
-                                event_people.update(v for v in cols["la_person_id"] if v)
-                            cols["_source_file"] = [f"dcc:{name}"] * len(rows)
-                            cols["_source_row"] = cols[keys[0]]
-                            out.write(pa.table(cols))
-                    counts[name] = out.rows
+            for name in ("event", "person"):  # events first: they name the people to take
+                table = _reflect(conn, meta, name, DCC_TABLES[name][0], dcc_url)
+                batches = _batches(table, name, since, until, event_people)
+                counts[name], high_water = _land(
+                    conn, table, name, batches, landing_dir, high_water, event_people
+                )
                 if name == "person" and len(batches) > 1:
                     log.info(
                         "DCC: people of tonight's events whose rows changed after the cut-off taken as they stand"
                     )
+                stamp = table.c.last_updated
                 findings += _findings(
                     name,
                     _count(conn, table, stamp.is_(None)),
@@ -227,3 +184,69 @@ def extract_dcc(
         "watermark": high_water.isoformat(sep=" ") if high_water else None,
         "findings": findings,
     }
+
+
+def _batches(
+    table: Table, name: str, since: datetime | None, until: datetime, event_people: set[str]
+) -> list:
+    """The queries for one table, every column untyped: first the watermark window, in key
+    order; for ``person``, then the people of tonight's events stamped after ``until``."""
+    columns, keys = DCC_TABLES[name]
+    stamp = table.c.last_updated
+    raw = [type_coerce(table.c[c], String).label(c) for c in columns]
+    window = stamp <= until
+    if since is None:  # no watermark yet: every row, stamped or not
+        window = or_(window, stamp.is_(None))
+    stmt = select(*raw).where(window)
+    if since is not None:
+        stmt = stmt.where(stamp > since)
+    batches = [stmt.order_by(*[table.c[k] for k in keys])]
+    if name == "person" and event_people:
+        late = sorted(event_people)
+        batches += [
+            select(*raw)
+            .where(stamp > until)
+            .where(table.c.la_person_id.in_(late[i : i + IN_CHUNK]))
+            .order_by(table.c.la_person_id)
+            for i in range(0, len(late), IN_CHUNK)
+        ]
+    return batches
+
+
+def _land(
+    conn,
+    table: Table,
+    name: str,
+    batches: list,
+    landing_dir: Path,
+    high_water: datetime | None,
+    event_people: set[str],
+) -> tuple[int, datetime | None]:
+    """Stream the batches into ``dcc_<name>.parquet``; returns the rows landed and the
+    watermark moved by the first batch's stamps. Landing ``event`` adds its people to
+    ``event_people``."""
+    columns, keys = DCC_TABLES[name]
+    convert = _converters(table, columns, conn.dialect)
+    lu = columns.index("last_updated")
+    with LandingWriter(landing_dir / f"dcc_{name}.parquet", columns) as out:
+        for n, batch in enumerate(batches):
+            result = conn.execution_options(stream_results=True).execute(batch)
+            while rows := result.fetchmany(FETCH_ROWS):
+                rows = [[_convert(v, f) for v, f in zip(r, convert, strict=True)] for r in rows]
+                if n == 0:  # only rows inside the window move the watermark
+                    high_water = _high_water(rows, lu, high_water)
+                cols = {c: [_text(r[i]) for r in rows] for i, c in enumerate(columns)}
+                if name == "event":
+                    event_people.update(v for v in cols["la_person_id"] if v)
+                cols["_source_file"] = [f"dcc:{name}"] * len(rows)
+                cols["_source_row"] = cols[keys[0]]
+                out.write(pa.table(cols))
+        return out.rows, high_water
+
+
+def _high_water(rows: list, lu: int, high_water: datetime | None) -> datetime | None:
+    """The largest readable ``last_updated`` (column ``lu``) of ``rows`` and ``high_water``."""
+    for row in rows:
+        if isinstance(row[lu], datetime) and (high_water is None or row[lu] > high_water):
+            high_water = row[lu]
+    return high_water

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 
 def permanent_error_types() -> tuple[type[BaseException], ...]:
-    from transforms.extract.dchs import DropIntegrityError, SchemaDriftError
+    from transforms.extract.errors import DropIntegrityError, SchemaDriftError
     from transforms.keys import KeyError_
     from transforms.nightly.accounting import AccountingError
     from transforms.validation import BatchValidationError

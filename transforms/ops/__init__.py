@@ -6,6 +6,7 @@
 * ``stage_runner``: the night's stages in one process, measured (benchmarks, the soak,
   the golden test);
 * ``fidelity``: every measure under true against linked identities, on synthetic data;
-* ``topology``: the distributed (Celery) topology for tests and local checks; it starts
-  Airflow as separate processes and talks to it over its REST API, as an operator would.
+* ``distributed``: the distributed (Celery) topology for tests and local checks; it
+  starts Airflow as separate processes and talks to it over its REST API, as an operator
+  would.
 """

@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from transforms.config import Settings
-from transforms.extract.dchs import DropIntegrityError, drop_date_of, verify_drop
+from transforms.extract.dchs.folders import drop_date_of
+from transforms.extract.dchs.verify import verify_drop
+from transforms.extract.errors import DropIntegrityError
 from transforms.warehouse.db import make_engine
 from transforms.warehouse.schema_version import ensure_current_schema
 

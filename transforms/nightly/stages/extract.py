@@ -50,7 +50,7 @@ def extract_dcc(ctx: RunContext, plan: NightPlan) -> Landed:
 @timed("extract_dchs")
 def extract_dchs(ctx: RunContext, plan: NightPlan) -> Landed:
     """The DCHS drops due by tonight and not yet ingested (or accepted as corrections)."""
-    from transforms.extract.dchs import extract_dchs as extract
+    from transforms.extract.dchs.extract import extract_dchs as extract
 
     result = extract(
         ctx.settings.dchs_drop_dir,
