@@ -103,7 +103,7 @@ def cte_rows(tables: dict, measure_id: str, cte: str, *, as_of) -> pd.DataFrame:
     the shared relation ``cte`` (``sql/measures/shared/<cte>.sql``)."""
     import duckdb
 
-    from transforms.build import measure_sql
+    from transforms.tables import measure_sql
 
     if cte in measure_sql.SHARED:
         body = ""

@@ -68,13 +68,13 @@ def _drops(data: Path, name: str, key: list[str]) -> pd.DataFrame:
 
 def tokens_zone(data: Path, *, contacts: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PERSON_RECORD (Merged included) and SOURCE_EVENT, as the pseudonymise step makes them."""
-    from transforms.build.person import age_from_birth_parts
     from transforms.contracts import PERSON_RECORD, SOURCE_EVENT
     from transforms.keys import key_from_material
     from transforms.pseudonymise import pseudonymise_persons
     from transforms.standardise.dcc_events import standardise_dcc_events
     from transforms.standardise.dchs_events import standardise_dchs_events
     from transforms.standardise.person import standardise_dcc_person, standardise_dchs_patient
+    from transforms.tables.person import age_from_birth_parts
 
     with sqlite3.connect(data / "dcc.sqlite") as con:
         dcc_person = pd.read_sql("SELECT * FROM person", con)

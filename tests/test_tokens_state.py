@@ -9,10 +9,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from transforms.build.person import age_from_birth_parts
 from transforms.contracts import AGE_RANGE, SOURCE_EVENT
 from transforms.frames import index_of, isin, key_strings
 from transforms.nightly.tokens_state import fold_events, fold_records
+from transforms.tables.person import age_from_birth_parts
 
 EVENT = ["source", "source_event_id"]
 RECORD = ["source", "source_record_id"]

@@ -84,7 +84,7 @@ def test_two_nights_end_to_end(dag, pipeline_env, warehouse_url, synthetic_sourc
 
     # every night's figures are kept, the latest alone in metric; the rates per 100,000
     # divide by the county's population from the sources' population.csv
-    from transforms.build.population import county_population, load_population
+    from transforms.tables.population import county_population, load_population
 
     published = tables(warehouse_url, "shared_care", ["metric", "metric_history"])
     kept = published["metric_history"]

@@ -43,7 +43,7 @@ def test_care_events_built_night_by_night_equal_a_full_build(tmp_path, pg_url):
 
     import pandas as pd
 
-    from transforms.build.care_event import build_care_event
+    from transforms.tables.care_event import build_care_event
     from transforms.warehouse.db import make_engine
     from transforms.warehouse.publish import read_frame
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from transforms.build.population import load_population
 from transforms.synthetic import GenConfig, generate, generate_chunk
+from transforms.tables.population import load_population
 
 #: Three chunks, so the file sums people generated apart.
 CFG = GenConfig(people=2400, days=2, seed=21, history_days=400, chunk_people=800)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import text
 
-from transforms.build.ddl_columns import ddl_columns
+from transforms.tables.ddl_columns import ddl_columns
 from transforms.warehouse.db import ensure_schema, make_engine
 from transforms.warehouse.publish import PublishPlan, Upsert, publish, read_frame
 

@@ -90,7 +90,7 @@ def test_reloaded_tables_keep_their_keys_and_comments(warehouse_url):
     the primary-key index); what the DDL and the data dictionary put on it stays."""
     from sqlalchemy import text
 
-    from transforms.build.warehouse_comments import apply_comments
+    from transforms.tables.warehouse_comments import apply_comments
 
     table = "identity.person_index"
     engine = make_engine(warehouse_url)
@@ -120,7 +120,7 @@ def test_reloaded_tables_keep_their_keys_and_comments(warehouse_url):
 
 
 def care_events(ids: list[str], outcome: str) -> pd.DataFrame:
-    from transforms.build.care_event import CARE_EVENT_COLUMNS
+    from transforms.tables.care_event import CARE_EVENT_COLUMNS
 
     frame = pd.DataFrame({c: [None] * len(ids) for c in CARE_EVENT_COLUMNS})
     frame["event_id"] = ids
@@ -178,7 +178,7 @@ def test_settling_after_a_full_publish_keeps_rows_and_comments(warehouse_url):
     On PostgreSQL it does nothing."""
     from sqlalchemy import text
 
-    from transforms.build.warehouse_comments import apply_comments
+    from transforms.tables.warehouse_comments import apply_comments
     from transforms.warehouse.publish import settle_after_full_publish
 
     engine = make_engine(warehouse_url)

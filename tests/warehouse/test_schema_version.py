@@ -53,7 +53,7 @@ def test_a_dropped_trend_view_is_put_back(warehouse_url):
 
 
 def test_any_change_to_a_schema_file_or_the_comments_changes_the_fingerprint(tmp_path, monkeypatch):
-    from transforms.build import warehouse_comments
+    from transforms.tables import warehouse_comments
 
     ddl = tmp_path / "ddl" / "010.sql"
     ddl.parent.mkdir()

@@ -24,11 +24,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from transforms.build.care_event import build_care_event
-from transforms.build.measure_catalogue import MEASURE_BY_ID
-from transforms.build.measures import compute_measures
-from transforms.build.pathway2 import build_pathway2_stays
-from transforms.build.person import build_person, person_internal
+from transforms.tables.care_event import build_care_event
+from transforms.tables.measure_catalogue import MEASURE_BY_ID
+from transforms.tables.measures import compute_measures
+from transforms.tables.pathway2 import build_pathway2_stays
+from transforms.tables.person import build_person, person_internal
 
 log = logging.getLogger(__name__)
 

@@ -114,7 +114,7 @@ def trend(rows: pd.DataFrame) -> tuple[str, pd.DataFrame]:
 
 # --------------------------------------------------------------------------- format
 def _unit(measure_id: str) -> str:
-    from transforms.build.measure_catalogue import MEASURE_BY_ID
+    from transforms.tables.measure_catalogue import MEASURE_BY_ID
 
     found = MEASURE_BY_ID.get(measure_id)
     return found.unit if found else "value"
@@ -234,7 +234,7 @@ def _first_published(history: pd.DataFrame | None) -> dict:
 
 
 def _measure_ids(metric: pd.DataFrame) -> list[str]:
-    from transforms.build.measure_catalogue import MEASURES
+    from transforms.tables.measure_catalogue import MEASURES
 
     present = list(dict.fromkeys(metric["measure_id"]))
     known = [m.measure_id for m in MEASURES if m.measure_id in present]

@@ -201,7 +201,7 @@ POPULATION_COLUMNS = ["district_code", "district_name", "in_county", "age", "pop
 
 def write_population(path: Path, counts: np.ndarray) -> None:
     """``population.csv``: one row per district (``la_districts.csv`` order) and single
-    year of age, the format ``transforms.build.population.load_population`` reads."""
+    year of age, the format ``transforms.tables.population.load_population`` reads."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh, lineterminator="\n")
         out.writerow(POPULATION_COLUMNS)

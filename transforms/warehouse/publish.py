@@ -131,7 +131,7 @@ def settle_after_full_publish(engine: Engine) -> None:
     full night absorbs it and the next incremental night starts from a settled file."""
     if engine.dialect.name != "duckdb":
         return
-    from transforms.build.warehouse_comments import apply_comments
+    from transforms.tables.warehouse_comments import apply_comments
 
     started = time.monotonic()
     apply_comments(engine)

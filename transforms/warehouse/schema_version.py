@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 def schema_fingerprint() -> str:
     """A hash of the DDL, the measure views and the data dictionary's comments."""
-    from transforms.build.warehouse_comments import comment_statements
+    from transforms.tables.warehouse_comments import comment_statements
 
     digest = hashlib.sha256()
     for path in schema_files():
@@ -49,10 +49,10 @@ def schema_fingerprint() -> str:
 def missing_objects(conn) -> list[str]:
     """Tables, columns, measure views and the trend view the DDL defines that the
     warehouse lacks."""
-    from transforms.build.ddl_columns import ddl_columns
-    from transforms.build.measure_catalogue import MEASURES
-    from transforms.build.metric_views import HISTORY_VIEW
-    from transforms.build.warehouse_comments import existing_columns
+    from transforms.tables.ddl_columns import ddl_columns
+    from transforms.tables.measure_catalogue import MEASURES
+    from transforms.tables.metric_views import HISTORY_VIEW
+    from transforms.tables.warehouse_comments import existing_columns
 
     existing = existing_columns(conn)
     missing = []
@@ -82,7 +82,7 @@ def schema_is_current(engine: Engine, fingerprint: str) -> bool:
 def ensure_current_schema(engine: Engine) -> bool:
     """Apply the DDL, the views and the comments unless they are current; True when
     they were applied."""
-    from transforms.build.warehouse_comments import apply_comments
+    from transforms.tables.warehouse_comments import apply_comments
 
     fingerprint = schema_fingerprint()
     if schema_is_current(engine, fingerprint):

@@ -44,8 +44,8 @@ def person_tables(ctx: RunContext, keyed: pd.DataFrame, events_file: Path):
     """``person`` and ``person_conflict``, from the linked records and each record's
     first and last event (events of records DCC merged into another count towards the
     survivor's activity)."""
-    from transforms.build.event_reads import record_spans
-    from transforms.build.person import build_person_tables
+    from transforms.tables.event_reads import record_spans
+    from transforms.tables.person import build_person_tables
 
     linked = keyed[keyed.record_status != "Merged"].reset_index(drop=True)
     spans = record_spans(events_file).merge(
@@ -62,9 +62,9 @@ def care_events(ctx, plan, tokens, keyed, index):
     they replace (None on a full build), the table's rows after tonight, and the
     non-contact events the stays and measures are built from. The whole table is kept
     in the tokens state (a base and the changes since) for the next night."""
-    from transforms.build import care_event_state
-    from transforms.build.care_event_state import CareEventState
-    from transforms.build.incremental import care_events_to_build, without_contacts
+    from transforms.tables import care_event_state
+    from transforms.tables.care_event_state import CareEventState
+    from transforms.tables.incremental import care_events_to_build, without_contacts
 
     folder = Path(tokens.folder)
     base = artifacts.previous(plan.previous_tokens, artifacts.CARE_EVENTS, required=False)
@@ -110,9 +110,9 @@ def validation_results(ctx, checked: CheckedSources, outcomes, docs_index) -> pd
 
 def stays_and_measures(ctx: RunContext, person: pd.DataFrame, activity: pd.DataFrame):
     """``pathway2_stay`` and ``metric``, from the people and their non-contact events."""
-    from transforms.build.measures import compute_measures
-    from transforms.build.pathway2 import build_pathway2_stays
-    from transforms.build.population import load_population
+    from transforms.tables.measures import compute_measures
+    from transforms.tables.pathway2 import build_pathway2_stays
+    from transforms.tables.population import load_population
 
     stays = build_pathway2_stays(activity)
     population = ctx.settings.population_file

@@ -74,7 +74,7 @@ def source_findings(run_id: str, findings: list[dict]) -> pd.DataFrame:
 def care_event_changes(tables: Tables, tokens_dir: Path):
     """``(replace, upsert)`` for ``shared_care.care_event``: the whole table on a full
     night, else the rebuilt rows over the ids they replace."""
-    from transforms.build.care_event_state import CareEventState, read_table
+    from transforms.tables.care_event_state import CareEventState, read_table
     from transforms.warehouse.publish import Upsert
 
     if not tables.care_event_incremental:

@@ -7,8 +7,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from transforms.build import measure_catalogue, measure_rules
 from transforms.contracts import AGE_RANGE
+from transforms.tables import measure_catalogue, measure_rules
 from transforms.validation.rules.common import present
 from transforms.validation.rules.core import Rule, between, flag, in_set
 
@@ -240,13 +240,13 @@ def _metric_vocabulary_rules() -> list[Rule]:
             "status_code",
             "status",
             list(measure_rules.STATUS),
-            "`status` is one of the build's metric statuses (transforms.build.measure_rules).",
+            "`status` is one of the build's metric statuses (transforms.tables.measure_rules).",
         ),
         in_set(
             "measure_id_known",
             "measure_id",
             [m.measure_id for m in measure_catalogue.MEASURES],
-            "`measure_id` is a measure defined in transforms.build.measure_catalogue.",
+            "`measure_id` is a measure defined in transforms.tables.measure_catalogue.",
         ),
         flag(
             "proportion_measure_range",
