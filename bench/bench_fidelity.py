@@ -205,7 +205,7 @@ def run(
     target: float,
     baseline: bool = True,
 ) -> dict:
-    from transforms.link.report import evaluate_against_truth
+    from transforms.link.accuracy import evaluate_against_truth
     from transforms.ops.fidelity import measure_fidelity, summarise_fidelity, within_target
 
     t0 = time.perf_counter()

@@ -119,8 +119,12 @@ def link_phase(records_path: Path, out_dir: Path) -> None:
 
 
 def evaluate(data: Path, records: pd.DataFrame, pairs: pd.DataFrame) -> dict:
+    from transforms.link.accuracy import (
+        clusters_from_pairs,
+        evaluate_against_truth,
+        lookalike_merges,
+    )
     from transforms.link.comparisons import MATCH_THRESHOLD
-    from transforms.link.report import clusters_from_pairs, evaluate_against_truth, lookalike_merges
 
     truth = pd.read_parquet(data / "truth.parquet").merge(
         records[["source", "source_record_id"]], on=["source", "source_record_id"]

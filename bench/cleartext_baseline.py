@@ -342,7 +342,7 @@ def unique_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
 
 def pair_f1(pairs: pd.DataFrame, truth: pd.DataFrame, records: pd.DataFrame) -> dict:
     """Pairwise precision / recall / F1 of ``pairs`` against the truth of ``records``."""
-    from transforms.link.report import evaluate_against_truth
+    from transforms.link.accuracy import evaluate_against_truth
 
     ids = records[["source", "source_record_id"]].astype(str)
     t = truth.astype({"source": str, "source_record_id": str}).merge(ids)

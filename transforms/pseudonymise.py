@@ -61,6 +61,7 @@ import gc
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -303,132 +304,187 @@ def pseudonymise_persons(
 
 
 def _pseudonymise(std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) -> pd.DataFrame:
-    tk = Tokeniser(key.secret)
-    df = std_df.reset_index(drop=True)
-    n = len(df)
-    cols: dict[str, object] = {}
-
-    def passthrough(col: str):
-        values = df[col]
-        if isinstance(values.dtype, pd.StringDtype) and values.dtype.na_value is np.nan:
-            return values.array  # already pandas 3 ``str``
-        return values.astype("str").array
-
-    def tok(domain: str, codes: np.ndarray, values):
-        arr = values if isinstance(values, pa.Array) else pa.array(values, pa.large_string())
-        return _strings(tk.token_array(domain, arr), codes)
-
-    def clks(parts: list[tuple[np.ndarray, list, str]]):
-        return composite_clks(parts, key.secret, n_bits, k)
-
-    # the codes that several columns share, single-threaded
-    valid = df["nhs_number_valid"].fillna(False).astype(bool).to_numpy()
-    g_codes, g_uniques = _factorize(df["given_name"])
-    f_codes, f_uniques = _factorize(df["family_name"])
-    firsts = [first_name(u) for u in g_uniques]
-    n_codes, n_uniques = _factorize(df["street_number"])
-    st_codes, st_uniques = _factorize(df["street"])
-
-    # then groups of columns. Hashing, Arrow's take and the filters' ORs release the GIL,
-    # so two threads keep both cores busy; each group makes its own distinct values.
-    def nhs_number():
-        nhs = pa.array(df["nhs_number"].where(valid).astype("str").array, pa.large_string())
-        return {"tok_nhs_number": pd.array(tk.token_array("nhs_number", nhs), dtype="str")}
-
-    def dates_of_birth():
-        codes, dob = _date_parts(df["date_of_birth"])
-        out = {"birth_year": _ints(dob["y"], codes), "birth_month": _ints(dob["m"], codes)}
-        for col, domain, part in DOB_TOKENS:
-            out[col] = tok(domain, codes, dob[part])
-        return out
-
-    def names():
-        s_codes, s_uniques = _factorize(df["sex"]) if "sex" in df else (np.full(n, -1), [])
-        gs_codes, gs_first = _combine(g_codes, s_codes)
-        f_parts = [family_name_parts(x) for x in f_uniques]
-        canon = [
-            canonical_given(
-                firsts[g_codes[r]] if g_codes[r] >= 0 else None,
-                s_uniques[s_codes[r]] if s_codes[r] >= 0 else None,
-            )
-            for r in gs_first
-        ]
-        return {
-            "tok_given_name": tok("given_name", g_codes, g_uniques),
-            "tok_family_name": tok("family_name", f_codes, f_uniques),
-            "tok_given_name_phonetic": tok(
-                "given_name_phonetic", g_codes, [phonetic(x) for x in firsts]
-            ),
-            "tok_family_name_phonetic": tok(
-                "family_name_phonetic", f_codes, [phonetic(x) for x in f_uniques]
-            ),
-            "tok_given_name_canonical": tok("given_name_canonical", gs_codes, canon),
-            "tok_family_name_first": tok("family_name_part", f_codes, [p[0] for p in f_parts]),
-            "tok_family_name_last": tok("family_name_part", f_codes, [p[1] for p in f_parts]),
-            "clk_name": clks([(g_codes, g_uniques, "clk_name"), (f_codes, f_uniques, "clk_name")]),
-        }
-
-    def first_given_name():
-        # first names of the distinct given names, then per row through the same codes
-        first_of_given, uniques = _factorize(pd.Series(firsts, dtype=object))
-        codes = np.append(first_of_given, -1)[g_codes]
-        letters = [spaced_letters(x) for x in uniques]
-        return {
-            "clk_given": clks(
-                [(codes, uniques, "clk_given"), (codes, letters, "clk_given/letters")]
-            )
-        }
-
-    def postcodes():
-        return {f"tok_{col}": tok(col, *_factorize(df[col])) for col in POSTCODE_COLUMNS}
-
-    def street_number():
-        combo, first = _combine(n_codes, st_codes)
-        number = _take(n_uniques, n_codes[first])
-        street = _take(st_uniques, st_codes[first])
-        both = pc.binary_join_element_wise(number, street, pa.scalar("|", pa.large_string()))
-        return {"tok_street_number": tok("street_number", combo, both)}
-
-    def address():
-        best = df["postcode"].fillna(df["postcode_sector"]).fillna(df["postcode_district"])
-        pc_codes, pc_uniques = _factorize(best)
-        parts = [
-            (n_codes, n_uniques, "clk_address/number"),
-            (st_codes, st_uniques, "clk_address/street"),
-            (pc_codes, pc_uniques, "clk_address/postcode"),
-        ]
-        if "locality" in df:  # the two-file command's: the address after its first line
-            parts.append((*_factorize(df["locality"]), "clk_address/locality"))
-        return {"clk_address": clks(parts)}
-
-    def attributes():
-        out = {col: passthrough(col) for col in PASSED_THROUGH}
-        out["nhs_number_valid"] = valid
-        out["date_of_death"] = pd.to_datetime(df["date_of_death"], errors="coerce").to_numpy()
-        out["unpaid_carer"] = df["unpaid_carer"].astype("boolean").array
-        version = pa.repeat(pa.scalar(key.version, pa.large_string()), n)
-        out["key_version"] = pd.array(version, dtype="str")
-        return out
-
-    groups = (
-        address,
-        dates_of_birth,
-        names,
-        nhs_number,
-        street_number,
-        postcodes,
-        first_given_name,
-        attributes,
-    )
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pseudonymise") as pool:
-        for future in [pool.submit(group) for group in groups]:
-            cols.update(future.result())
-
+    batch = _Batch.of(std_df, key, n_bits, k)
+    cols = _build_column_groups(batch)
+    n = len(batch.df)
     out = pd.DataFrame({c: cols[c] for c in PERSON_RECORD}, index=pd.RangeIndex(n))
     log.info(
         "pseudonymised %d person records (%d with a valid NHS number) under key %s",
         n,
-        int(valid.sum()),
+        int(batch.valid.sum()),
         key.version,
     )
     return out
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One call's rows, its key and CLK parameters, and what several column groups
+    share, made once before the groups run: the valid-NHS-number mask, (codes, distinct
+    values) of the given name, family name, house number and street, and the first given
+    name of each distinct given name."""
+
+    df: pd.DataFrame
+    key: PseudonymKey
+    tokeniser: Tokeniser
+    n_bits: int
+    k: int
+    valid: np.ndarray
+    given: tuple[np.ndarray, list]
+    family: tuple[np.ndarray, list]
+    firsts: list
+    number: tuple[np.ndarray, list]
+    street: tuple[np.ndarray, list]
+
+    @classmethod
+    def of(cls, std_df: pd.DataFrame, key: PseudonymKey, n_bits: int, k: int) -> _Batch:
+        df = std_df.reset_index(drop=True)
+        given = _factorize(df["given_name"])
+        return cls(
+            df=df,
+            key=key,
+            tokeniser=Tokeniser(key.secret),
+            n_bits=n_bits,
+            k=k,
+            valid=df["nhs_number_valid"].fillna(False).astype(bool).to_numpy(),
+            given=given,
+            family=_factorize(df["family_name"]),
+            firsts=[first_name(u) for u in given[1]],
+            number=_factorize(df["street_number"]),
+            street=_factorize(df["street"]),
+        )
+
+    def tok(self, domain: str, codes: np.ndarray, values):
+        """Tokens of the distinct ``values`` in ``domain``, per row through ``codes``."""
+        arr = values if isinstance(values, pa.Array) else pa.array(values, pa.large_string())
+        return _strings(self.tokeniser.token_array(domain, arr), codes)
+
+    def clks(self, parts: list[tuple[np.ndarray, list, str]]):
+        return composite_clks(parts, self.key.secret, self.n_bits, self.k)
+
+
+def _build_column_groups(batch: _Batch) -> dict[str, object]:
+    """Every output column, built group by group. Hashing, Arrow's take and the filters'
+    ORs release the GIL, so two threads keep both cores busy; each group makes its own
+    distinct values."""
+    cols: dict[str, object] = {}
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pseudonymise") as pool:
+        for future in [pool.submit(group, batch) for group in COLUMN_GROUPS]:
+            cols.update(future.result())
+    return cols
+
+
+def _nhs_number_columns(batch: _Batch) -> dict:
+    nhs = pa.array(batch.df["nhs_number"].where(batch.valid).astype("str").array, pa.large_string())
+    token = batch.tokeniser.token_array("nhs_number", nhs)
+    return {"tok_nhs_number": pd.array(token, dtype="str")}
+
+
+def _date_of_birth_columns(batch: _Batch) -> dict:
+    codes, dob = _date_parts(batch.df["date_of_birth"])
+    out = {"birth_year": _ints(dob["y"], codes), "birth_month": _ints(dob["m"], codes)}
+    for col, domain, part in DOB_TOKENS:
+        out[col] = batch.tok(domain, codes, dob[part])
+    return out
+
+
+def _name_columns(batch: _Batch) -> dict:
+    df, n, firsts = batch.df, len(batch.df), batch.firsts
+    g_codes, g_uniques = batch.given
+    f_codes, f_uniques = batch.family
+    s_codes, s_uniques = _factorize(df["sex"]) if "sex" in df else (np.full(n, -1), [])
+    gs_codes, gs_first = _combine(g_codes, s_codes)
+    f_parts = [family_name_parts(x) for x in f_uniques]
+    canon = [
+        canonical_given(
+            firsts[g_codes[r]] if g_codes[r] >= 0 else None,
+            s_uniques[s_codes[r]] if s_codes[r] >= 0 else None,
+        )
+        for r in gs_first
+    ]
+    tok = batch.tok
+    return {
+        "tok_given_name": tok("given_name", g_codes, g_uniques),
+        "tok_family_name": tok("family_name", f_codes, f_uniques),
+        "tok_given_name_phonetic": tok(
+            "given_name_phonetic", g_codes, [phonetic(x) for x in firsts]
+        ),
+        "tok_family_name_phonetic": tok(
+            "family_name_phonetic", f_codes, [phonetic(x) for x in f_uniques]
+        ),
+        "tok_given_name_canonical": tok("given_name_canonical", gs_codes, canon),
+        "tok_family_name_first": tok("family_name_part", f_codes, [p[0] for p in f_parts]),
+        "tok_family_name_last": tok("family_name_part", f_codes, [p[1] for p in f_parts]),
+        "clk_name": batch.clks(
+            [(g_codes, g_uniques, "clk_name"), (f_codes, f_uniques, "clk_name")]
+        ),
+    }
+
+
+def _first_given_name_columns(batch: _Batch) -> dict:
+    # first names of the distinct given names, then per row through the same codes
+    first_of_given, uniques = _factorize(pd.Series(batch.firsts, dtype=object))
+    codes = np.append(first_of_given, -1)[batch.given[0]]
+    letters = [spaced_letters(x) for x in uniques]
+    return {
+        "clk_given": batch.clks(
+            [(codes, uniques, "clk_given"), (codes, letters, "clk_given/letters")]
+        )
+    }
+
+
+def _postcode_columns(batch: _Batch) -> dict:
+    return {f"tok_{col}": batch.tok(col, *_factorize(batch.df[col])) for col in POSTCODE_COLUMNS}
+
+
+def _street_number_columns(batch: _Batch) -> dict:
+    (n_codes, n_uniques), (st_codes, st_uniques) = batch.number, batch.street
+    combo, first = _combine(n_codes, st_codes)
+    number = _take(n_uniques, n_codes[first])
+    street = _take(st_uniques, st_codes[first])
+    both = pc.binary_join_element_wise(number, street, pa.scalar("|", pa.large_string()))
+    return {"tok_street_number": batch.tok("street_number", combo, both)}
+
+
+def _address_columns(batch: _Batch) -> dict:
+    df = batch.df
+    best = df["postcode"].fillna(df["postcode_sector"]).fillna(df["postcode_district"])
+    pc_codes, pc_uniques = _factorize(best)
+    parts = [
+        (*batch.number, "clk_address/number"),
+        (*batch.street, "clk_address/street"),
+        (pc_codes, pc_uniques, "clk_address/postcode"),
+    ]
+    if "locality" in df:  # the two-file command's: the address after its first line
+        parts.append((*_factorize(df["locality"]), "clk_address/locality"))
+    return {"clk_address": batch.clks(parts)}
+
+
+def _passed_through(values: pd.Series):
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.na_value is np.nan:
+        return values.array  # already pandas 3 ``str``
+    return values.astype("str").array
+
+
+def _attribute_columns(batch: _Batch) -> dict:
+    df = batch.df
+    out = {col: _passed_through(df[col]) for col in PASSED_THROUGH}
+    out["nhs_number_valid"] = batch.valid
+    out["date_of_death"] = pd.to_datetime(df["date_of_death"], errors="coerce").to_numpy()
+    out["unpaid_carer"] = df["unpaid_carer"].astype("boolean").array
+    version = pa.repeat(pa.scalar(batch.key.version, pa.large_string()), len(df))
+    out["key_version"] = pd.array(version, dtype="str")
+    return out
+
+
+#: the column groups, in the order they are handed to the two threads
+COLUMN_GROUPS = (
+    _address_columns,
+    _date_of_birth_columns,
+    _name_columns,
+    _nhs_number_columns,
+    _street_number_columns,
+    _postcode_columns,
+    _first_given_name_columns,
+    _attribute_columns,
+)

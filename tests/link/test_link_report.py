@@ -10,14 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from transforms.link.accuracy import clusters_from_pairs, evaluate_against_truth
 from transforms.link.comparisons import base_settings
-from transforms.link.report import (
-    NET_ADJUSTMENT,
-    clusters_from_pairs,
-    evaluate_against_truth,
-    write_linkage_index,
-    write_linkage_report,
-)
+from transforms.link.report.index_page import write_linkage_index
+from transforms.link.report.model_charts import NET_ADJUSTMENT
+from transforms.link.report.page import write_linkage_report
 
 TRUTH = pd.DataFrame({
     "source": ["dcc", "dchs", "dchs", "dcc", "dchs", "dchs"],

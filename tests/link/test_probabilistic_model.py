@@ -17,6 +17,7 @@ import pytest
 from transforms.bloom import dice as py_dice
 from transforms.config import LinkSettings
 from transforms.keys import key_from_material
+from transforms.link.accuracy import clusters_from_pairs, evaluate_against_truth
 from transforms.link.backend import duckdb_api, duckdb_limits, for_backend, link_backend, new_linker
 from transforms.link.blocking import BLOCKING_RULES
 from transforms.link.comparisons import (
@@ -30,7 +31,6 @@ from transforms.link.dice import add_clk_word_columns, dice_numpy, dice_sql
 from transforms.link.lookalike_guard import _gamma, lookalike_guard, rare_given_spelling_sql
 from transforms.link.predict import predict_new_against_existing, predict_pairs, prediction_settings
 from transforms.link.records import prepare_records
-from transforms.link.report import clusters_from_pairs, evaluate_against_truth
 from transforms.link.training import (
     apply_u_floor,
     estimate_u,

@@ -127,7 +127,8 @@ def test_linkage_report_draws_splinks_charts_offline(offline, tmp_path):
     from playwright.sync_api import expect
 
     from tests.link.test_link_report import _model, _scored
-    from transforms.link.report import write_linkage_index, write_linkage_report
+    from transforms.link.report.index_page import write_linkage_index
+    from transforms.link.report.page import write_linkage_report
 
     model = _model()
     path = write_linkage_report(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -124,36 +125,84 @@ def assign_person_keys(
     cluster = cluster_labels(uid, edges)
     attributes = _record_link_attributes(uid, edges)
 
-    # last night's key and runs per record (position -1: a record new tonight)
-    at = index_of(uid_arrow, _uids(previous)) if len(previous) else np.full(n, -1)
-    known = at >= 0
+    last = _LastNight(
+        previous, index_of(uid_arrow, _uids(previous)) if len(previous) else np.full(n, -1)
+    )
+    old_key = last.column("person_key")
+    has_old = last.known & pd.notna(old_key)
+    carry = _carry_old_keys(old_key, has_old, cluster, uid, history)
 
-    def previous_column(col: str) -> np.ndarray:
-        values = np.full(n, None, dtype=object)
-        values[known] = previous[col].to_numpy(dtype=object)[at[known]]
+    members = np.bincount(cluster, minlength=cluster.max() + 1 if n else 0)
+    cluster_key, fresh = _cluster_keys(len(members), carry, make_key)
+    events = _key_events(cluster_key, fresh, members, carry).assign(run_id=run_id, night=night)
+
+    person_key = cluster_key[cluster]
+    changed = ~has_old | (old_key != person_key)
+    index = _tonights_index(frame, attributes, person_key, changed, last, run_id)
+    return index[INDEX_COLUMNS], events[HISTORY_COLUMNS]
+
+
+@dataclass(frozen=True)
+class _LastNight:
+    """Last night's index, and each of tonight's records' row in it (-1: new tonight)."""
+
+    previous: pd.DataFrame
+    at: np.ndarray
+
+    @property
+    def known(self) -> np.ndarray:
+        return self.at >= 0
+
+    def column(self, col: str) -> np.ndarray:
+        """Last night's ``col`` per record of tonight (None for a new record)."""
+        known = self.known
+        values = np.full(len(self.at), None, dtype=object)
+        values[known] = self.previous[col].to_numpy(dtype=object)[self.at[known]]
         return values
 
-    old_key = previous_column("person_key")
-    has_old = known & pd.notna(old_key)
 
+@dataclass(frozen=True)
+class _Carry:
+    """Which old keys carry over, as integer codes into ``keys_old`` (sorted).
+
+    ``shares``: per old key and cluster, the records it has there (``n``) and the rank of
+    the smallest of their uids (``first``), sorted by key, then ``n`` descending, then
+    ``first``. ``survivors``: per cluster, the old key it keeps; ``losers``: the other
+    live old keys whose home it is, which merge into the survivor.
+    """
+
+    keys_old: np.ndarray
+    shares: pd.DataFrame
+    survivors: pd.DataFrame
+    losers: pd.DataFrame
+
+
+def _carry_old_keys(
+    old_key: np.ndarray,
+    has_old: np.ndarray,
+    cluster: np.ndarray,
+    uid: pd.Series,
+    history: pd.DataFrame,
+) -> _Carry:
+    """Each old key's home cluster: the one holding most of its records (ties: the
+    cluster whose smallest uid sorts first). A cluster that is the home of several live
+    keys keeps the oldest (first created night, then the key itself); a key already
+    merged into another is never reused."""
     created = history.loc[history["event"] == "created"].drop_duplicates("person_key")
     key_born = created.set_index("person_key")["night"].astype("string")
     retired = history.loc[history["event"] == "merged_into", "person_key"]
 
-    # Each old key's home cluster: the one holding most of its records (ties: the
-    # cluster whose smallest uid sorts first).
     keys_old, old_code = np.unique(old_key[has_old].astype(str), return_inverse=True)
     uid_rank = _codes(uid.to_numpy())
-    counts = (
+    shares = (
         pd.DataFrame({"old": old_code, "cluster": cluster[has_old], "rank": uid_rank[has_old]})
         .groupby(["old", "cluster"], sort=False)
         .agg(n=("rank", "size"), first=("rank", "min"))
         .reset_index()
     )
-    counts = counts.sort_values(["old", "n", "first"], ascending=[True, False, True])
-    home = counts.drop_duplicates("old")
+    shares = shares.sort_values(["old", "n", "first"], ascending=[True, False, True])
+    home = shares.drop_duplicates("old")
 
-    members = np.bincount(cluster, minlength=cluster.max() + 1 if n else 0)
     live = home[~np.isin(keys_old[home["old"].to_numpy()], retired.to_numpy(dtype=str))]
     cand = pd.DataFrame(
         {
@@ -166,21 +215,36 @@ def assign_person_keys(
         }
     ).sort_values(["cluster", "born", "old"])
     first_of_cluster = ~cand["cluster"].duplicated().to_numpy()
-    survivors = cand[first_of_cluster]
-    losers = cand[~first_of_cluster]
-    survivor_of = pd.Series(survivors["old"].to_numpy(), index=survivors["cluster"].to_numpy())
+    return _Carry(keys_old, shares, cand[first_of_cluster], cand[~first_of_cluster])
 
-    cluster_key = np.full(len(members), None, dtype=object)
-    cluster_key[survivors["cluster"].to_numpy()] = keys_old[survivors["old"].to_numpy()]
+
+def _cluster_keys(
+    n_clusters: int, carry: _Carry, make_key: Callable[[], str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The key of each cluster (its surviving old key, else a new one) and the clusters
+    given a new key."""
+    survivors = carry.survivors
+    cluster_key = np.full(n_clusters, None, dtype=object)
+    cluster_key[survivors["cluster"].to_numpy()] = carry.keys_old[survivors["old"].to_numpy()]
     fresh = np.flatnonzero(pd.isna(cluster_key))
     cluster_key[fresh] = [make_key() for _ in range(len(fresh))]
+    return cluster_key, fresh
 
-    parents = counts[np.isin(counts["cluster"].to_numpy(), fresh)].sort_values(
+
+def _key_events(
+    cluster_key: np.ndarray, fresh: np.ndarray, members: np.ndarray, carry: _Carry
+) -> pd.DataFrame:
+    """``created`` for each new key; ``split_from`` for a new key whose cluster holds
+    records of an old key (the old key with most records there, ties: the key that sorts
+    first); ``merged_into`` for each losing old key."""
+    keys_old, survivors, losers = carry.keys_old, carry.survivors, carry.losers
+    survivor_of = pd.Series(survivors["old"].to_numpy(), index=survivors["cluster"].to_numpy())
+    parents = carry.shares[np.isin(carry.shares["cluster"].to_numpy(), fresh)].sort_values(
         ["cluster", "n", "old"], ascending=[True, False, True]
     )
     parents = parents.drop_duplicates("cluster")
     loser_clusters = losers["cluster"].to_numpy()
-    events = pd.concat(
+    return pd.concat(
         [
             _events(cluster_key[fresh], "created", None, members[fresh]),
             _events(
@@ -197,12 +261,21 @@ def assign_person_keys(
             ),
         ],
         ignore_index=True,
-    ).assign(run_id=run_id, night=night)
+    )
 
-    person_key = cluster_key[cluster]
-    changed = ~has_old | (old_key != person_key)
-    first_seen = previous_column("first_seen_run")
-    last_changed = previous_column("last_changed_run")
+
+def _tonights_index(
+    frame: pd.DataFrame,
+    attributes: pd.DataFrame,
+    person_key: np.ndarray,
+    changed: np.ndarray,
+    last: _LastNight,
+    run_id: str,
+) -> pd.DataFrame:
+    """One row per record, sorted by source and record id; a record's first-seen run
+    carries over, and its last-changed run is tonight's when its key changed."""
+    first_seen = last.column("first_seen_run")
+    last_changed = last.column("last_changed_run")
     index = pd.DataFrame(
         {
             "source": frame["source"],
@@ -221,8 +294,7 @@ def assign_person_keys(
         ),
         sort_keys=[("s", "ascending"), ("r", "ascending")],
     )
-    index = index.take(order.to_numpy()).reset_index(drop=True)
-    return index[INDEX_COLUMNS], events[HISTORY_COLUMNS]
+    return index.take(order.to_numpy()).reset_index(drop=True)
 
 
 def _events(keys, event: str, other, records) -> pd.DataFrame:

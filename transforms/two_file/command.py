@@ -480,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp.replace(args.out)
     if args.report is not None:
         from transforms.link.comparisons import REVIEW_BAND
-        from transforms.link.report import write_linkage_report
+        from transforms.link.report.page import write_linkage_report
 
         p = scored["match_probability"]
         review = int(((p >= REVIEW_BAND[0]) & (p < args.threshold)).sum())

@@ -171,11 +171,9 @@ def linkage_report(
     model: dict,
 ) -> dict:
     """The night's HTML linkage report; accuracy against ground truth when there is one."""
-    from transforms.link.report import (
-        evaluate_against_truth,
-        write_linkage_index,
-        write_linkage_report,
-    )
+    from transforms.link.accuracy import evaluate_against_truth
+    from transforms.link.report.index_page import write_linkage_index
+    from transforms.link.report.page import write_linkage_report
 
     truth_path = ctx.settings.ground_truth
     metrics = None
