@@ -127,8 +127,10 @@ def test_make_ui_then_the_first_trigger_succeeds(ui):
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
         expect(page).not_to_have_url(re.compile(r"/auth/login"))
-        deadline = time.monotonic() + 120
-        while True:  # the DAG appears once the processor has parsed it
+        # the DAG appears once the processor has parsed and serialised it: on a busy
+        # two-core machine that has taken over two minutes
+        deadline = time.monotonic() + 300
+        while True:
             page.goto(f"{base}/dags/{DAG_ID}")
             if page.get_by_role("button", name="Trigger").count():
                 break
