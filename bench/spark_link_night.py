@@ -7,7 +7,7 @@ A small synthetic population over two days (``transforms.synthetic``), pseudonym
 as the pipeline does. Night 1 is a full night: every active record scored
 (``predict_pairs``); night 2 an incremental one: the records new or changed since night
 1 scored against the rest and each other (``predict_new_against_existing``), the other
-pairs kept, as ``transforms.link.incremental.score_pairs`` does. Each night then
+pairs kept, as ``transforms.link.incremental.score_pairs`` does (it calls it). Each night then
 runs the rest of the link step (deterministic pairs, ``link_edges``,
 ``assign_person_keys`` with keys numbered in order). Both nights run once with
 ``backend="duckdb"`` and once with ``backend="spark"`` (``CARE_LINK_BACKEND``; a local
@@ -85,36 +85,23 @@ def link_night(
     history=None,
 ):
     """(scored pairs, person index, history) of one night, as the link step makes them."""
-    from transforms.link.comparisons import REVIEW_BAND
     from transforms.link.deterministic import deterministic_pairs
-    from transforms.link.edges import link_edges, ordered, pair_uid
+    from transforms.link.edges import link_edges
+    from transforms.link.incremental import score_pairs
     from transforms.link.person_index import HISTORY_COLUMNS, INDEX_COLUMNS, assign_person_keys
-    from transforms.link.predict import predict_new_against_existing, predict_pairs
 
-    uid = records["source"] + ":" + records["source_record_id"]
-    if previous is None:
-        pairs = predict_pairs(
-            records,
-            model=model,
-            link_settings=link_settings,
-            threshold=REVIEW_BAND[0],
-            backend=backend,
-        )
-    else:
-        is_new = uid.isin(changed).to_numpy()
-        keep = previous[
-            ~previous["uid_l"].isin(changed)
-            & ~previous["uid_r"].isin(changed)
-            & previous["uid_l"].isin(uid)
-            & previous["uid_r"].isin(uid)
-        ].drop(columns=["uid_l", "uid_r"])
-        scored = predict_new_against_existing(
-            records[is_new], records[~is_new], model=model, link_settings=link_settings,
-            threshold=REVIEW_BAND[0], backend=backend,
-        )  # fmt: skip
-        pairs = pd.concat([keep, scored], ignore_index=True) if len(scored) else keep
-    pairs["uid_l"], pairs["uid_r"] = pair_uid(pairs, "l"), pair_uid(pairs, "r")
-    pairs = ordered(pairs)
+    resent = pd.DataFrame(
+        [uid.split(":", 1) for uid in sorted(changed or ())],
+        columns=["source", "source_record_id"],
+    )
+    pairs, _ = score_pairs(
+        records,
+        model,
+        backend=backend,
+        link_settings=link_settings,
+        previous=previous,
+        changed=resent,
+    )
     people = records[["source", "source_record_id", "record_status"]].assign(
         merged_into_record_id=None
     )

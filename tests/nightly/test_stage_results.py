@@ -48,6 +48,7 @@ def test_results_travel_as_small_json_and_come_back_equal():
     )
     tables = results.Tables(
         files={"person": "/x/person.parquet"},
+        tokens_folder="/data/tokens/2026-11-02/r2",
         accounting_file="/x/a.parquet",
         validation_file="/x/v.parquet",
         summary_file="/x/s.json",

@@ -196,24 +196,6 @@ def write_json(ctx: RunContext, artifact: Artifact, payload: dict) -> Path:
     return path
 
 
-def read_json(ctx: RunContext, artifact: Artifact) -> dict:
-    import json
-
-    path = path_of(ctx, artifact)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} missing: {artifact.written_by} writes it; did it run?")
-    return json.loads(path.read_text())
-
-
-def read_parquet(ctx: RunContext, artifact: Artifact, **kwargs):
-    import pandas as pd
-
-    path = path_of(ctx, artifact)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} missing: {artifact.written_by} writes it; did it run?")
-    return pd.read_parquet(path, **kwargs)
-
-
 def write_parquet(ctx: RunContext, artifact: Artifact, frame) -> Path:
     path = path_of(ctx, artifact)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,10 +32,6 @@ class RunContext:
         return self.run_dir / "landing"
 
     @property
-    def checks_dir(self) -> Path:
-        return self.run_dir / "checks"
-
-    @property
     def tokens_dir(self) -> Path:
         """Tonight's full pseudonymised state (tokens zone), one folder per run."""
         return self.settings.tokens_dir / self.night.isoformat() / safe_name(self.run_id)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -105,10 +104,12 @@ class Links(Result):
 
 @dataclass(frozen=True)
 class Tables(Result):
-    """The built shared_care tables (table -> Parquet path), the audit frames, and
-    whether care_event is rebuilt in part (an incremental night) or whole."""
+    """The built shared_care tables (table -> Parquet path), the audit frames, the
+    tokens folder (the night's state, the whole care_event table in it), and whether care_event is
+    rebuilt in part (an incremental night) or whole."""
 
     files: dict[str, str]
+    tokens_folder: str
     accounting_file: str
     validation_file: str
     summary_file: str
@@ -134,7 +135,3 @@ def from_xcom(payload: dict) -> Result:
     if kind not in RESULTS:
         raise ValueError(f"not a stage result: kind {kind!r}")
     return RESULTS[kind](**values)
-
-
-def path(value: str | None) -> Path | None:
-    return None if value is None else Path(value)

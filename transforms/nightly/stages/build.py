@@ -216,6 +216,7 @@ def build_tables(
     log.info("built %s; accounting balanced for %d tables", counts, len(accounting))
     return Tables(
         files={name: files[name] for name in tables},
+        tokens_folder=tokens.folder,
         accounting_file=str(accounting_file),
         validation_file=str(validation_file),
         summary_file=files["summary"],

@@ -39,7 +39,7 @@ def run_row(ctx: RunContext, plan: NightPlan, tables: Tables, accounting: pd.Dat
         "status": "published",
         "full_refresh": plan.full_refresh,
         "key_version": plan.key_version,
-        "tokens_path": str(ctx.tokens_dir),
+        "tokens_path": tables.tokens_folder,
         **{f"{src}_{what}": count(src, what) for src in SOURCES for what in COUNTS},
         "persons": tables.persons,
         "persons_both": tables.persons_both,
@@ -71,14 +71,15 @@ def source_findings(run_id: str, findings: list[dict]) -> pd.DataFrame:
     )
 
 
-def care_event_changes(tables: Tables, tokens_dir: Path):
+def care_event_changes(tables: Tables):
     """``(replace, upsert)`` for ``shared_care.care_event``: the whole table on a full
     night, else the rebuilt rows over the ids they replace."""
     from transforms.tables.care_event_state import CareEventState, read_table
     from transforms.warehouse.publish import Upsert
 
     if not tables.care_event_incremental:
-        return {"shared_care.care_event": read_table(CareEventState(tokens_dir))}, {}
+        folder = Path(tables.tokens_folder)
+        return {"shared_care.care_event": read_table(CareEventState(folder))}, {}
     return {}, {
         "shared_care.care_event": Upsert(
             rows=pd.read_parquet(tables.care_event_rebuilt_file),
@@ -99,7 +100,7 @@ def publish_plan(ctx, plan, dcc, dchs, checked, links, tables):
     accounting = pd.read_parquet(tables.accounting_file)
     quarantine = pd.read_parquet(checked.quarantine_file)
     replace = {f"shared_care.{n}": pd.read_parquet(path) for n, path in tables.files.items()}
-    whole, upsert = care_event_changes(tables, ctx.tokens_dir)
+    whole, upsert = care_event_changes(tables)
     replace.update(whole)
     replace["identity.person_index"] = pd.read_parquet(links.person_index_file)
     replace["identity.review_queue"] = pd.read_parquet(links.review_queue_file)
